@@ -1,0 +1,25 @@
+"""People: who logs, who is paged, who signs. Their role is a Django group (see roles.py)."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.fields import PhoneNumberField
+
+LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    phone = PhoneNumberField(_("mobile number"), blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=LANGUAGES, default="nl")
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def roles(self):
+        return [group.name for group in self.groups.all()]

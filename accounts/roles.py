@@ -1,0 +1,43 @@
+"""The three roles are Django groups; this is what each may do.
+
+A migration creates the groups from this table, so changing a role is a new migration.
+"""
+
+SECURITY = "security"
+MANAGER = "manager"
+DPO = "dpo"
+ROLES = [SECURITY, MANAGER, DPO]
+
+_SECURITY_PERMISSIONS = [
+    "incidents.add_incident",
+    "incidents.view_incident",
+    "incidents.change_incident",
+    "incidents.assess_incident",
+    "incidents.view_controller",
+]
+_MANAGER_PERMISSIONS = [
+    *_SECURITY_PERMISSIONS,
+    "incidents.notify_incident",
+    "incidents.dismiss_incident",
+    "incidents.close_incident",
+    "incidents.add_controller",
+    "incidents.change_controller",
+]
+_DPO_PERMISSIONS = [*_MANAGER_PERMISSIONS, "incidents.view_register"]
+
+ROLE_PERMISSIONS = {
+    SECURITY: _SECURITY_PERMISSIONS,
+    MANAGER: _MANAGER_PERMISSIONS,
+    DPO: _DPO_PERMISSIONS,
+}
+
+
+def grant_roles(group_model, permission_model):
+    """Create the groups and give each its permissions (used by migration 0002 and tests)."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        for name in names:
+            app_label, codename = name.split(".")
+            group.permissions.add(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )

@@ -1,0 +1,16 @@
+"""URL map: the web pages, the JSON API, its schema, the admin and login."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("", include("incidents.urls")),
+    path("api/", include("incidents.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

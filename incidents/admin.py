@@ -1,0 +1,60 @@
+"""The admin edits reference data (controllers, data and subject categories).
+
+Incidents and their audit trail are read-only here: they change only through the workflow,
+which writes the audit events, so the admin cannot bypass it.
+"""
+
+from django.contrib import admin
+
+from .models import Controller, DataCategory, Incident, IncidentEvent, SubjectCategory
+
+
+@admin.register(Controller)
+class ControllerAdmin(admin.ModelAdmin):
+    list_display = ["name", "enterprise_number", "contact_person", "email", "phone", "language"]
+    search_fields = ["name", "enterprise_number", "contact_person"]
+
+
+@admin.register(DataCategory, SubjectCategory)
+class TranslatedNameAdmin(admin.ModelAdmin):
+    list_display = ["name_en", "name_nl", "name_fr", "position"]
+    list_editable = ["position"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = IncidentEvent
+    fields = ["at", "actor", "kind", "from_state", "to_state", "field", "before", "after", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "title", "state", "aware_at", "deadline_at"]
+    list_filter = ["state"]
+    search_fields = ["reference", "title"]
+    inlines = [EventInline]
+
+
+@admin.register(IncidentEvent)
+class IncidentEventAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "at", "actor", "kind", "from_state", "to_state", "field"]
+    list_filter = ["kind"]

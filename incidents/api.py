@@ -1,0 +1,310 @@
+"""The JSON API, for integrations such as a SIEM that opens incidents.
+
+Same rules as the web pages: every change goes through workflow.py. Errors are JSON a person
+can act on: 400 with per-field messages, 403 for a role that may not, 404, and 409 when the
+incident's state does not allow the action (the body says which state it is in) or someone
+changed it meanwhile.
+"""
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import fields, workflow
+from .models import Assessment, Controller, Incident, IncidentEvent, State
+
+
+class NormalizingSerializerField(serializers.CharField):
+    normalizer = staticmethod(str)
+
+    def to_internal_value(self, data):
+        return self.normalizer(super().to_internal_value(data))
+
+
+class PhoneSerializerField(NormalizingSerializerField):
+    normalizer = staticmethod(fields.normalize_phone)
+
+
+class EnterpriseNumberSerializerField(NormalizingSerializerField):
+    normalizer = staticmethod(fields.normalize_enterprise_number)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        fields.PhoneNumberField: PhoneSerializerField,
+        fields.EnterpriseNumberField: EnterpriseNumberSerializerField,
+    }
+
+
+class ControllerSerializer(ModelSerializer):
+    class Meta:
+        model = Controller
+        fields = [
+            "id",
+            "name",
+            "enterprise_number",
+            "address",
+            "contact_person",
+            "email",
+            "phone",
+            "language",
+        ]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["at", "actor", "kind", "from_state", "to_state", "field", "before", "after"]
+
+
+class SeveritySerializer(serializers.Serializer):
+    score = serializers.DecimalField(max_digits=4, decimal_places=2)
+    band = serializers.CharField()
+
+
+class AssessmentSerializer(ModelSerializer):
+    severity = SeveritySerializer(read_only=True)
+    assessed_by = serializers.StringRelatedField()
+    version = serializers.IntegerField(
+        write_only=True, required=False, help_text="The incident version you last saw."
+    )
+
+    class Meta:
+        model = Assessment
+        exclude = ["id", "incident"]
+        read_only_fields = ["assessed_at"]
+
+    def validate(self, attrs):
+        # Model-level checks (DPC range, a kind of breach) run in the workflow, under the lock.
+        return attrs
+
+
+class IncidentSerializer(ModelSerializer):
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "state",
+            "title",
+            "description",
+            "aware_at",
+            "occurred_at",
+            "ended_at",
+            "discovered_how",
+            "deadline_at",
+            "version",
+            "created_at",
+            "dismissal_reason",
+            "gba_reference",
+            "gba_submitted_at",
+            "gba_delay_reason",
+            "controller_notified_at",
+            "controller_notification_method",
+            "controller_delay_reason",
+            "closed_at",
+        ]
+        read_only_fields = [
+            name
+            for name in fields
+            if name
+            not in {"title", "description", "aware_at", "occurred_at", "ended_at", "discovered_how"}
+        ]
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    assessment = AssessmentSerializer(read_only=True, source="assessment_or_none")
+    events = EventSerializer(many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "assessment", "events"]
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, help_text="The incident version you last saw; 409 if it changed."
+    )
+
+
+class NotifyGbaSerializer(VersionSerializer):
+    reference = serializers.CharField(max_length=44, help_text="The GBA's DBN… reference.")
+    submitted_at = serializers.DateTimeField(required=False)
+    delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NotifyControllerSerializer(VersionSerializer):
+    method = serializers.CharField(max_length=200)
+    notified_at = serializers.DateTimeField(required=False)
+    delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DismissSerializer(VersionSerializer):
+    reason = serializers.CharField()
+
+
+class RolePermission(permissions.DjangoModelPermissions):
+    """Reading needs view_*; transitions check their own permission in the workflow."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view):
+        if getattr(view, "action", None) in TRANSITION_SERIALIZERS:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+TRANSITION_SERIALIZERS = {
+    "notify_gba": NotifyGbaSerializer,
+    "notify_controller": NotifyControllerSerializer,
+    "close": VersionSerializer,
+    "dismiss": DismissSerializer,
+    "assess": AssessmentSerializer,
+}
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("state", enum=State.values, required=False)],
+)
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [RolePermission]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        incidents = Incident.objects.order_by("deadline_at", "id")
+        if self.action == "retrieve":
+            return incidents.select_related("assessment").prefetch_related(
+                "assessment__data_categories",
+                "assessment__subject_categories",
+                "assessment__controllers",
+                "events__actor",
+            )
+        state = self.request.query_params.get("state")
+        if state:
+            if state not in State.values:
+                raise serializers.ValidationError(
+                    {"state": f"Unknown state {state!r}; one of: {', '.join(State.values)}."}
+                )
+            incidents = incidents.filter(state=state)
+        return incidents
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return IncidentDetailSerializer
+        return TRANSITION_SERIALIZERS.get(self.action, IncidentSerializer)
+
+    def _detail(self, incident, status_code=status.HTTP_200_OK):
+        fresh = self.get_queryset().model.objects.get(pk=incident.pk)
+        return Response(IncidentDetailSerializer(fresh).data, status=status_code)
+
+    def perform_create(self, serializer):
+        serializer.instance = workflow.log_incident(self.request.user, **serializer.validated_data)
+
+    def update(self, request, *args, **kwargs):
+        """Correct facts (title, description, times); a new aware_at moves the deadline."""
+        incident = self.get_object()
+        serializer = IncidentSerializer(incident, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        version = request.data.get("version")
+        incident = workflow.update_facts(
+            incident.pk, request.user, serializer.validated_data, version
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=AssessmentSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def assess(self, request, pk):
+        incident = self.get_object()
+        assessment = incident.assessment_or_none()
+        serializer = AssessmentSerializer(assessment, data=request.data, partial=bool(assessment))
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        version = values.pop("version", None)
+        relations = {
+            name: values.pop(name)
+            for name in ["data_categories", "subject_categories", "controllers"]
+            if name in values
+        }
+        incident = workflow.assess(incident.pk, request.user, values, relations, version)
+        return self._detail(incident)
+
+    def _transition(self, request, pk, action_name):
+        serializer = TRANSITION_SERIALIZERS[action_name](data=request.data)
+        serializer.is_valid(raise_exception=True)
+        arguments = dict(serializer.validated_data)
+        version = arguments.pop("version", None)
+        incident = workflow.transition(int(pk), request.user, action_name, version, **arguments)
+        return self._detail(incident)
+
+    @extend_schema(request=NotifyGbaSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="notify-gba")
+    def notify_gba(self, request, pk):
+        return self._transition(request, pk, "notify_gba")
+
+    @extend_schema(request=NotifyControllerSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="notify-controller")
+    def notify_controller(self, request, pk):
+        return self._transition(request, pk, "notify_controller")
+
+    @extend_schema(request=VersionSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk):
+        return self._transition(request, pk, "close")
+
+    @extend_schema(request=DismissSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk):
+        return self._transition(request, pk, "dismiss")
+
+
+class ControllerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [RolePermission]
+    serializer_class = ControllerSerializer
+    queryset = Controller.objects.all()
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+def exception_handler(exc, context):
+    """Our domain errors as JSON: 400 per field, 403, 404 and 409 with the current state."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            body = {field: errors.messages for field, errors in exc.error_dict.items()}
+            body = {
+                ("non_field_errors" if field == "__all__" else field): messages
+                for field, messages in body.items()
+            }
+        else:
+            body = {"non_field_errors": exc.messages}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, workflow.TransitionRefused | workflow.IncidentChanged):
+        return Response(
+            {"detail": str(exc), "state": exc.incident.state, "version": exc.incident.version},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, PermissionDenied) and str(exc):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, ObjectDoesNotExist):
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return drf_exception_handler(exc, context)

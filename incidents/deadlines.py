@@ -1,0 +1,47 @@
+"""The clock: deadlines are elapsed time from awareness, computed in UTC.
+
+24 hours across a daylight-saving change in Brussels is still 24 hours, so the arithmetic is
+done on aware datetimes converted to UTC, never on wall-clock fields.
+"""
+
+from datetime import UTC, timedelta
+
+from django.conf import settings
+
+AMBER_BELOW = timedelta(hours=12)
+RED_BELOW = timedelta(hours=4)
+
+
+def notification_delay():
+    return settings.INCIDENT_NOTIFICATION_DEADLINE
+
+
+def deadline_for(aware_at, delay=None):
+    """The moment the GBA and the controller must have been told."""
+    if aware_at.tzinfo is None:
+        raise ValueError("aware_at must be timezone-aware")
+    return aware_at.astimezone(UTC) + (delay if delay is not None else notification_delay())
+
+
+def time_left(deadline_at, now):
+    """Signed: negative once the deadline has passed."""
+    return deadline_at - now
+
+
+def urgency(remaining):
+    """The colour of a countdown: 'overdue', 'red' (< 4 h), 'amber' (< 12 h) or 'green'."""
+    if remaining <= timedelta(0):
+        return "overdue"
+    if remaining < RED_BELOW:
+        return "red"
+    if remaining < AMBER_BELOW:
+        return "amber"
+    return "green"
+
+
+def format_duration(remaining):
+    """'5 h 07 min', '-1 h 30 min' for overdue; days are shown as hours on purpose."""
+    seconds = int(remaining.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60} h {minutes % 60:02d} min"

@@ -1,0 +1,557 @@
+"""The breach: incidents and their state machine, assessments, controllers, the audit trail.
+
+Invariants live here: the state only changes through the transition methods (the field is
+protected), each transition has a permission and its conditions, the deadline always follows
+aware_at, and audit events can be added but never changed or deleted.
+The workflow (locking, version checks, writing events) is in workflow.py.
+"""
+
+import re
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from . import severity as enisa
+from .deadlines import deadline_for
+from .fields import EnterpriseNumberField, PhoneNumberField
+from .identifiers import format_enterprise_number
+
+LANGUAGES = [("nl", gettext_lazy("Dutch")), ("fr", gettext_lazy("French")), ("en", "English")]
+
+
+class State(models.TextChoices):
+    DETECTED = "detected", gettext_lazy("Detected")
+    ASSESSED = "assessed", gettext_lazy("Assessed")
+    GBA_NOTIFIED = "gba_notified", gettext_lazy("GBA notified")
+    CONTROLLER_NOTIFIED = "controller_notified", gettext_lazy("Controller notified")
+    CLOSED = "closed", gettext_lazy("Closed")
+    DISMISSED = "dismissed", gettext_lazy("Dismissed")
+
+
+# Until the controller is told, the 24-hour promise is still open.
+CLOCK_RUNNING_STATES = [State.DETECTED, State.ASSESSED, State.GBA_NOTIFIED]
+OPEN_STATES = [*CLOCK_RUNNING_STATES, State.CONTROLLER_NOTIFIED]
+
+TRANSITION_PERMISSIONS = {
+    "assess": "incidents.assess_incident",
+    "notify_gba": "incidents.notify_incident",
+    "notify_controller": "incidents.notify_incident",
+    "close": "incidents.close_incident",
+    "dismiss": "incidents.dismiss_incident",
+}
+
+DBN_REFERENCE = re.compile(r"^DBN[-/._]?[A-Z0-9][A-Z0-9\-/._]{2,40}$")
+
+
+class TranslatedName(models.Model):
+    """A seeded list item with its name in the three languages of the documents."""
+
+    name_nl = models.CharField(gettext_lazy("name (Dutch)"), max_length=200)
+    name_fr = models.CharField(gettext_lazy("name (French)"), max_length=200)
+    name_en = models.CharField(gettext_lazy("name (English)"), max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "name_en"]
+
+    def __str__(self):
+        return self.name_in(translation.get_language() or "en")
+
+    def name_in(self, language):
+        return getattr(self, f"name_{language}", "") or self.name_en
+
+
+class DataCategory(TranslatedName):
+    class Meta(TranslatedName.Meta):
+        verbose_name = gettext_lazy("category of personal data")
+        verbose_name_plural = gettext_lazy("categories of personal data")
+
+
+class SubjectCategory(TranslatedName):
+    class Meta(TranslatedName.Meta):
+        verbose_name = gettext_lazy("category of data subjects")
+        verbose_name_plural = gettext_lazy("categories of data subjects")
+
+
+class Controller(models.Model):
+    """A client of Conitro on whose behalf it processes personal data."""
+
+    name = models.CharField(gettext_lazy("name"), max_length=200)
+    enterprise_number = EnterpriseNumberField(gettext_lazy("enterprise number"), unique=True)
+    address = models.TextField(gettext_lazy("address"))
+    contact_person = models.CharField(gettext_lazy("contact person"), max_length=200)
+    email = models.EmailField(gettext_lazy("e-mail"))
+    phone = PhoneNumberField(gettext_lazy("phone"))
+    language = models.CharField(
+        gettext_lazy("language"), max_length=2, choices=LANGUAGES, default="nl"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = gettext_lazy("controller")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def enterprise_number_display(self):
+        return format_enterprise_number(self.enterprise_number)
+
+
+class ReferenceCounter(models.Model):
+    """The last INC-YYYY-NNNN number handed out per year; its row lock serialises creation."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
+    def register(self, start=None, end=None, state=None):
+        """Every incident ever logged (art. 33(5)), by awareness date in Brussels."""
+        incidents = self.order_by("-aware_at", "-id")
+        zone = timezone.get_current_timezone()
+        if start:
+            midnight = datetime.combine(start, time.min, tzinfo=zone)
+            incidents = incidents.filter(aware_at__gte=midnight)
+        if end:
+            next_midnight = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+            incidents = incidents.filter(aware_at__lt=next_midnight)
+        if state:
+            incidents = incidents.filter(state=state)
+        return incidents
+
+    def delete(self):
+        raise ValidationError(_("Incidents are never deleted; dismiss one instead."))
+
+
+def validate_not_in_future(value):
+    now = timezone.now()
+    if value and value > now + settings.CLOCK_SKEW_TOLERANCE:
+        shown = timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+        raise ValidationError(
+            _("This time cannot be in the future (you entered %(value)s).") % {"value": shown},
+            code="future",
+        )
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    reference = models.CharField(gettext_lazy("reference"), max_length=20, unique=True)
+    title = models.CharField(gettext_lazy("title"), max_length=200)
+    description = models.TextField(gettext_lazy("what happened"))
+    aware_at = models.DateTimeField(
+        gettext_lazy("aware since"),
+        validators=[validate_not_in_future],
+        help_text=gettext_lazy("When Conitro became reasonably certain personal data was hit."),
+    )
+    occurred_at = models.DateTimeField(
+        gettext_lazy("started at"), null=True, blank=True, validators=[validate_not_in_future]
+    )
+    ended_at = models.DateTimeField(
+        gettext_lazy("ended at"), null=True, blank=True, validators=[validate_not_in_future]
+    )
+    discovered_how = models.TextField(gettext_lazy("how it was discovered"), blank=True)
+    deadline_at = models.DateTimeField(gettext_lazy("deadline"), editable=False)
+    state = FSMField(
+        gettext_lazy("state"),
+        default=State.DETECTED,
+        choices=State.choices,
+        protected=True,
+        max_length=20,
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    dismissal_reason = models.TextField(gettext_lazy("reason for dismissal"), blank=True)
+    gba_reference = models.CharField(gettext_lazy("GBA reference"), max_length=44, blank=True)
+    gba_submitted_at = models.DateTimeField(
+        gettext_lazy("submitted to the GBA"), null=True, blank=True
+    )
+    gba_delay_reason = models.TextField(gettext_lazy("reason for the late GBA notice"), blank=True)
+    controller_notified_at = models.DateTimeField(
+        gettext_lazy("controllers notified"), null=True, blank=True
+    )
+    controller_notification_method = models.CharField(
+        gettext_lazy("how the controllers were notified"), max_length=200, blank=True
+    )
+    controller_delay_reason = models.TextField(
+        gettext_lazy("reason for the late controller notice"), blank=True
+    )
+    closed_at = models.DateTimeField(gettext_lazy("closed"), null=True, blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deadline_at"]
+        indexes = [
+            models.Index(fields=["state", "deadline_at"]),
+            models.Index(fields=["aware_at"]),
+        ]
+        permissions = [
+            ("assess_incident", "Can assess an incident"),
+            ("notify_incident", "Can record notifications of an incident"),
+            ("dismiss_incident", "Can dismiss an incident"),
+            ("close_incident", "Can close an incident"),
+            ("view_register", "Can view the breach register"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.deadline_at = deadline_for(self.aware_at)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Incidents are never deleted; dismiss one instead."))
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_STATES
+
+    @property
+    def clock_running(self):
+        return self.state in CLOCK_RUNNING_STATES
+
+    def assessment_or_none(self):
+        try:
+            return self.assessment
+        except Assessment.DoesNotExist:
+            return None
+
+    def assessment_complete(self):
+        assessment = self.assessment_or_none()
+        return assessment is not None and not assessment.missing_items()
+
+    def _check_late(self, at, reason, field):
+        if at > self.deadline_at and not (reason or "").strip():
+            deadline = timezone.localtime(self.deadline_at).strftime("%d/%m/%Y %H:%M")
+            raise ValidationError(
+                {
+                    field: _(
+                        "This notification comes after the deadline of %(deadline)s: "
+                        "give the reason for the delay (GDPR art. 33(1))."
+                    )
+                    % {"deadline": deadline}
+                }
+            )
+
+    def _check_notification_time(self, at, field):
+        if at < self.aware_at:
+            raise ValidationError(
+                {field: _("A notification cannot come before Conitro became aware of the breach.")}
+            )
+        try:
+            validate_not_in_future(at)
+        except ValidationError as error:
+            raise ValidationError({field: error.messages}) from error
+
+    @transition(
+        field=state,
+        source=[State.DETECTED, State.ASSESSED],
+        target=State.ASSESSED,
+        conditions=[assessment_complete],
+        permission=TRANSITION_PERMISSIONS["assess"],
+    )
+    def assess(self):
+        """The assessment is saved by the workflow; re-assessing keeps the state."""
+
+    @transition(
+        field=state,
+        source=State.ASSESSED,
+        target=State.GBA_NOTIFIED,
+        conditions=[assessment_complete],
+        permission=TRANSITION_PERMISSIONS["notify_gba"],
+    )
+    def notify_gba(self, reference, submitted_at=None, delay_reason=""):
+        reference = (reference or "").strip().upper()
+        if not DBN_REFERENCE.match(reference):
+            raise ValidationError(
+                {
+                    "reference": _(
+                        "The GBA's reference starts with DBN, as shown after submitting "
+                        "part 1 in the GBA portal (you entered %(value)s)."
+                    )
+                    % {"value": reference or _("nothing")}
+                }
+            )
+        submitted_at = submitted_at or timezone.now()
+        self._check_notification_time(submitted_at, "submitted_at")
+        self._check_late(submitted_at, delay_reason, "delay_reason")
+        self.gba_reference = reference
+        self.gba_submitted_at = submitted_at
+        self.gba_delay_reason = (delay_reason or "").strip()
+
+    @transition(
+        field=state,
+        source=State.GBA_NOTIFIED,
+        target=State.CONTROLLER_NOTIFIED,
+        permission=TRANSITION_PERMISSIONS["notify_controller"],
+    )
+    def notify_controller(self, method, notified_at=None, delay_reason=""):
+        if not (method or "").strip():
+            raise ValidationError(
+                {"method": _("Say how the controllers were told (e-mail, phone, letter).")}
+            )
+        notified_at = notified_at or timezone.now()
+        self._check_notification_time(notified_at, "notified_at")
+        self._check_late(notified_at, delay_reason, "delay_reason")
+        self.controller_notified_at = notified_at
+        self.controller_notification_method = method.strip()
+        self.controller_delay_reason = (delay_reason or "").strip()
+
+    @transition(
+        field=state,
+        source=State.CONTROLLER_NOTIFIED,
+        target=State.CLOSED,
+        permission=TRANSITION_PERMISSIONS["close"],
+    )
+    def close(self):
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[State.DETECTED, State.ASSESSED],
+        target=State.DISMISSED,
+        permission=TRANSITION_PERMISSIONS["dismiss"],
+    )
+    def dismiss(self, reason):
+        if not (reason or "").strip():
+            raise ValidationError(
+                {"reason": _("Say why this is not a personal-data breach; the register keeps it.")}
+            )
+        self.dismissal_reason = reason.strip()
+        self.closed_at = timezone.now()
+
+
+class Assessment(models.Model):
+    """What the breach is, what it hits, how bad it is. One per incident, updated in place;
+    every change is an event in the audit trail."""
+
+    class Origin(models.TextChoices):
+        INTERNAL = "internal", gettext_lazy("Internal")
+        EXTERNAL = "external", gettext_lazy("External")
+
+    class Actor(models.TextChoices):
+        HUMAN = "human", gettext_lazy("Human")
+        TECHNICAL = "technical", gettext_lazy("Technical")
+
+    class Intent(models.TextChoices):
+        ACCIDENTAL = "accidental", gettext_lazy("Accidental")
+        MALICIOUS = "malicious", gettext_lazy("Malicious")
+
+    class SubjectsInformed(models.TextChoices):
+        INFORMED = "informed", gettext_lazy("Informed")
+        PLANNED = "planned", gettext_lazy("Will be informed")
+        NOT_INFORMED = "not_informed", gettext_lazy("Will not be informed")
+
+    class Risk(models.TextChoices):
+        NONE = "none", gettext_lazy("No risk (register only)")
+        RISK = "risk", gettext_lazy("Risk (notify the GBA)")
+        HIGH = "high", gettext_lazy("High risk (also inform the data subjects)")
+
+    incident = models.OneToOneField(Incident, on_delete=models.PROTECT, related_name="assessment")
+    confidentiality = models.BooleanField(gettext_lazy("confidentiality breach"), default=False)
+    integrity = models.BooleanField(gettext_lazy("integrity breach"), default=False)
+    availability = models.BooleanField(gettext_lazy("availability breach"), default=False)
+    cause_origin = models.CharField(
+        gettext_lazy("internal or external"), max_length=10, choices=Origin.choices
+    )
+    cause_actor = models.CharField(
+        gettext_lazy("human or technical"), max_length=10, choices=Actor.choices
+    )
+    cause_intent = models.CharField(
+        gettext_lazy("accidental or malicious"), max_length=10, choices=Intent.choices
+    )
+    data_categories = models.ManyToManyField(
+        DataCategory, verbose_name=gettext_lazy("categories of personal data")
+    )
+    special_categories = models.BooleanField(
+        gettext_lazy("special categories involved (art. 9-10)"), default=False
+    )
+    subject_categories = models.ManyToManyField(
+        SubjectCategory, verbose_name=gettext_lazy("categories of data subjects")
+    )
+    subjects_count = models.PositiveIntegerField(gettext_lazy("approximate number of people"))
+    records_count = models.PositiveIntegerField(gettext_lazy("approximate number of records"))
+    consequences = models.TextField(gettext_lazy("likely consequences"))
+    measures_taken = models.TextField(gettext_lazy("measures taken"))
+    measures_proposed = models.TextField(gettext_lazy("measures proposed"), blank=True)
+    subjects_informed = models.CharField(
+        gettext_lazy("data subjects informed"), max_length=12, choices=SubjectsInformed.choices
+    )
+    subjects_informed_reason = models.TextField(
+        gettext_lazy("how, or why not (art. 34(3))"),
+    )
+    controllers = models.ManyToManyField(
+        Controller, verbose_name=gettext_lazy("controllers affected")
+    )
+    enisa_dpc = models.PositiveSmallIntegerField(
+        gettext_lazy("data processing context"), choices=enisa.DPC_CATEGORIES
+    )
+    enisa_dpc_adjustment = models.DecimalField(
+        gettext_lazy("context adjustment"),
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(-3), MaxValueValidator(3)],
+        help_text=gettext_lazy(
+            "Volume, vulnerable people, invalid or public data may move the DPC within 1-4."
+        ),
+    )
+    enisa_ease_of_identification = models.DecimalField(
+        gettext_lazy("ease of identification"),
+        max_digits=3,
+        decimal_places=2,
+        choices=enisa.EASE_OF_IDENTIFICATION,
+    )
+    enisa_confidentiality = models.DecimalField(
+        gettext_lazy("loss of confidentiality"),
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        choices=enisa.CONFIDENTIALITY_CIRCUMSTANCES,
+    )
+    enisa_integrity = models.DecimalField(
+        gettext_lazy("loss of integrity"),
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        choices=enisa.INTEGRITY_CIRCUMSTANCES,
+    )
+    enisa_availability = models.DecimalField(
+        gettext_lazy("loss of availability"),
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        choices=enisa.AVAILABILITY_CIRCUMSTANCES,
+    )
+    enisa_malicious = models.BooleanField(gettext_lazy("malicious intent"), default=False)
+    risk_level = models.CharField(gettext_lazy("risk"), max_length=4, choices=Risk.choices)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    assessed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.incident.reference} assessment"
+
+    @property
+    def dpc(self):
+        return self.enisa_dpc + self.enisa_dpc_adjustment
+
+    def clean(self):
+        inputs_given = self.enisa_dpc is not None and self.enisa_dpc_adjustment is not None
+        if inputs_given and not 1 <= self.dpc <= 4:
+            raise ValidationError(
+                {
+                    "enisa_dpc_adjustment": _(
+                        "With this adjustment the context score would be %(score)s; it "
+                        "must stay within 1 and 4."
+                    )
+                    % {"score": self.dpc}
+                }
+            )
+        if not (self.confidentiality or self.integrity or self.availability):
+            raise ValidationError(
+                _("Tick at least one kind of breach: confidentiality, integrity or availability.")
+            )
+
+    @property
+    def severity(self):
+        return enisa.severity(
+            self.dpc,
+            self.enisa_ease_of_identification,
+            self.enisa_confidentiality,
+            self.enisa_integrity,
+            self.enisa_availability,
+            self.enisa_malicious,
+        )
+
+    def breach_types(self):
+        labels = {
+            "confidentiality": gettext_lazy("confidentiality"),
+            "integrity": gettext_lazy("integrity"),
+            "availability": gettext_lazy("availability"),
+        }
+        return [label for name, label in labels.items() if getattr(self, name)]
+
+    def missing_items(self):
+        """What still stops the incident from being assessed (empty when complete)."""
+        missing = []
+        if not self.breach_types():
+            missing.append(_("kind of breach"))
+        if not self.data_categories.exists():
+            missing.append(_("categories of personal data"))
+        if not self.subject_categories.exists():
+            missing.append(_("categories of data subjects"))
+        if not self.controllers.exists():
+            missing.append(_("controllers affected"))
+        return missing
+
+
+class EventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(_("The audit trail is append-only."))
+
+    def delete(self):
+        raise ValidationError(_("The audit trail is append-only."))
+
+
+class IncidentEvent(models.Model):
+    """One line of the audit trail. Rows are only ever inserted (see also migration 0003,
+    which makes PostgreSQL itself refuse UPDATE and DELETE)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", gettext_lazy("Logged")
+        TRANSITION = "transition", gettext_lazy("State changed")
+        CHANGED = "changed", gettext_lazy("Fact changed")
+        AWARE_AT_CORRECTED = "aware_at_corrected", gettext_lazy("Awareness time corrected")
+        ASSESSED = "assessed", gettext_lazy("Assessment changed")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_state = models.CharField(max_length=20, blank=True, choices=State.choices)
+    to_state = models.CharField(max_length=20, blank=True, choices=State.choices)
+    field = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+    note = models.TextField(blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["incident", "at"])]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("The audit trail is append-only."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The audit trail is append-only."))

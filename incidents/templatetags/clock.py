@@ -1,0 +1,32 @@
+"""The countdown to a deadline, rendered by the server and then kept current by countdown.js."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from incidents.deadlines import format_duration, time_left, urgency
+
+register = template.Library()
+
+
+@register.simple_tag
+def countdown(incident, now):
+    if not incident.clock_running:
+        notified = incident.controller_notified_at
+        if notified is None:
+            return ""
+        if notified <= incident.deadline_at:
+            return format_html('<span class="clock met">{}</span>', _("notified in time"))
+        return format_html('<span class="clock late">{}</span>', _("notified late"))
+    remaining = time_left(incident.deadline_at, now)
+    level = urgency(remaining)
+    text = format_duration(remaining)
+    if level == "overdue":
+        text = _("OVERDUE by %(duration)s") % {"duration": format_duration(-remaining)}
+    return format_html(
+        '<span class="clock {}" data-deadline="{}" data-overdue-label="{}">{}</span>',
+        level,
+        incident.deadline_at.isoformat(),
+        _("OVERDUE by"),
+        text,
+    )

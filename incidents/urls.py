@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "incidents"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("incidents/new/", views.create, name="create"),
+    path("incidents/<int:pk>/", views.detail, name="detail"),
+    path("incidents/<int:pk>/edit/", views.edit, name="edit"),
+    path("incidents/<int:pk>/assess/", views.assess, name="assess"),
+    path("incidents/<int:pk>/<slug:action>/", views.action, name="action"),
+    path("register/", views.register, name="register"),
+    path("controllers/", views.controllers, name="controllers"),
+    path("controllers/new/", views.controller_form, name="controller-create"),
+    path("controllers/<int:pk>/", views.controller_form, name="controller-edit"),
+]

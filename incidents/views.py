@@ -1,0 +1,250 @@
+"""Web pages: thin views over the workflow. Every page needs a login; what a page offers
+follows the person's role and the incident's state."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import workflow
+from .forms import (
+    ACTION_FORMS,
+    AssessmentForm,
+    ControllerForm,
+    FactsForm,
+    IncidentForm,
+    RegisterFilterForm,
+)
+from .models import Controller, Incident, IncidentEvent
+
+PAGE_SIZE = 50
+
+
+def add_errors(form, error):
+    """Show a model or workflow ValidationError on the form, next to its field if it has one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def run(form, change):
+    """Run a workflow change; a ValidationError is shown on the form and None returned."""
+    try:
+        return change()
+    except ValidationError as error:
+        add_errors(form, error)
+    return None
+
+
+def back_on_conflict(view):
+    """Someone else changed the incident, or its state no longer allows the action: say so
+    on the incident's page, which shows the incident as it now is."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (workflow.IncidentChanged, workflow.TransitionRefused) as error:
+            messages.error(request, str(error))
+            return redirect("incidents:detail", pk=error.incident.pk)
+
+    return wrapped
+
+
+@login_required
+def dashboard(request):
+    incidents = Incident.objects.open().only(
+        "id", "reference", "title", "state", "aware_at", "deadline_at", "controller_notified_at"
+    )
+    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/dashboard.html",
+        {
+            "page": page,
+            "now": timezone.now(),
+            "may_log": request.user.has_perm("incidents.add_incident"),
+        },
+    )
+
+
+@login_required
+@permission_required("incidents.add_incident", raise_exception=True)
+def create(request):
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        incident = run(form, lambda: workflow.log_incident(request.user, **form.cleaned_data))
+        if incident:
+            messages.success(
+                request,
+                _("%(reference)s logged. The deadline is %(deadline)s.")
+                % {
+                    "reference": incident.reference,
+                    "deadline": timezone.localtime(incident.deadline_at).strftime("%d/%m/%Y %H:%M"),
+                },
+            )
+            return redirect("incidents:detail", pk=incident.pk)
+    return render(request, "incidents/form.html", {"form": form, "title": _("Log a breach")})
+
+
+def incident_with_everything(pk):
+    incidents = Incident.objects.select_related(
+        "created_by", "assessment", "assessment__assessed_by"
+    ).prefetch_related(
+        "assessment__data_categories",
+        "assessment__subject_categories",
+        "assessment__controllers",
+        Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
+    )
+    return get_object_or_404(incidents, pk=pk)
+
+
+@login_required
+@permission_required("incidents.view_incident", raise_exception=True)
+def detail(request, pk):
+    incident = incident_with_everything(pk)
+    actions = workflow.allowed_actions(incident, request.user)
+    forms = {
+        action: ACTION_FORMS[action](initial={"version": incident.version})
+        for action in actions
+        if action in ACTION_FORMS
+    }
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "assessment": incident.assessment_or_none(),
+            "actions": actions,
+            "action_forms": forms,
+            "may_edit": incident.is_open and request.user.has_perm("incidents.change_incident"),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@permission_required("incidents.change_incident", raise_exception=True)
+@back_on_conflict
+def edit(request, pk):
+    incident = get_object_or_404(Incident, pk=pk)
+    form = FactsForm(request.POST or None, instance=incident, initial={"version": incident.version})
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in FactsForm.Meta.fields}
+        version = form.cleaned_data["version"]
+        if run(form, lambda: workflow.update_facts(pk, request.user, changes, version)):
+            messages.success(request, _("Saved."))
+            return redirect("incidents:detail", pk=pk)
+    return render(
+        request,
+        "incidents/form.html",
+        {"form": form, "incident": incident, "title": _("Correct the facts")},
+    )
+
+
+@login_required
+@permission_required("incidents.assess_incident", raise_exception=True)
+@back_on_conflict
+def assess(request, pk):
+    incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
+    assessment = incident.assessment_or_none()
+    form = AssessmentForm(
+        request.POST or None, instance=assessment, initial={"version": incident.version}
+    )
+    if request.method == "POST" and form.is_valid():
+        done = run(
+            form,
+            lambda: workflow.assess(
+                pk,
+                request.user,
+                form.values(),
+                form.relation_values(),
+                form.cleaned_data["version"],
+            ),
+        )
+        if done:
+            messages.success(request, _("Assessment saved."))
+            return redirect("incidents:detail", pk=pk)
+    return render(
+        request,
+        "incidents/form.html",
+        {"form": form, "incident": incident, "title": _("Assess the breach")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@back_on_conflict
+def action(request, pk, action):
+    if action not in ACTION_FORMS:
+        raise Http404
+    incident = get_object_or_404(Incident, pk=pk)
+    form = ACTION_FORMS[action](request.POST or None, initial={"version": incident.version})
+    if request.method == "POST" and form.is_valid():
+        arguments = dict(form.cleaned_data)
+        version = arguments.pop("version")
+        if run(
+            form,
+            lambda: workflow.transition(pk, request.user, action, version, **arguments),
+        ):
+            messages.success(request, _("Saved."))
+            return redirect("incidents:detail", pk=pk)
+    return render(
+        request,
+        "incidents/form.html",
+        {"form": form, "incident": incident, "title": workflow.ACTION_TITLES[action]},
+    )
+
+
+@login_required
+@permission_required("incidents.view_register", raise_exception=True)
+def register(request):
+    form = RegisterFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    incidents = Incident.objects.register(**filters).select_related("assessment")
+    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "incidents/register.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+@permission_required("incidents.view_controller", raise_exception=True)
+def controllers(request):
+    return render(
+        request,
+        "incidents/controllers.html",
+        {
+            "controllers": Controller.objects.all(),
+            "may_manage": request.user.has_perm("incidents.change_controller"),
+        },
+    )
+
+
+@login_required
+@permission_required("incidents.change_controller", raise_exception=True)
+def controller_form(request, pk=None):
+    controller = get_object_or_404(Controller, pk=pk) if pk else None
+    if controller is None and not request.user.has_perm("incidents.add_controller"):
+        raise Http404
+    form = ControllerForm(request.POST or None, instance=controller)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Controller saved."))
+        return redirect("incidents:controllers")
+    title = _("Edit controller") if controller else _("New controller")
+    return render(request, "incidents/form.html", {"form": form, "title": title})
