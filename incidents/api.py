@@ -6,6 +6,8 @@ incident's state does not allow the action (the body says which state it is in) 
 changed it meanwhile.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -33,7 +35,20 @@ class EnterpriseNumberSerializerField(NormalizingSerializerField):
     normalizer = staticmethod(fields.normalize_enterprise_number)
 
 
+class ChoiceField(serializers.ChoiceField):
+    """Decimal choices (the ENISA inputs) accept 0.5, "0.5" and "0.50" alike."""
+
+    def to_internal_value(self, data):
+        if any(isinstance(choice, Decimal) for choice in self.choices):
+            try:
+                data = str(Decimal(str(data)).quantize(Decimal("0.01")))
+            except InvalidOperation:
+                self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
 class ModelSerializer(serializers.ModelSerializer):
+    serializer_choice_field = ChoiceField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         fields.PhoneNumberField: PhoneSerializerField,
@@ -117,6 +132,7 @@ class IncidentSerializer(ModelSerializer):
             if name
             not in {"title", "description", "aware_at", "occurred_at", "ended_at", "discovered_how"}
         ]
+        extra_kwargs = {"aware_at": {"required": False, "help_text": "Defaults to now."}}
 
 
 class IncidentDetailSerializer(IncidentSerializer):
@@ -140,7 +156,7 @@ class NotifyGbaSerializer(VersionSerializer):
 
 
 class NotifyControllerSerializer(VersionSerializer):
-    method = serializers.CharField(max_length=200)
+    how = serializers.CharField(max_length=200, help_text="E-mail, phone call, letter…")
     notified_at = serializers.DateTimeField(required=False)
     delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -290,10 +306,9 @@ def exception_handler(exc, context):
     """Our domain errors as JSON: 400 per field, 403, 404 and 409 with the current state."""
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            body = {field: errors.messages for field, errors in exc.error_dict.items()}
             body = {
                 ("non_field_errors" if field == "__all__" else field): messages
-                for field, messages in body.items()
+                for field, messages in exc.message_dict.items()
             }
         else:
             body = {"non_field_errors": exc.messages}

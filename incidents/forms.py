@@ -137,7 +137,7 @@ class GbaNotificationForm(VersionedForm):
 
 
 class ControllerNotificationForm(VersionedForm):
-    method = forms.CharField(
+    how = forms.CharField(
         label=_("How the controllers were told"),
         max_length=200,
         help_text=_("E-mail, phone call with whom, registered letter…"),

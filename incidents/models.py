@@ -305,16 +305,17 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         target=State.CONTROLLER_NOTIFIED,
         permission=TRANSITION_PERMISSIONS["notify_controller"],
     )
-    def notify_controller(self, method, notified_at=None, delay_reason=""):
-        if not (method or "").strip():
+    def notify_controller(self, how, notified_at=None, delay_reason=""):
+        # Not called `method`: django-fsm passes the transition method under that name.
+        if not (how or "").strip():
             raise ValidationError(
-                {"method": _("Say how the controllers were told (e-mail, phone, letter).")}
+                {"how": _("Say how the controllers were told (e-mail, phone, letter).")}
             )
         notified_at = notified_at or timezone.now()
         self._check_notification_time(notified_at, "notified_at")
         self._check_late(notified_at, delay_reason, "delay_reason")
         self.controller_notified_at = notified_at
-        self.controller_notification_method = method.strip()
+        self.controller_notification_method = how.strip()
         self.controller_delay_reason = (delay_reason or "").strip()
 
     @transition(

@@ -1,0 +1,164 @@
+"""Shared fixtures: people in each role, controllers, categories and incidents in each state,
+all made through the same workflow the application uses."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.roles import grant_roles
+from incidents import workflow
+from incidents.models import Controller, DataCategory, SubjectCategory
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role, username=None):
+        # Transactional tests flush the groups the migration made; grant them again.
+        grant_roles(Group, Permission)
+        user = User.objects.create_user(
+            username=username or role,
+            password="pw",
+            email=f"{role}@conitro.example",
+            phone="+32471000000",
+            display_name=role.title(),
+        )
+        if role != "nobody":
+            user.groups.add(Group.objects.get(name=role))
+        return User.objects.get(pk=user.pk)
+
+    return make
+
+
+@pytest.fixture
+def security(make_user):
+    return make_user("security")
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager")
+
+
+@pytest.fixture
+def dpo(make_user):
+    return make_user("dpo")
+
+
+@pytest.fixture
+def users(security, manager, dpo):
+    return {"security": security, "manager": manager, "dpo": dpo}
+
+
+@pytest.fixture
+def api(users):
+    """api("manager") -> an APIClient authenticated with that person's token."""
+
+    def client(role):
+        api_client = APIClient()
+        token, _ = Token.objects.get_or_create(user=users[role])
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api_client
+
+    return client
+
+
+@pytest.fixture
+def controller(db):
+    return Controller.objects.create(
+        name="Bakkerij Van Damme BV",
+        enterprise_number="0440966354",
+        address="Kerkstraat 12, 9000 Gent",
+        contact_person="Els Van Damme",
+        email="privacy@vandamme.example",
+        phone="+3292345678",
+        language="nl",
+    )
+
+
+@pytest.fixture
+def categories(db):
+    data = DataCategory.objects.create(name_nl="E-mailadres", name_fr="E-mail", name_en="E-mail")
+    subjects = SubjectCategory.objects.create(name_nl="Klanten", name_fr="Clients", name_en="Cust")
+    return data, subjects
+
+
+@pytest.fixture
+def assessment_values():
+    return {
+        "confidentiality": True,
+        "integrity": False,
+        "availability": False,
+        "cause_origin": "external",
+        "cause_actor": "human",
+        "cause_intent": "malicious",
+        "special_categories": False,
+        "subjects_count": 1200,
+        "records_count": 3400,
+        "consequences": "Phishing of customers.",
+        "measures_taken": "Passwords reset.",
+        "measures_proposed": "Two-factor authentication.",
+        "subjects_informed": "planned",
+        "subjects_informed_reason": "E-mail to each customer.",
+        "enisa_dpc": 1,
+        "enisa_dpc_adjustment": Decimal("0"),
+        "enisa_ease_of_identification": Decimal("1.00"),
+        "enisa_confidentiality": Decimal("0.50"),
+        "enisa_integrity": Decimal("0"),
+        "enisa_availability": Decimal("0"),
+        "enisa_malicious": True,
+        "risk_level": "risk",
+    }
+
+
+@pytest.fixture
+def new_incident(security):
+    def make(hours_ago=1, title="Admin account phished"):
+        return workflow.log_incident(
+            security,
+            title=title,
+            description="Password entered on a fake login page.",
+            aware_at=timezone.now() - timedelta(hours=hours_ago),
+        )
+
+    return make
+
+
+@pytest.fixture
+def incident_in(new_incident, security, manager, controller, categories, assessment_values):
+    """incident_in("gba_notified") -> an incident walked to that state through the workflow."""
+    path = ["detected", "assessed", "gba_notified", "controller_notified", "closed"]
+
+    def make(state, hours_ago=1):
+        incident = new_incident(hours_ago=hours_ago)
+        if state == "dismissed":
+            return workflow.transition(incident.pk, manager, "dismiss", reason="No personal data.")
+        steps = {
+            "assessed": lambda: workflow.assess(
+                incident.pk,
+                security,
+                assessment_values,
+                {
+                    "data_categories": [categories[0]],
+                    "subject_categories": [categories[1]],
+                    "controllers": [controller],
+                },
+            ),
+            "gba_notified": lambda: workflow.transition(
+                incident.pk, manager, "notify_gba", reference="DBN-2026-1234", delay_reason="x"
+            ),
+            "controller_notified": lambda: workflow.transition(
+                incident.pk, manager, "notify_controller", how="E-mail", delay_reason="x"
+            ),
+            "closed": lambda: workflow.transition(incident.pk, manager, "close"),
+        }
+        for step in path[1 : path.index(state) + 1]:
+            incident = steps[step]()
+        return incident
+
+    return make

@@ -1,0 +1,122 @@
+"""Every transition, allowed and refused, for every role; and every state it is refused from."""
+
+import pytest
+
+from incidents.models import IncidentEvent
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = {
+    # action: (url, state it starts from, state it reaches, body)
+    "assess": ("assess", "detected", "assessed", None),
+    "notify_gba": ("notify-gba", "assessed", "gba_notified", {"reference": "DBN-2026-77"}),
+    "notify_controller": (
+        "notify-controller",
+        "gba_notified",
+        "controller_notified",
+        {"how": "Phone call with Els"},
+    ),
+    "close": ("close", "controller_notified", "closed", {}),
+    "dismiss": ("dismiss", "detected", "dismissed", {"reason": "Test mail, no personal data."}),
+}
+MAY = {
+    "assess": {"security", "manager", "dpo"},
+    "notify_gba": {"manager", "dpo"},
+    "notify_controller": {"manager", "dpo"},
+    "close": {"manager", "dpo"},
+    "dismiss": {"manager", "dpo"},
+}
+STATES = ["detected", "assessed", "gba_notified", "controller_notified", "closed", "dismissed"]
+ALLOWED_FROM = {
+    "assess": {"detected", "assessed"},
+    "notify_gba": {"assessed"},
+    "notify_controller": {"gba_notified"},
+    "close": {"controller_notified"},
+    "dismiss": {"detected", "assessed"},
+}
+
+
+def body_for(action, controller, categories, assessment_values):
+    if action != "assess":
+        return ACTIONS[action][3]
+    return {
+        **{k: str(v) if not isinstance(v, bool) else v for k, v in assessment_values.items()},
+        "data_categories": [categories[0].pk],
+        "subject_categories": [categories[1].pk],
+        "controllers": [controller.pk],
+    }
+
+
+@pytest.mark.parametrize("role", ["security", "manager", "dpo"])
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_each_role_may_or_may_not(
+    api, incident_in, controller, categories, assessment_values, action, role
+):
+    url, source, target, _ = ACTIONS[action]
+    incident = incident_in(source)
+    events_before = IncidentEvent.objects.filter(incident=incident).count()
+    response = api(role).post(
+        f"/api/incidents/{incident.pk}/{url}/",
+        body_for(action, controller, categories, assessment_values),
+        "json",
+    )
+    incident.refresh_from_db()
+    if role in MAY[action]:
+        assert response.status_code == 200, response.json()
+        assert incident.state == target
+        transition = incident.events.filter(kind="transition").last()
+        assert (transition.from_state, transition.to_state) == (source, target)
+        assert transition.actor.username == role
+    else:
+        assert response.status_code == 403
+        assert incident.state == source
+        assert IncidentEvent.objects.filter(incident=incident).count() == events_before
+
+
+@pytest.mark.parametrize(
+    ("action", "state"),
+    [(action, state) for action in ACTIONS for state in STATES if state not in ALLOWED_FROM[action]],
+)
+def test_refused_from_every_other_state(
+    api, incident_in, controller, categories, assessment_values, action, state
+):
+    incident = incident_in(state)
+    version = incident.version
+    response = api("dpo").post(
+        f"/api/incidents/{incident.pk}/{ACTIONS[action][0]}/",
+        body_for(action, controller, categories, assessment_values),
+        "json",
+    )
+    assert response.status_code == 409, response.json()
+    assert response.json()["state"] == state
+    incident.refresh_from_db()
+    assert (incident.state, incident.version) == (state, version)
+
+
+def test_dismissing_an_assessed_incident(api, incident_in):
+    incident = incident_in("assessed")
+    response = api("manager").post(
+        f"/api/incidents/{incident.pk}/dismiss/", {"reason": "Data was fictitious."}, "json"
+    )
+    assert response.status_code == 200
+    assert response.json()["dismissal_reason"] == "Data was fictitious."
+
+
+def test_the_full_path_leaves_a_complete_timeline(incident_in):
+    incident = incident_in("closed")
+    transitions = [
+        (event.from_state, event.to_state) for event in incident.events.filter(kind="transition")
+    ]
+    assert transitions == [
+        ("detected", "assessed"),
+        ("assessed", "gba_notified"),
+        ("gba_notified", "controller_notified"),
+        ("controller_notified", "closed"),
+    ]
+    assert incident.closed_at is not None
+
+
+def test_the_state_field_is_protected(new_incident):
+    incident = new_incident()
+    with pytest.raises(AttributeError):
+        incident.state = "closed"
