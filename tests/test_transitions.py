@@ -75,7 +75,12 @@ def test_each_role_may_or_may_not(
 
 @pytest.mark.parametrize(
     ("action", "state"),
-    [(action, state) for action in ACTIONS for state in STATES if state not in ALLOWED_FROM[action]],
+    [
+        (action, state)
+        for action in ACTIONS
+        for state in STATES
+        if state not in ALLOWED_FROM[action]
+    ],
 )
 def test_refused_from_every_other_state(
     api, incident_in, controller, categories, assessment_values, action, state

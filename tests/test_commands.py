@@ -1,0 +1,102 @@
+"""Management commands: adduser, drf_create_token, seed_demo, and the production check."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from incidents.models import Controller, Incident
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_adduser_creates_a_person_in_a_role(capsys):
+    call_command(
+        "adduser", "els", "--role", "manager", "--email", "els@conitro.be",
+        "--phone", "0471 23 45 67", "--password", "s3cret-enough",
+    )  # fmt: skip
+    user = User.objects.get(username="els")
+    assert user.phone == "+32471234567"
+    assert user.roles == ["manager"]
+    assert user.check_password("s3cret-enough")
+    assert user.has_perm("incidents.notify_incident")
+    assert not user.has_perm("incidents.view_register")
+
+
+def test_adduser_generates_and_prints_a_password(capsys):
+    call_command("adduser", "jo", "--role", "dpo", "--email", "jo@x.be", "--phone", "+32471000009")
+    password = capsys.readouterr().out.split("Password: ")[1].strip()
+    assert User.objects.get(username="jo").check_password(password)
+
+
+def test_adduser_refuses_a_bad_phone_and_creates_nobody():
+    with pytest.raises(CommandError, match="international form"):
+        call_command("adduser", "x", "--role", "security", "--email", "x@x.be", "--phone", "12")
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_adduser_refuses_a_duplicate(security):
+    with pytest.raises(CommandError, match="already exists"):
+        call_command(
+            "adduser",
+            "security",
+            "--role",
+            "security",
+            "--email",
+            "a@b.be",
+            "--phone",
+            "0471000000",
+        )
+
+
+def test_drf_create_token(security, capsys):
+    call_command("drf_create_token", "security")
+    assert "Generated token" in capsys.readouterr().out
+
+
+def test_seed_demo_is_idempotent(capsys):
+    call_command("seed_demo")
+    counts = (User.objects.count(), Controller.objects.count(), Incident.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), Controller.objects.count(), Incident.objects.count()) == counts
+    assert counts[2] == 4
+    assert "breachdesk-demo" in capsys.readouterr().out
+
+
+def test_the_roles_exist_after_migrating():
+    from django.contrib.auth.models import Group
+
+    assert set(Group.objects.values_list("name", flat=True)) >= {"security", "manager", "dpo"}
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "x" * 64 + "-a-long-random-production-key",
+        "ALLOWED_HOSTS": "breachdesk.conitro.be",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {**os.environ, "DJANGO_DEBUG": "0"}
+    env.pop("DJANGO_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr

@@ -1,0 +1,92 @@
+"""Two people acting on one incident at once: one wins, the other is told, nothing is lost.
+
+Row locks are only real on PostgreSQL, so these tests run there (CI runs them) and are skipped
+on SQLite, where writes are serialised by the database file lock anyway.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from incidents import workflow
+from incidents.models import Incident, IncidentEvent
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL)"
+    ),
+]
+
+
+def run_at_once(*calls):
+    """Run each call in its own thread and connection, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as error:  # noqa: BLE001 - the outcome is what we assert on
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def test_two_transitions_at_once_one_wins_the_other_is_told(incident_in, manager, dpo):
+    incident = incident_in("assessed")
+    outcomes = run_at_once(
+        lambda: workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-1"),
+        lambda: workflow.transition(incident.pk, dpo, "dismiss", reason="Not personal data."),
+    )
+    winners = [o for o in outcomes if isinstance(o, Incident)]
+    losers = [o for o in outcomes if isinstance(o, workflow.TransitionRefused)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    incident.refresh_from_db()
+    assert incident.state == winners[0].state
+    assert incident.events.filter(kind="transition", from_state="assessed").count() == 1
+
+
+def test_two_edits_of_the_same_version_one_is_refused(new_incident, security, manager):
+    incident = new_incident()
+    version = incident.version
+    outcomes = run_at_once(
+        lambda: workflow.update_facts(incident.pk, security, {"title": "Mine"}, version),
+        lambda: workflow.update_facts(incident.pk, manager, {"title": "Theirs"}, version),
+    )
+    winners = [o for o in outcomes if isinstance(o, Incident)]
+    losers = [o for o in outcomes if isinstance(o, workflow.IncidentChanged)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    incident.refresh_from_db()
+    assert incident.title == winners[0].title
+    assert incident.version == version + 1
+
+
+def test_references_are_unique_under_concurrent_creation(security):
+    outcomes = run_at_once(
+        *[
+            (lambda n=n: workflow.log_incident(security, title=f"#{n}", description="d"))
+            for n in range(8)
+        ]
+    )
+    assert all(isinstance(o, Incident) for o in outcomes), outcomes
+    numbers = sorted(int(o.reference[-4:]) for o in outcomes)
+    assert numbers == list(range(1, 9))
+
+
+def test_the_database_refuses_to_rewrite_the_audit_trail(new_incident):
+    incident = new_incident()
+    event = IncidentEvent.objects.filter(incident=incident).first()
+    with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
+        cursor.execute("UPDATE incidents_incidentevent SET note = 'x' WHERE id = %s", [event.pk])
+    with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_incident WHERE id = %s", [incident.pk])
