@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -16,9 +16,16 @@ from incidents import workflow
 from incidents.models import Controller, DataCategory, SubjectCategory
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Tests read messages in English; test_translations.py checks the Dutch ones."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def make_user(db):
-    def make(role, username=None):
+    def make(role, username=None, language="en"):
         # Transactional tests flush the groups the migration made; grant them again.
         grant_roles(Group, Permission)
         user = User.objects.create_user(
@@ -27,6 +34,7 @@ def make_user(db):
             email=f"{role}@conitro.example",
             phone="+32471000000",
             display_name=role.title(),
+            language=language,
         )
         if role != "nobody":
             user.groups.add(Group.objects.get(name=role))
@@ -62,7 +70,7 @@ def api(users):
     def client(role):
         api_client = APIClient()
         token, _ = Token.objects.get_or_create(user=users[role])
-        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_ACCEPT_LANGUAGE="en")
         return api_client
 
     return client

@@ -107,7 +107,7 @@ def test_the_incident_page_offers_only_what_this_person_may_do_now(
 def test_the_incident_page_shows_severity_and_timeline(browser, incident_in):
     incident = incident_in("gba_notified")
     html = browser("security").get(f"/incidents/{incident.pk}/").content.decode()
-    assert "2,00" in html  # Dutch decimal comma
+    assert "2.00" in html
     assert "DBN-2026-1234" in html
     assert html.count("<tr>") >= 4
 

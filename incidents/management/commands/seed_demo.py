@@ -15,7 +15,7 @@ from incidents.models import Controller, DataCategory, Incident, SubjectCategory
 PEOPLE = [
     ("sam", "security", "Sam Peeters", "+32471000001", "nl"),
     ("mia", "manager", "Mia Janssens", "+32471000002", "nl"),
-    ("dirk", "dpo", "Dirk De Smet", "+32471000003", "fr"),
+    ("dirk", "dpo", "Dirk De Smet", "+32471000003", "nl"),
 ]
 PASSWORD = "breachdesk-demo"
 
