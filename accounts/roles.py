@@ -23,7 +23,17 @@ _MANAGER_PERMISSIONS = [
     "incidents.add_controller",
     "incidents.change_controller",
 ]
-_DPO_PERMISSIONS = [*_MANAGER_PERMISSIONS, "incidents.view_register"]
+_DPO_PERMISSIONS = [
+    *_MANAGER_PERMISSIONS,
+    "incidents.view_register",
+    # The DPO keeps the assessment form's lists and the escalation policy in the admin.
+    "incidents.add_datacategory",
+    "incidents.change_datacategory",
+    "incidents.view_datacategory",
+    "incidents.add_subjectcategory",
+    "incidents.change_subjectcategory",
+    "incidents.view_subjectcategory",
+]
 
 ROLE_PERMISSIONS = {
     SECURITY: _SECURITY_PERMISSIONS,

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_q",
     "accounts",
     "incidents",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -166,7 +167,41 @@ if os.environ.get("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Channels. Nothing reaches a real provider unless its credentials are set.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+VOICE_BACKEND = os.environ.get("VOICE_BACKEND", "console")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
+VOICE_FILE_PATH = os.environ.get("VOICE_FILE_PATH", str(BASE_DIR / "var" / "calls"))
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+# Where people and providers reach this server: links in messages, Twilio callbacks.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS", "48")))
+# A send claimed longer ago than this was abandoned by a killed worker: try it again.
+MESSAGE_SEND_TIMEOUT = timedelta(seconds=120)
+MESSAGE_MAX_ATTEMPTS = 6
+
+SENDGRID_API_KEY = os.environ.get("SENDGRID_API_KEY", "")
+ANYMAIL = {
+    name: value
+    for name, value in {
+        "SENDGRID_API_KEY": SENDGRID_API_KEY,
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": os.environ.get(
+            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"
+        ),
+        "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET"),
+    }.items()
+    if value
+}
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "anymail.backends.sendgrid.EmailBackend"
+    if SENDGRID_API_KEY
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "email"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "breachdesk@conitro.be")
 
 if not DEBUG:

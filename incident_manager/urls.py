@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 urlpatterns = [
     path("", include("incidents.urls")),
     path("api/", include("incidents.api_urls")),
+    path("", include("notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -526,6 +526,7 @@ class IncidentEvent(models.Model):
         CHANGED = "changed", gettext_lazy("Fact changed")
         AWARE_AT_CORRECTED = "aware_at_corrected", gettext_lazy("Awareness time corrected")
         ASSESSED = "assessed", gettext_lazy("Assessment changed")
+        ACKNOWLEDGED = "acknowledged", gettext_lazy("Alert acknowledged")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)

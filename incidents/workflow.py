@@ -26,6 +26,7 @@ from .models import (
     ReferenceCounter,
     State,
 )
+from .signals import incident_changed
 
 FACT_FIELDS = ["title", "description", "aware_at", "occurred_at", "ended_at", "discovered_how"]
 
@@ -115,7 +116,15 @@ def log_incident(user, *, title, description, aware_at=None, occurred_at=None, *
             to_state=incident.state,
             after={field: as_json(getattr(incident, field)) for field in FACT_FIELDS},
         )
+        announce(incident, "created")
     return incident
+
+
+def announce(incident, kind):
+    """Tell the rest of the product, once the change is committed (never for a rollback)."""
+    transaction.on_commit(
+        lambda: incident_changed.send(sender=Incident, incident=incident, kind=kind)
+    )
 
 
 @contextmanager
@@ -156,6 +165,7 @@ def update_facts(incident_id, user, changes, expected_version=None):
             }
             if field == "aware_at":
                 incident.deadline_at = deadline_for(incident.aware_at)
+                announce(incident, "aware_at_corrected")
                 event["kind"] = IncidentEvent.Kind.AWARE_AT_CORRECTED
                 event["before"] = {
                     "aware_at": as_json(before[field]),
@@ -275,6 +285,7 @@ def _run_transition(incident, user, action, arguments):
             to_state=incident.state,
             after={k: as_json(v) for k, v in arguments.items() if v not in (None, "")} or None,
         )
+        announce(incident, "transition")
 
 
 def allowed_actions(incident, user):

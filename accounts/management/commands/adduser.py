@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import LANGUAGES, User
-from accounts.roles import ROLES
+from accounts.roles import DPO, ROLES
 from incidents.identifiers import normalize_phone, validate_phone
 
 
@@ -39,6 +39,7 @@ class Command(BaseCommand):
             phone=normalize_phone(phone),
             display_name=name,
             language=language,
+            is_staff=role == DPO,  # the DPO keeps reference data in the admin
         )
         user.set_password(password)
         try:

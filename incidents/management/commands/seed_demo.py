@@ -58,6 +58,7 @@ class Command(BaseCommand):
                 "email": f"{username}@conitro.example",
                 "phone": phone,
                 "language": language,
+                "is_staff": role == "dpo",
             },
         )
         if created:

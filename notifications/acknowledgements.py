@@ -1,0 +1,57 @@
+"""Someone says "I'm on it": by the link in the SMS or e-mail, an SMS reply or a key press.
+
+Acknowledging a step stops its repeats (and its follow-up call) for everyone; it does not stop
+the clock: the next step still comes if the incident has not moved on.
+"""
+
+import re
+
+from django.db import transaction
+
+from incidents.models import IncidentEvent
+
+from .models import Acknowledgement, Channel, Message
+
+ACK_REPLY = re.compile(r"^\s*ACK(?:\s+(INC-\d{4}-\d{4,}))?\s*[.!]*\s*$", re.IGNORECASE)
+
+
+def acknowledge(incident, step, user, via):
+    """Record it; the first acknowledgement of a step by a person goes into the timeline."""
+    with transaction.atomic():
+        first = not Acknowledgement.objects.filter(incident=incident, step=step, user=user).exists()
+        acknowledgement = Acknowledgement.objects.create(
+            incident=incident, step=step, user=user, via=via
+        )
+        if first:
+            IncidentEvent.objects.create(
+                incident=incident,
+                actor=user,
+                kind=IncidentEvent.Kind.ACKNOWLEDGED,
+                after={"step": step.position, "via": via},
+                note=str(Acknowledgement.Via(via).label),
+            )
+    return acknowledgement
+
+
+def parse_reply(body):
+    """'ACK' -> (True, None); 'ack INC-2026-0042' -> (True, 'INC-2026-0042'); else (False, None)."""
+    match = ACK_REPLY.match(body or "")
+    if not match:
+        return False, None
+    return True, match.group(1).upper() if match.group(1) else None
+
+
+def acknowledge_reply(phone, body):
+    """An SMS reply. Returns the acknowledgement, or None when it cannot be matched."""
+    is_ack, reference = parse_reply(body)
+    if not is_ack:
+        return None
+    messages = Message.objects.filter(
+        channel=Channel.SMS, to=phone, firing__isnull=False, recipient__isnull=False
+    ).select_related("firing__step", "incident", "recipient")
+    if reference:
+        messages = messages.filter(incident__reference=reference)
+    message = messages.order_by("-created_at", "-id").first()
+    if message is None:
+        return None
+    return acknowledge(message.incident, message.firing.step, message.recipient, "sms")

@@ -1,0 +1,196 @@
+"""The escalation clock: plan each incident's firings, fire those that are due, exactly once.
+
+Why a compare-and-set and not a lock: `fire()` claims a firing with
+`UPDATE … SET fired_at = now WHERE id = … AND fired_at IS NULL`. Exactly one caller sees one
+row updated, whether the others are a second django-q2 cluster, a retried task or a worker
+restarted after a crash; the others do nothing. The claim, the messages it creates and the next
+repetition are one transaction, so a crash before the commit leaves the firing unclaimed and it
+is fired again later, never half-done.
+
+The incident's state and the acknowledgements are read again at firing time, so a step that has
+become unnecessary does nothing. After an outage every missed firing fires once, late and marked
+so, and the next repetition is the next slot after now: no flood of every missed repetition.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from accounts.models import User
+from incidents.models import Incident, State
+
+from .models import Acknowledgement, Channel, EscalationPolicy, Firing, Message, has_reached
+from .texts import call_script, email_subject_and_body, sms_text
+
+LATE_AFTER = timedelta(minutes=2)
+CLOSED_STATES = {State.CLOSED, State.DISMISSED}
+
+
+def anchor_time(incident, step):
+    base = incident.aware_at if step.anchor == step.Anchor.AWARE else incident.deadline_at
+    return base + step.offset
+
+
+def plan(incident, now=None):
+    """Create the first firing of every step of the active policy (idempotent).
+
+    An incident logged long after awareness has several steps due at once: it gets the first
+    alert and the most urgent of the overdue steps, not a burst of every step in between.
+    """
+    now = now or timezone.now()
+    policy = EscalationPolicy.objects.filter(is_active=True).prefetch_related("steps").first()
+    if policy is None:
+        return []
+    steps = list(policy.steps.all())
+    overdue = [s for s in steps if s.until_state and anchor_time(incident, s) <= now]
+    superseded = set(overdue[:-1])
+    firings = [
+        Firing(incident=incident, step=step, due_at=anchor_time(incident, step))
+        for step in steps
+        if step not in superseded
+    ]
+    Firing.objects.bulk_create(firings, ignore_conflicts=True)
+    return firings
+
+
+def replan(incident):
+    """aware_at was corrected: move the firings that have not fired yet."""
+    for firing in Firing.objects.filter(incident=incident, fired_at=None).select_related("step"):
+        due = anchor_time(incident, firing.step)
+        if firing.repetition and firing.step.repeat_every:
+            due += firing.step.repeat_every * firing.repetition
+        if firing.phase == Firing.Phase.CALL:
+            due += firing.step.call_if_unacknowledged_after
+        Firing.objects.filter(pk=firing.pk, fired_at=None).update(due_at=due)
+
+
+def due_firings(now, incident=None, limit=1000):
+    firings = Firing.objects.filter(fired_at=None, due_at__lte=now)
+    if incident is not None:
+        firings = firings.filter(incident=incident)
+    return list(firings.order_by("due_at").values_list("pk", flat=True)[:limit])
+
+
+def recipients(step):
+    people = User.objects.filter(is_active=True).filter(
+        Q(groups__in=step.roles.all()) | Q(pk__in=step.people.all())
+    )
+    return list(people.distinct().order_by("pk"))
+
+
+def address(user, channel):
+    return user.email if channel == Channel.EMAIL else user.phone
+
+
+def build_message(firing, user, channel, fallback_for=None):
+    incident = firing.incident
+    message = Message(
+        incident=incident,
+        firing=firing,
+        recipient=user,
+        channel=channel,
+        to=address(user, channel),
+        fallback_for=fallback_for,
+    )
+    if channel == Channel.SMS:
+        message.text = sms_text(firing, user)
+    elif channel == Channel.CALL:
+        message.text = call_script(firing, user)
+    else:
+        message.subject, message.text = email_subject_and_body(firing, user)
+    if not message.to:
+        message.status = Message.Status.FAILED
+        message.error = f"{user} has no {'e-mail address' if channel == 'email' else 'phone'}"
+    return message
+
+
+def next_slot(due_at, every, now):
+    """The first repetition slot strictly after now (catch-up without a flood)."""
+    slot = due_at + every
+    if slot <= now:
+        missed = (now - due_at) // every
+        slot = due_at + every * (missed + 1)
+    return slot
+
+
+def fire(firing_id, now=None):
+    """Fire one firing if nobody has; return the messages to send (already committed)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = Firing.objects.filter(pk=firing_id, fired_at=None).update(fired_at=now)
+        if not claimed:
+            return []
+        firing = Firing.objects.select_related("incident", "step").get(pk=firing_id)
+        incident, step = firing.incident, firing.step
+        firing.late = now - max(firing.due_at, firing.planned_at) > LATE_AFTER
+        if incident.state in CLOSED_STATES or (
+            step.until_state and has_reached(incident.state, step.until_state)
+        ):
+            firing.outcome = Firing.Outcome.STATE_REACHED
+        elif (firing.repetition or firing.phase == Firing.Phase.CALL) and (
+            Acknowledgement.objects.filter(incident=incident, step=step).exists()
+        ):
+            firing.outcome = Firing.Outcome.ACKNOWLEDGED
+        else:
+            firing.outcome = Firing.Outcome.SENT
+        firing.save(update_fields=["late", "outcome"])
+        if firing.outcome != Firing.Outcome.SENT:
+            return []
+        channels = step.channels() if firing.phase == Firing.Phase.PAGE else [Channel.CALL]
+        messages = Message.objects.bulk_create(
+            [build_message(firing, user, c) for user in recipients(step) for c in channels]
+        )
+        schedule_followers(firing, now)
+    return [m.pk for m in messages if m.status == Message.Status.QUEUED]
+
+
+def schedule_followers(firing, now):
+    step = firing.step
+    if firing.phase != Firing.Phase.PAGE:
+        return
+    if step.call and step.call_if_unacknowledged_after is not None:
+        Firing.objects.get_or_create(
+            incident=firing.incident,
+            step=step,
+            repetition=firing.repetition,
+            phase=Firing.Phase.CALL,
+            defaults={"due_at": max(firing.due_at + step.call_if_unacknowledged_after, now)},
+        )
+    if step.repeat_every:
+        Firing.objects.get_or_create(
+            incident=firing.incident,
+            step=step,
+            repetition=firing.repetition + 1,
+            phase=Firing.Phase.PAGE,
+            defaults={"due_at": next_slot(firing.due_at, step.repeat_every, now)},
+        )
+
+
+def next_wake_up():
+    """The earliest moment something is due: a firing, or a message waiting for a retry."""
+    firing = Firing.objects.filter(fired_at=None).aggregate(at=Min("due_at"))["at"]
+    retry = Message.objects.filter(status=Message.Status.QUEUED).aggregate(
+        at=Min("next_attempt_at")
+    )["at"]
+    moments = [moment for moment in (firing, retry) if moment is not None]
+    return min(moments) if moments else None
+
+
+def messages_to_retry(now):
+    """Queued messages whose back-off is over, and sends abandoned by a killed worker."""
+    stale = now - settings.MESSAGE_SEND_TIMEOUT
+    Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=stale).update(
+        status=Message.Status.QUEUED, next_attempt_at=now
+    )
+    return list(
+        Message.objects.filter(status=Message.Status.QUEUED)
+        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at=None, created_at__lt=stale))
+        .values_list("pk", flat=True)[:1000]
+    )
+
+
+def open_incidents_without_plan():
+    return Incident.objects.exclude(state__in=CLOSED_STATES).filter(firings=None)

@@ -1,0 +1,223 @@
+"""Who is told what, when, and whether it arrived.
+
+EscalationPolicy/EscalationStep: the plan, as data (admin-editable).
+Firing: one due time of one step for one incident (and one repetition of it). Firing it is a
+compare-and-set on `fired_at`, so two clusters, a retry or a restart never fire it twice.
+Acknowledgement: someone said "I'm on it" for a step; its repeats stop, the clock does not.
+Message: every SMS, call and e-mail, recorded before it is sent and updated by the provider.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Incident, State
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    CALL = "call", _("Voice call")
+    EMAIL = "email", _("E-mail")
+
+
+# How far along the incident is; a step is unnecessary once its state is reached.
+PROGRESS = [
+    State.DETECTED,
+    State.ASSESSED,
+    State.GBA_NOTIFIED,
+    State.CONTROLLER_NOTIFIED,
+    State.CLOSED,
+]
+
+
+def has_reached(current, wanted):
+    if current == State.DISMISSED:
+        return True
+    return PROGRESS.index(current) >= PROGRESS.index(wanted)
+
+
+class EscalationPolicy(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("New incidents follow the active policy.")
+    )
+
+    class Meta:
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+
+    def __str__(self):
+        return self.name
+
+
+class EscalationStep(models.Model):
+    class Anchor(models.TextChoices):
+        AWARE = "aware", _("after awareness")
+        DEADLINE = "deadline", _("relative to the deadline")
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("position"))
+    anchor = models.CharField(_("from"), max_length=10, choices=Anchor.choices)
+    offset = models.DurationField(
+        _("offset"), help_text=_("Negative before the deadline, e.g. -4:00:00.")
+    )
+    until_state = models.CharField(
+        _("unless the incident has reached"),
+        max_length=20,
+        choices=[(state, label) for state, label in State.choices if state in PROGRESS],
+        blank=True,
+    )
+    roles = models.ManyToManyField(Group, blank=True, verbose_name=_("roles"))
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, verbose_name=_("named people")
+    )
+    sms = models.BooleanField(_("SMS"), default=True)
+    call = models.BooleanField(_("voice call"), default=False)
+    email = models.BooleanField(_("e-mail"), default=False)
+    call_if_unacknowledged_after = models.DurationField(
+        _("call if not acknowledged within"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the call (if ticked) goes out with the SMS."),
+    )
+    repeat_every = models.DurationField(
+        _("repeat every, until acknowledged"), null=True, blank=True
+    )
+    overdue = models.BooleanField(_("says OVERDUE"), default=False)
+
+    class Meta:
+        ordering = ["policy", "position"]
+        unique_together = [("policy", "position")]
+        verbose_name = _("escalation step")
+
+    def __str__(self):
+        return f"{self.policy} #{self.position}"
+
+    def channels(self):
+        """The channels that go out when the step fires (a delayed call comes later)."""
+        chosen = [Channel.SMS] if self.sms else []
+        if self.call and self.call_if_unacknowledged_after is None:
+            chosen.append(Channel.CALL)
+        if self.email:
+            chosen.append(Channel.EMAIL)
+        return chosen
+
+
+class Firing(models.Model):
+    class Phase(models.TextChoices):
+        PAGE = "page", _("page")
+        CALL = "call", _("follow-up call")
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("sent")
+        STATE_REACHED = "state_reached", _("not needed: the incident moved on")
+        ACKNOWLEDGED = "acknowledged", _("not needed: acknowledged")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="firings")
+    step = models.ForeignKey(EscalationStep, on_delete=models.PROTECT, related_name="firings")
+    repetition = models.PositiveIntegerField(default=0)
+    phase = models.CharField(max_length=4, choices=Phase.choices, default=Phase.PAGE)
+    due_at = models.DateTimeField(db_index=True)
+    planned_at = models.DateTimeField(auto_now_add=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "step", "repetition", "phase"], name="one_firing_per_slot"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=models.Q(fired_at=None), name="pending_firings"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id}/{self.step_id}#{self.repetition} {self.phase}"
+
+    @property
+    def lateness(self):
+        """How long after it could first have fired it did fire (None if not yet)."""
+        if self.fired_at is None:
+            return None
+        return self.fired_at - max(self.due_at, self.planned_at)
+
+
+class Acknowledgement(models.Model):
+    class Via(models.TextChoices):
+        LINK = "link", _("link")
+        SMS = "sms", _("SMS reply")
+        CALL = "call", _("key press during the call")
+        WEB = "web", _("incident page")
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    step = models.ForeignKey(EscalationStep, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=4, choices=Via.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.incident_id}/{self.step_id} by {self.user_id} via {self.via}"
+
+
+class Message(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+        UNDELIVERED = "undelivered", _("undelivered")
+        BOUNCED = "bounced", _("bounced")
+
+    FINAL_FAILURES = {Status.FAILED, Status.UNDELIVERED, Status.BOUNCED}
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
+    firing = models.ForeignKey(
+        Firing, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=100, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    fallback_for = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fallbacks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["firing", "recipient", "channel"],
+                condition=models.Q(firing__isnull=False),
+                name="one_message_per_firing_recipient_channel",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel} to {self.to}: {self.status}"
+
+    @property
+    def failed(self):
+        return self.status in self.FINAL_FAILURES

@@ -1,0 +1,38 @@
+"""React to incidents: plan the escalation of a new incident and send its first alert at once."""
+
+from anymail.signals import tracking
+from django.dispatch import receiver
+
+from incidents.signals import incident_changed
+
+from . import escalation
+from .models import Message
+from .sending import update_status
+from .tasks import enqueue, rearm
+
+
+@receiver(incident_changed)
+def on_incident_changed(sender, incident, kind, **extra):
+    if kind == "created":
+        escalation.plan(incident)
+        enqueue("notifications.tasks.dispatch", incident.pk)
+    elif kind == "aware_at_corrected":
+        escalation.replan(incident)
+    rearm()
+
+
+@receiver(tracking)
+def on_email_event(sender, event, esp_name, **extra):
+    """SendGrid's delivery events, already verified by anymail, update the message."""
+    status = EMAIL_STATUSES.get(event.event_type)
+    message = Message.objects.filter(provider_id=event.message_id, channel="email").first()
+    if message is not None and status is not None:
+        update_status(message, status, event.description or event.mta_response or "")
+
+
+EMAIL_STATUSES = {
+    "delivered": Message.Status.DELIVERED,
+    "bounced": Message.Status.BOUNCED,
+    "rejected": Message.Status.FAILED,
+    "failed": Message.Status.FAILED,
+}

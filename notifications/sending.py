@@ -1,0 +1,153 @@
+"""Send one message: claim it, hand it to its channel, record what the provider said.
+
+A temporary refusal (HTTP 5xx, 429, a network error) is retried with back-off; a permanent one
+(an invalid number, a refused address) is not, is shown in red on the incident, and the person
+is tried on the next channel: SMS, then a call, then e-mail.
+"""
+
+import logging
+from datetime import timedelta
+
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .backends import TransportError, backend_for
+from .models import Channel, Message
+
+logger = logging.getLogger(__name__)
+
+FALLBACK = {Channel.SMS: Channel.CALL, Channel.CALL: Channel.EMAIL}
+
+
+def backoff(attempts):
+    """30 s, 60 s, 120 s, … capped at 10 minutes."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 600))
+
+
+def claim(message_id, now):
+    """Compare-and-set queued -> sending; only one worker gets each message."""
+    return Message.objects.filter(pk=message_id, status=Message.Status.QUEUED).update(
+        status=Message.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now
+    )
+
+
+def send_message(message_id):
+    now = timezone.now()
+    if not claim(message_id, now):
+        return None
+    message = Message.objects.select_related("recipient", "incident").get(pk=message_id)
+    try:
+        provider_id = deliver(message)
+    except TransportError as error:
+        return record_refusal(message, error)
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT,
+        provider_id=provider_id or "",
+        sent_at=timezone.now(),
+        error="",
+    )
+    return Message.Status.SENT
+
+
+def deliver(message):
+    if message.channel == Channel.EMAIL:
+        return send_email(message)
+    return backend_for(message.channel).send(message)
+
+
+def send_email(message):
+    email = EmailMessage(message.subject, message.text, settings.DEFAULT_FROM_EMAIL, [message.to])
+    email.extra_headers["X-Breachdesk-Message"] = str(message.pk)
+    try:
+        email.send()
+    except AnymailRecipientsRefused as error:
+        raise TransportError(f"E-mail refused: {error}", permanent=True) from error
+    except AnymailAPIError as error:
+        status = getattr(error, "status_code", None) or 0
+        raise TransportError(
+            f"E-mail provider {status}: {error}", permanent=400 <= status < 500 and status != 429
+        ) from error
+    except (AnymailError, OSError) as error:
+        raise TransportError(f"E-mail: {error}") from error
+    status = getattr(email, "anymail_status", None)
+    return (status.message_id if status else None) or f"email-{message.pk}"
+
+
+def record_refusal(message, error):
+    permanent = error.permanent or message.attempts >= settings.MESSAGE_MAX_ATTEMPTS
+    if permanent:
+        Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED, error=str(error))
+        logger.warning("message %s failed for good: %s", message.pk, error)
+        fall_back(message)
+        return Message.Status.FAILED
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.QUEUED,
+        error=str(error),
+        next_attempt_at=timezone.now() + backoff(message.attempts),
+    )
+    return Message.Status.QUEUED
+
+
+def fall_back(message):
+    """Reach the same person on the next channel; returns the new message's id or None."""
+    from .escalation import build_message
+
+    channel = FALLBACK.get(message.channel)
+    if channel is None or message.firing_id is None or message.recipient is None:
+        return None
+    taken = set(
+        Message.objects.filter(firing=message.firing_id, recipient=message.recipient).values_list(
+            "channel", flat=True
+        )
+    )
+    while channel in taken:
+        channel = FALLBACK.get(channel)
+        if channel is None:
+            return None
+    fallback = build_message(message.firing, message.recipient, channel, fallback_for=message)
+    try:
+        with transaction.atomic():
+            fallback.save()
+    except IntegrityError:
+        return None  # another worker made the same fallback
+    if fallback.status == Message.Status.QUEUED:
+        transaction.on_commit(lambda: enqueue_send(fallback.pk))
+    return fallback.pk
+
+
+def enqueue_send(message_id):
+    from .tasks import enqueue
+
+    enqueue("notifications.sending.send_message", message_id)
+
+
+# A later callback never takes a message back: delivered stays delivered.
+RANK = {
+    Message.Status.QUEUED: 0,
+    Message.Status.SENDING: 1,
+    Message.Status.SENT: 2,
+    Message.Status.DELIVERED: 3,
+    Message.Status.FAILED: 3,
+    Message.Status.UNDELIVERED: 3,
+    Message.Status.BOUNCED: 3,
+}
+
+
+def update_status(message, status, error=""):
+    """Apply a provider's status; a failure sends the person the next channel."""
+    if RANK[status] < RANK[message.status] or message.status == status:
+        return False
+    now = timezone.now()
+    changes = {"status": status}
+    if status == Message.Status.DELIVERED:
+        changes["delivered_at"] = now
+    if error:
+        changes["error"] = error
+    updated = Message.objects.filter(pk=message.pk, status=message.status).update(**changes)
+    if updated and status in Message.FINAL_FAILURES:
+        fall_back(message)
+    return bool(updated)

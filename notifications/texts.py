@@ -1,0 +1,165 @@
+"""What a page says, in the recipient's language.
+
+SMS texts stay in the GSM-7 alphabet (one character that is not, like ë or €, would switch the
+whole SMS to UCS-2 and cut it to 70 characters), and fit one SMS where they can: the title is
+shortened, never the reference, the deadline or the acknowledgement link.
+"""
+
+import base64
+import unicodedata
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+REPLACEMENTS = {
+    "€": "EUR",
+    "«": '"',
+    "»": '"',
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "ĳ": "ij",
+    "Ĳ": "IJ",
+}
+SMS_LENGTH = 160
+ACK_SALT = "notifications.acknowledge"
+
+
+def to_gsm7(text):
+    """Replace every character outside GSM-7's basic set by its closest one."""
+    result = []
+    for char in text:
+        if char in GSM7_BASIC:
+            result.append(char)
+        elif char in REPLACEMENTS:
+            result.append(REPLACEMENTS[char])
+        else:
+            base = unicodedata.normalize("NFKD", char)[0]
+            result.append(base if base in GSM7_BASIC else "?")
+    return "".join(result)
+
+
+def is_gsm7(text):
+    return all(char in GSM7_BASIC for char in text)
+
+
+def _mac(payload):
+    # 96 bits of HMAC-SHA256: short enough for one SMS, far beyond guessing.
+    digest = salted_hmac(ACK_SALT, payload, algorithm="sha256").digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def ack_token(firing, user, now=None):
+    """'firing.user.time.mac': a signed, expiring, 30-character token for the link."""
+    issued = int((now or timezone.now()).timestamp())
+    payload = f"{firing.pk}.{user.pk}.{signing.b62_encode(issued)}"
+    return f"{payload}.{_mac(payload)}"
+
+
+def read_ack_token(token, now=None):
+    """(firing id, user id); raises signing.BadSignature, or SignatureExpired when too old."""
+    payload, _dot, mac = token.rpartition(".")
+    if not payload or not constant_time_compare(mac, _mac(payload)):
+        raise signing.BadSignature("acknowledgement link not signed by us")
+    firing_id, user_id, issued = payload.split(".")
+    age = (now or timezone.now()).timestamp() - signing.b62_decode(issued)
+    if age > settings.ACK_LINK_MAX_AGE.total_seconds():
+        raise signing.SignatureExpired("acknowledgement link expired")
+    return int(firing_id), int(user_id)
+
+
+def ack_link(firing, user):
+    path = reverse("notifications:acknowledge", args=[ack_token(firing, user)])
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def incident_link(incident):
+    path = reverse("incidents:detail", args=[incident.pk])
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def headline(step):
+    if step.overdue:
+        return _("OVERDUE")
+    return {
+        "": _("New data breach"),
+        "assessed": _("Not assessed yet"),
+        "gba_notified": _("GBA not notified yet"),
+        "controller_notified": _("Controller not notified yet"),
+        "closed": _("Not closed yet"),
+    }[step.until_state]
+
+
+def deadline_text(incident):
+    return timezone.localtime(incident.deadline_at).strftime("%d/%m %H:%M")
+
+
+def sms_text(firing, user):
+    with translation.override(user.language):
+        head = to_gsm7(
+            f"{headline(firing.step)} {firing.incident.reference}: "
+            if not firing.late
+            else f"{headline(firing.step)} ({_('late')}) {firing.incident.reference}: "
+        )
+        tail = to_gsm7(
+            ". "
+            + _("Deadline %(deadline)s. OK: %(link)s")
+            % {"deadline": deadline_text(firing.incident), "link": ack_link(firing, user)}
+        )
+        title = to_gsm7(firing.incident.title)
+        room = SMS_LENGTH - len(head) - len(tail)
+        if len(title) > room:
+            title = title[: max(room - 2, 12)].rstrip() + ".."
+        return head + title + tail
+
+
+def email_subject_and_body(firing, user):
+    incident = firing.incident
+    with translation.override(user.language):
+        subject = f"[{_('Breach desk')}] {headline(firing.step)} {incident.reference}: "
+        subject += incident.title
+        lines = [
+            f"{headline(firing.step)}: {incident.reference} {incident.title}",
+            "",
+            _("State: %(state)s") % {"state": incident.get_state_display()},
+            _("Aware since: %(time)s")
+            % {"time": timezone.localtime(incident.aware_at).strftime("%d/%m/%Y %H:%M")},
+            _("Deadline (GBA and controller): %(time)s")
+            % {"time": timezone.localtime(incident.deadline_at).strftime("%d/%m/%Y %H:%M")},
+            "",
+            _("Acknowledge (stops the repeats of this alert): %(link)s")
+            % {"link": ack_link(firing, user)},
+            _("The incident: %(link)s") % {"link": incident_link(incident)},
+        ]
+        return subject[:200], "\n".join(lines)
+
+
+def call_script(firing, user):
+    incident = firing.incident
+    with translation.override(user.language):
+        return _(
+            "Breach desk of Conitro. %(headline)s. Incident %(reference)s: %(title)s. "
+            "The deadline is %(deadline)s."
+        ) % {
+            "headline": headline(firing.step),
+            "reference": " ".join(incident.reference.replace("INC-", "")),
+            "title": incident.title,
+            "deadline": timezone.localtime(incident.deadline_at).strftime("%d/%m %H:%M"),
+        }
+
+
+def voice_script(message, language):
+    with translation.override(language):
+        return message.text, _("Press 1 to acknowledge.")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("ack/<str:token>/", views.acknowledge_link, name="acknowledge"),
+    path("webhooks/twilio/status/", views.twilio_status, name="twilio-status"),
+    path("webhooks/twilio/sms/", views.twilio_sms, name="twilio-sms"),
+    path("webhooks/twilio/voice/<int:message_id>/", views.twilio_voice, name="twilio-voice"),
+    path("webhooks/sendgrid/tracking/", views.sendgrid_tracking, name="sendgrid-tracking"),
+]

@@ -1,0 +1,142 @@
+"""Acknowledgement links and the providers' webhooks.
+
+Every webhook checks the provider's signature first: a forged or unsigned request gets 403 and
+changes nothing. Without credentials configured the webhooks refuse everything.
+"""
+
+from functools import wraps
+
+from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
+from django.conf import settings
+from django.core import signing
+from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from accounts.models import User
+
+from .acknowledgements import acknowledge, acknowledge_reply
+from .models import Channel, Firing, Message
+from .sending import update_status
+from .texts import read_ack_token
+
+TWILIO_STATUSES = {
+    "sent": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "undelivered": Message.Status.UNDELIVERED,
+    "failed": Message.Status.FAILED,
+    "completed": Message.Status.DELIVERED,  # a call that was answered
+    "busy": Message.Status.FAILED,
+    "no-answer": Message.Status.FAILED,
+    "canceled": Message.Status.FAILED,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def acknowledge_link(request, token):
+    try:
+        firing_id, user_id = read_ack_token(token)
+    except signing.SignatureExpired:
+        return render(request, "notifications/ack_invalid.html", {"expired": True}, status=410)
+    except (signing.BadSignature, ValueError):
+        return render(request, "notifications/ack_invalid.html", {"expired": False}, status=400)
+    firing = get_object_or_404(Firing.objects.select_related("incident", "step"), pk=firing_id)
+    user = get_object_or_404(User, pk=user_id, is_active=True)
+    done = request.method == "POST"
+    if done:
+        acknowledge(firing.incident, firing.step, user, "link")
+    return render(
+        request,
+        "notifications/ack.html",
+        {"firing": firing, "incident": firing.incident, "person": user, "done": done},
+    )
+
+
+def twilio_signed(view):
+    @csrf_exempt
+    @require_POST
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if not settings.TWILIO_AUTH_TOKEN:
+            return HttpResponseForbidden("Twilio webhooks are off: TWILIO_AUTH_TOKEN is not set.")
+        url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(
+            url, request.POST.dict(), signature
+        ):
+            return HttpResponseForbidden("Invalid Twilio signature.")
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+@twilio_signed
+def twilio_status(request):
+    sid = request.POST.get("MessageSid") or request.POST.get("CallSid") or ""
+    reported = request.POST.get("MessageStatus") or request.POST.get("CallStatus") or ""
+    status = TWILIO_STATUSES.get(reported)
+    message = Message.objects.filter(provider_id=sid).select_related("firing").first()
+    if message is not None and status is not None:
+        error = request.POST.get("ErrorCode", "")
+        update_status(message, status, f"Twilio error {error}" if error else "")
+    return HttpResponse(status=204)
+
+
+@twilio_signed
+def twilio_sms(request):
+    """A reply to one of our SMS: 'ACK' or 'ACK INC-2026-0042'."""
+    acknowledgement = acknowledge_reply(request.POST.get("From", ""), request.POST.get("Body"))
+    reply = MessagingResponse()
+    if acknowledgement:
+        reply.message(
+            _("Acknowledged: %(reference)s. The next step still comes if it does not move on.")
+            % {"reference": acknowledgement.incident.reference}
+        )
+    else:
+        reply.message(_("Not understood. Reply ACK, or ACK followed by the reference."))
+    return HttpResponse(str(reply), content_type="text/xml")
+
+
+@twilio_signed
+def twilio_voice(request, message_id):
+    """The called person pressed a key during the call."""
+    message = get_object_or_404(
+        Message.objects.select_related("firing__step", "incident", "recipient"),
+        pk=message_id,
+        channel=Channel.CALL,
+    )
+    response = VoiceResponse()
+    if request.POST.get("Digits") == "1" and message.firing and message.recipient:
+        acknowledge(message.incident, message.firing.step, message.recipient, "call")
+        response.say(_("Acknowledged. Thank you."))
+    else:
+        response.say(_("Not acknowledged."))
+    return response_xml(response)
+
+
+def response_xml(response):
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+sendgrid_view = SendGridTrackingWebhookView.as_view()
+
+
+@csrf_exempt
+def sendgrid_tracking(request):
+    """SendGrid's event webhook through anymail, which checks the ECDSA signature
+    (SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY) or basic auth (ANYMAIL_WEBHOOK_SECRET)."""
+    anymail = getattr(settings, "ANYMAIL", {})
+    if not (
+        anymail.get("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY") or anymail.get("WEBHOOK_SECRET")
+    ):
+        return HttpResponseForbidden("SendGrid webhooks are off: no verification key is set.")
+    try:
+        return sendgrid_view(request)
+    except AnymailWebhookValidationFailure:
+        return HttpResponseForbidden("Invalid SendGrid signature.")
