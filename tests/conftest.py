@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone, translation
+from django_q.conf import Conf
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -14,6 +15,7 @@ from accounts.models import User
 from accounts.roles import grant_roles
 from incidents import workflow
 from incidents.models import Controller, DataCategory, SubjectCategory
+from notifications.backends import locmem
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +23,17 @@ def english():
     """Tests read messages in English; test_translations.py checks the Dutch ones."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def channels(settings, monkeypatch):
+    """Messages go to in-memory outboxes and django-q2 runs tasks inline."""
+    settings.SMS_BACKEND = "locmem"
+    settings.VOICE_BACKEND = "locmem"
+    settings.PUBLIC_BASE_URL = "https://breachdesk.example"
+    monkeypatch.setattr(Conf, "SYNC", True)
+    locmem.outbox.clear()
+    return locmem.outbox
 
 
 @pytest.fixture

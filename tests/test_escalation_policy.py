@@ -1,0 +1,190 @@
+"""The default policy walked through with a frozen clock: who is paged, when, on which channel,
+and what stops it. Messages land in the locmem outboxes."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+
+from incidents import workflow
+from notifications.models import Acknowledgement, Firing, Message
+from notifications.tasks import dispatch
+from notifications.texts import is_gsm7
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def logged(clock, security, manager, dpo, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return workflow.log_incident(
+            security, title="Klantendatabank gelekt", description="Dump op een forum."
+        )
+
+
+def sent(channel=None, since=None):
+    messages = Message.objects.exclude(status="queued").order_by("id")
+    if channel:
+        messages = messages.filter(channel=channel)
+    if since is not None:
+        messages = messages.filter(id__gt=since)
+    return [(m.recipient.username, m.channel) for m in messages]
+
+
+def last_id():
+    last = Message.objects.order_by("-id").first()
+    return last.id if last else 0
+
+
+def at(clock, offset):
+    clock.move_to(T0 + offset)
+    mark = last_id()
+    dispatch()
+    return sorted(sent(since=mark))
+
+
+def test_the_first_alert_goes_to_security_and_managers_at_once(logged, channels):
+    assert sorted(sent()) == [
+        ("manager", "email"),
+        ("manager", "sms"),
+        ("security", "email"),
+        ("security", "sms"),
+    ]
+    sms = channels[0]
+    assert logged.reference in sms.text
+    assert "25/11 10:00" not in sms.text  # the deadline, not the awareness time
+    assert "26/11 10:00" in sms.text  # 09:00 UTC + 24 h, shown in Brussels (CET)
+    assert "https://breachdesk.example/ack/" in sms.text
+    assert is_gsm7(sms.text) and len(sms.text) <= 160
+    assert {m.to[0] for m in mail.outbox} == {"security@conitro.example", "manager@conitro.example"}
+    assert f"https://breachdesk.example/incidents/{logged.pk}/" in mail.outbox[0].body
+
+
+def test_nothing_fires_early(logged, clock):
+    assert at(clock, timedelta(hours=4) - timedelta(seconds=1)) == []
+
+
+def test_the_whole_default_policy(logged, clock, manager, dpo):
+    h = timedelta(hours=1)
+    assert at(clock, 4 * h) == [("manager", "sms")]
+    assert at(clock, 5 * h) == [("manager", "sms")]  # repeats every 60 min
+    step2 = Firing.objects.filter(incident=logged, step__position=2).first().step
+    Acknowledgement.objects.create(incident=logged, step=step2, user=manager, via="web")
+    assert at(clock, 6 * h) == []  # acknowledged: the repeats stop
+    assert at(clock, 12 * h) == [
+        ("dpo", "email"),
+        ("dpo", "sms"),
+        ("manager", "email"),
+        ("manager", "sms"),
+    ]  # the clock goes on: the next step still comes
+    assert at(clock, 13 * h) == [
+        ("dpo", "email"),
+        ("dpo", "sms"),
+        ("manager", "email"),
+        ("manager", "sms"),
+    ]
+    step3 = Firing.objects.filter(incident=logged, step__position=3).first().step
+    Acknowledgement.objects.create(incident=logged, step=step3, user=dpo, via="sms")
+    assert at(clock, 20 * h) == [("dpo", "sms"), ("manager", "sms")]  # deadline - 4 h
+    assert at(clock, 20 * h + timedelta(minutes=15)) == [("dpo", "call"), ("manager", "call")]
+    assert at(clock, 20 * h + timedelta(minutes=30)) == [("dpo", "sms"), ("manager", "sms")]
+    overdue = at(clock, 24 * h)
+    assert ("manager", "call") in overdue and ("dpo", "email") in overdue
+    assert "OVERDUE" in Message.objects.filter(channel="sms").last().text
+
+
+def test_reaching_the_state_stops_the_step(logged, clock, incident_in, manager, controller):
+    from incidents.models import Incident
+
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.assess(
+        logged.pk,
+        manager,
+        **assessment_of(Incident.objects.get(pk=incident_in("assessed").pk)),
+    )
+    assert at(clock, timedelta(hours=4)) == []
+    firing = Firing.objects.get(incident=logged, step__position=2)
+    assert firing.outcome == "state_reached"
+
+
+def assessment_of(other):
+    values = {
+        f.name: getattr(other.assessment, f.name)
+        for f in other.assessment._meta.fields
+        if f.name not in {"id", "incident", "assessed_by", "assessed_at"}
+    }
+    relations = {
+        name: list(getattr(other.assessment, name).all())
+        for name in ["data_categories", "subject_categories", "controllers"]
+    }
+    return {"values": values, "relations": relations}
+
+
+def test_dismissing_stops_everything(logged, clock, manager):
+    workflow.transition(logged.pk, manager, "dismiss", reason="Test data only.")
+    for hours in [4, 12, 20, 24, 30]:
+        assert at(clock, timedelta(hours=hours)) == []
+
+
+def test_after_an_outage_each_missed_step_fires_once_late(logged, clock):
+    # The cluster was down from 1 h to 8 h: step 2 was due at 4, 5, 6 and 7 h.
+    assert at(clock, timedelta(hours=8)) == [("manager", "sms")]
+    fired = Firing.objects.get(incident=logged, step__position=2, repetition=0)
+    assert fired.late
+    assert fired.lateness == timedelta(hours=4)
+    following = Firing.objects.get(incident=logged, step__position=2, repetition=1)
+    assert following.due_at == T0 + timedelta(hours=9)  # the next slot, not 5 h
+
+
+def test_dispatching_twice_sends_nothing_twice(logged, clock):
+    clock.move_to(T0 + timedelta(hours=4))
+    dispatch()
+    dispatch()
+    assert sent("sms") == [("security", "sms"), ("manager", "sms"), ("manager", "sms")]
+
+
+def test_a_worker_killed_mid_send_is_resent_once(logged, clock, channels):
+    clock.move_to(T0 + timedelta(hours=4))
+    firing = Firing.objects.get(incident=logged, step__position=2)
+    from notifications.escalation import fire
+
+    (message_id,) = fire(firing.pk)  # fired, message created, then the worker died
+    Message.objects.filter(pk=message_id).update(status="sending", claimed_at=T0)
+    clock.move_to(T0 + timedelta(hours=4, minutes=3))
+    dispatch()
+    message = Message.objects.get(pk=message_id)
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert [m.pk for m in channels].count(message_id) == 1
+
+
+def test_correcting_awareness_moves_the_pending_steps(
+    logged, clock, security, django_capture_on_commit_callbacks
+):
+    earlier = T0 - timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update_facts(logged.pk, security, {"aware_at": earlier})
+    firing = Firing.objects.get(incident=logged, step__position=2)
+    assert firing.due_at == earlier + timedelta(hours=4)
+
+
+def test_an_incident_logged_late_gets_the_most_urgent_step_not_a_burst(
+    clock, security, manager, dpo, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.log_incident(
+            security,
+            title="Found late",
+            description="d",
+            aware_at=T0 - timedelta(hours=21),
+        )
+    steps = sorted(set(Firing.objects.values_list("step__position", flat=True)))
+    assert steps == [1, 4, 5]
+    assert ("manager", "sms") in sent()

@@ -1,0 +1,133 @@
+"""E-mail through anymail's SendGrid back end (HTTP intercepted) and SendGrid's signed event
+webhook, verified by anymail with a real ECDSA key pair."""
+
+import base64
+import json
+
+import pytest
+import responses
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from incidents import workflow
+from notifications.models import Message
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.filterwarnings("ignore:django-anymail has dropped official support"),
+]
+SEND = "https://api.sendgrid.com/v3/mail/send"
+PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
+PUBLIC_KEY = (
+    PRIVATE_KEY.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+    .replace("-----BEGIN PUBLIC KEY-----", "")
+    .replace("-----END PUBLIC KEY-----", "")
+    .replace("\n", "")
+)
+
+
+@pytest.fixture
+def sendgrid(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    settings.ANYMAIL = {
+        "SENDGRID_API_KEY": "SG.test-key",
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": PUBLIC_KEY,
+    }
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, SEND, status=202, body="")
+        yield mock
+
+
+@pytest.fixture
+def logged(security, manager, django_capture_on_commit_callbacks, sendgrid):
+    with django_capture_on_commit_callbacks(execute=True):
+        return workflow.log_incident(security, title="Lek van e-mailadressen", description="d")
+
+
+def test_the_alert_email_goes_through_sendgrid(logged, sendgrid, manager):
+    requests = [call.request for call in sendgrid.calls if call.request.url == SEND]
+    assert len(requests) == 2
+    payload = json.loads(requests[0].body)
+    personalizations = [json.loads(r.body)["personalizations"][0] for r in requests]
+    recipients = {p["to"][0]["email"] for p in personalizations}
+    assert recipients == {"security@conitro.example", "manager@conitro.example"}
+    assert payload["from"]["email"] == "breachdesk@conitro.be"
+    assert logged.reference in payload["subject"]
+    assert requests[0].headers["Authorization"] == "Bearer SG.test-key"
+    message = Message.objects.get(channel="email", recipient=manager)
+    assert message.status == "sent"
+    assert message.provider_id  # anymail's id, which SendGrid's events carry back
+
+
+def sign(body, timestamp="1764064800"):
+    signature = PRIVATE_KEY.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    return {
+        "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE": base64.b64encode(signature).decode(),
+        "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP": timestamp,
+    }
+
+
+def event(message, kind, **extra):
+    return json.dumps(
+        [{"event": kind, "email": message.to, "anymail_id": message.provider_id, **extra}]
+    ).encode()
+
+
+def test_a_signed_delivered_event_marks_the_email_delivered(logged, client, manager):
+    message = Message.objects.get(channel="email", recipient=manager)
+    body = event(message, "delivered")
+    response = client.post(
+        "/webhooks/sendgrid/tracking/", body, content_type="application/json", **sign(body)
+    )
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.status == "delivered"
+
+
+def test_a_bounce_is_recorded_with_the_reason(logged, client, manager):
+    message = Message.objects.get(channel="email", recipient=manager)
+    body = event(message, "bounce", reason="550 5.1.1 mailbox unknown", type="bounce")
+    client.post("/webhooks/sendgrid/tracking/", body, content_type="application/json", **sign(body))
+    message.refresh_from_db()
+    assert message.status == "bounced"
+    assert "550" in message.error
+
+
+def test_a_forged_or_unsigned_event_is_refused_and_changes_nothing(logged, client, manager):
+    message = Message.objects.get(channel="email", recipient=manager)
+    body = event(message, "bounce")
+    forged = sign(event(message, "delivered"))  # a signature over another body
+    assert (
+        client.post(
+            "/webhooks/sendgrid/tracking/", body, content_type="application/json", **forged
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/webhooks/sendgrid/tracking/", body, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    message.refresh_from_db()
+    assert message.status == "sent"
+
+
+def test_without_a_verification_key_the_webhook_refuses_everything(settings, client):
+    settings.ANYMAIL = {}
+    response = client.post("/webhooks/sendgrid/tracking/", b"[]", content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_a_sendgrid_server_error_is_retried(logged, sendgrid, manager):
+    from notifications.sending import send_message
+
+    message = Message.objects.get(channel="email", recipient=manager)
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
+    sendgrid.replace(responses.POST, SEND, status=503, body="unavailable")
+    assert send_message(message.pk) == "queued"
+    sendgrid.replace(responses.POST, SEND, status=400, body='{"errors":[{"message":"bad"}]}')
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
+    assert send_message(message.pk) == "failed"

@@ -1,0 +1,220 @@
+"""SMS and calls through the real twilio SDK, its HTTP intercepted with `responses`; retries,
+permanent failures and fallback; the signed status, reply and key-press webhooks."""
+
+import json
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from django.utils import timezone
+from twilio.request_validator import RequestValidator
+
+from incidents import workflow
+from notifications.models import Acknowledgement, Message
+from notifications.sending import send_message
+from notifications.tasks import dispatch
+
+pytestmark = pytest.mark.django_db
+SID = "AC" + "0" * 32
+TOKEN = "twilio-test-auth-token"
+API = f"https://api.twilio.com/2010-04-01/Accounts/{SID}"
+
+
+@pytest.fixture
+def twilio(settings):
+    settings.SMS_BACKEND = "twilio"
+    settings.VOICE_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = SID
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.TWILIO_FROM_NUMBER = "+3225550100"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def twilio_reply(sid, status=201):
+    return {"status": status, "body": json.dumps({"sid": sid, "status": "queued"})}
+
+
+def form(call):
+    return {key: values[0] for key, values in parse_qs(call.request.body).items()}
+
+
+@pytest.fixture
+def logged(security, manager, dpo, django_capture_on_commit_callbacks, twilio):
+    twilio.add(responses.POST, f"{API}/Messages.json", **twilio_reply("SM1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        return workflow.log_incident(security, title="Gestolen laptop", description="d")
+
+
+def test_the_sms_request_is_what_twilio_expects(logged, twilio, security):
+    requests = [c for c in twilio.calls if c.request.url.endswith("/Messages.json")]
+    assert len(requests) == 2  # security and manager
+    sent = form(requests[0])
+    assert sent["To"] == security.phone or sent["To"] == "+32471000000"
+    assert sent["From"] == "+3225550100"
+    assert logged.reference in sent["Body"]
+    assert sent["StatusCallback"] == "https://breachdesk.example/webhooks/twilio/status/"
+    assert requests[0].request.headers["Authorization"].startswith("Basic ")
+    message = Message.objects.filter(channel="sms").first()
+    assert (message.status, message.provider_id) == ("sent", "SM1")
+
+
+def test_a_temporary_error_is_retried_with_backoff(logged, twilio):
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
+    twilio.replace(responses.POST, f"{API}/Messages.json", status=503, json={"code": 20500})
+    assert send_message(message.pk) == "queued"
+    message.refresh_from_db()
+    assert message.attempts == 1 and message.next_attempt_at > timezone.now()
+    twilio.replace(responses.POST, f"{API}/Messages.json", **twilio_reply("SM2"))
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    dispatch()
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.provider_id) == ("sent", 2, "SM2")
+
+
+def test_a_429_is_temporary_too(logged, twilio):
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(status="queued")
+    twilio.replace(responses.POST, f"{API}/Messages.json", status=429, json={"code": 20429})
+    assert send_message(message.pk) == "queued"
+
+
+def test_an_invalid_number_fails_for_good_and_falls_back_to_a_call(
+    security, manager, dpo, django_capture_on_commit_callbacks, twilio
+):
+    manager.phone = "+32400000000"
+    manager.save()
+    invalid = {"code": 21211, "message": "The 'To' number is not a valid phone number."}
+
+    def by_number(request):
+        if "To=%2B32400000000" in request.body:
+            return (400, {}, json.dumps(invalid))
+        return (201, {}, json.dumps({"sid": "SMok", "status": "queued"}))
+
+    twilio.add_callback(responses.POST, f"{API}/Messages.json", callback=by_number)
+    twilio.add(responses.POST, f"{API}/Calls.json", **twilio_reply("CA1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = workflow.log_incident(security, title="t", description="d")
+    failed = Message.objects.get(incident=incident, recipient=manager, channel="sms")
+    assert failed.status == "failed" and "21211" in failed.error
+    assert failed.attempts == 1  # not retried
+    call = Message.objects.get(fallback_for=failed)
+    assert (call.channel, call.status, call.provider_id) == ("call", "sent", "CA1")
+    other = Message.objects.get(incident=incident, recipient=security, channel="sms")
+    assert other.status == "sent"  # the next person on the step is still reached
+
+
+def test_the_call_says_the_page_in_the_recipients_language_and_offers_press_one(
+    logged, twilio, manager
+):
+    from notifications.escalation import build_message
+
+    manager.language = "fr"
+    manager.save()
+    twilio.add(responses.POST, f"{API}/Calls.json", **twilio_reply("CA9"))
+    firing = Message.objects.first().firing
+    call = build_message(firing, manager, "call")
+    call.save()
+    send_message(call.pk)
+    request = form([c for c in twilio.calls if c.request.url.endswith("/Calls.json")][-1])
+    assert 'language="fr-BE"' in request["Twiml"]
+    assert f"/webhooks/twilio/voice/{call.pk}/" in request["Twiml"]
+    assert request["StatusCallback"] == "https://breachdesk.example/webhooks/twilio/status/"
+
+
+def signed_post(client, path, data, token=TOKEN):
+    url = "https://breachdesk.example" + path
+    signature = RequestValidator(token).compute_signature(url, data)
+    return client.post(path, data, HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+def test_a_signed_status_callback_marks_delivered(logged, client):
+    message = Message.objects.filter(channel="sms").first()
+    response = signed_post(
+        client,
+        "/webhooks/twilio/status/",
+        {"MessageSid": "SM1", "MessageStatus": "delivered"},
+    )
+    assert response.status_code == 204
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.delivered_at is not None
+
+
+def test_a_forged_or_unsigned_callback_is_refused_and_changes_nothing(logged, client):
+    data = {"MessageSid": "SM1", "MessageStatus": "failed"}
+    forged = signed_post(client, "/webhooks/twilio/status/", data, token="not-the-token")
+    unsigned = client.post("/webhooks/twilio/status/", data)
+    assert (forged.status_code, unsigned.status_code) == (403, 403)
+    assert not Message.objects.filter(status="failed").exists()
+
+
+def test_undelivered_sms_falls_back_to_a_call(logged, client, twilio):
+    twilio.add(responses.POST, f"{API}/Calls.json", **twilio_reply("CA2"))
+    signed_post(
+        client,
+        "/webhooks/twilio/status/",
+        {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"},
+    )
+    failed = Message.objects.filter(status="undelivered").first()
+    assert "30003" in failed.error
+    assert Message.objects.get(fallback_for=failed).channel == "call"
+
+
+def test_replying_ack_acknowledges(logged, client, manager):
+    response = signed_post(client, "/webhooks/twilio/sms/", {"From": manager.phone, "Body": "ack"})
+    assert b"<Message>" in response.content
+    acknowledgement = Acknowledgement.objects.get()
+    assert (acknowledgement.user, acknowledgement.via) == (manager, "sms")
+    event = logged.events.get(kind="acknowledged")
+    assert event.actor == manager
+
+
+def test_replying_ack_with_a_reference_picks_that_incident(
+    logged, client, manager, security, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.log_incident(security, title="second", description="d")
+    signed_post(
+        client, "/webhooks/twilio/sms/", {"From": manager.phone, "Body": f"ACK {logged.reference}"}
+    )
+    assert Acknowledgement.objects.get().incident == logged
+
+
+def test_a_reply_that_is_not_ack_changes_nothing(logged, client, manager):
+    response = signed_post(
+        client, "/webhooks/twilio/sms/", {"From": manager.phone, "Body": "wie is dit?"}
+    )
+    assert response.status_code == 200
+    assert not Acknowledgement.objects.exists()
+
+
+def test_pressing_one_during_the_call_acknowledges(logged, client, manager, twilio):
+    from notifications.escalation import build_message
+
+    call = build_message(Message.objects.first().firing, manager, "call")
+    call.save()
+    response = signed_post(client, f"/webhooks/twilio/voice/{call.pk}/", {"Digits": "1"})
+    assert b"<Say" in response.content
+    assert Acknowledgement.objects.get().via == "call"
+
+
+def test_without_credentials_nothing_calls_twilio(settings, logged):
+    settings.TWILIO_AUTH_TOKEN = ""
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
+    assert send_message(message.pk) == "failed"
+    assert "not set" in Message.objects.get(pk=message.pk).error
+
+
+def test_the_call_status_completed_means_delivered(logged, client, manager, twilio):
+    from notifications.escalation import build_message
+
+    call = build_message(Message.objects.first().firing, manager, "call")
+    call.provider_id, call.status = "CA7", "sent"
+    call.save()
+    signed_post(client, "/webhooks/twilio/status/", {"CallSid": "CA7", "CallStatus": "completed"})
+    call.refresh_from_db()
+    assert call.status == "delivered"
+    assert timedelta(0) <= timezone.now() - call.delivered_at < timedelta(minutes=1)
