@@ -160,7 +160,8 @@ Q_CLUSTER = {
     "timeout": 60,
     "retry": 90,
     "max_attempts": 3,
-    "catch_up": False,
+    "catch_up": False,  # after an outage, run a missed schedule once, not once per missed slot
+    "save_limit": -1,  # keep failed tasks only: every message has its own record
     "orm": "default",
 }
 if os.environ.get("REDIS_URL"):

@@ -129,6 +129,10 @@ def detail(request, pk):
             "action_forms": forms,
             "may_edit": incident.is_open and request.user.has_perm("incidents.change_incident"),
             "now": timezone.now(),
+            # Escalation messages (notifications app), per person, oldest first.
+            "messages_sent": incident.messages.select_related("recipient", "firing__step").order_by(
+                "recipient__username", "created_at", "id"
+            ),
         },
     )
 

@@ -117,12 +117,13 @@ def next_slot(due_at, every, now):
 
 
 def fire(firing_id, now=None):
-    """Fire one firing if nobody has; return the messages to send (already committed)."""
+    """Fire one firing if nobody has: the ids of the messages to send (already committed),
+    or None when another worker claimed it first."""
     now = now or timezone.now()
     with transaction.atomic():
         claimed = Firing.objects.filter(pk=firing_id, fired_at=None).update(fired_at=now)
         if not claimed:
-            return []
+            return None
         firing = Firing.objects.select_related("incident", "step").get(pk=firing_id)
         incident, step = firing.incident, firing.step
         firing.late = now - max(firing.due_at, firing.planned_at) > LATE_AFTER

@@ -122,7 +122,7 @@ def fall_back(message):
 def enqueue_send(message_id):
     from .tasks import enqueue
 
-    enqueue("notifications.sending.send_message", message_id)
+    enqueue("notifications.tasks.send_messages", [message_id])
 
 
 # A later callback never takes a message back: delivered stays delivered.

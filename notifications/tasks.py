@@ -6,6 +6,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from . import escalation
+from .sending import send_message
 
 SCHEDULE_NAME = "breachdesk-escalation"
 
@@ -16,20 +17,36 @@ def enqueue(func, *args):
 
 
 def dispatch(incident_id=None):
-    """Fire what is due (for one incident, or all), and (re)send what waits for a retry."""
+    """Fire what is due (for one incident, or all), and (re)send what waits for a retry.
+
+    A new incident's first alert is sent right here, without another trip through the queue;
+    the periodic run hands each firing's messages to the workers as one task, so many firings
+    due at once are sent in parallel.
+    """
     now = timezone.now()
     fired = sent = 0
     for firing_id in escalation.due_firings(now, incident=incident_id):
-        for message_id in escalation.fire(firing_id, now):
-            enqueue("notifications.sending.send_message", message_id)
-            sent += 1
+        message_ids = escalation.fire(firing_id, now)
+        if message_ids is None:
+            continue  # another dispatcher fired it
         fired += 1
+        sent += len(message_ids)
+        if incident_id is not None:
+            send_messages(message_ids)
+        elif message_ids:
+            enqueue("notifications.tasks.send_messages", message_ids)
     if incident_id is None:
-        for message_id in escalation.messages_to_retry(now):
-            enqueue("notifications.sending.send_message", message_id)
-            sent += 1
+        retries = escalation.messages_to_retry(now)
+        sent += len(retries)
+        for start in range(0, len(retries), 20):
+            enqueue("notifications.tasks.send_messages", retries[start : start + 20])
     rearm()
     return {"fired": fired, "messages": sent}
+
+
+def send_messages(message_ids):
+    """Each message is claimed on its own, so a task run twice sends nothing twice."""
+    return [send_message(message_id) for message_id in message_ids]
 
 
 def rearm():

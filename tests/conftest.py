@@ -16,6 +16,8 @@ from accounts.roles import grant_roles
 from incidents import workflow
 from incidents.models import Controller, DataCategory, SubjectCategory
 from notifications.backends import locmem
+from notifications.defaults import create_default_policy
+from notifications.models import EscalationPolicy, EscalationStep
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +56,12 @@ def make_user(db):
         return User.objects.get(pk=user.pk)
 
     return make
+
+
+@pytest.fixture
+def default_policy(db):
+    """Transactional tests flush what migrations seeded; this puts the policy back."""
+    return create_default_policy(Group, EscalationPolicy, EscalationStep)
 
 
 @pytest.fixture

@@ -90,3 +90,27 @@ def test_the_database_refuses_to_rewrite_the_audit_trail(new_incident):
         cursor.execute("UPDATE incidents_incidentevent SET note = 'x' WHERE id = %s", [event.pk])
     with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM incidents_incident WHERE id = %s", [incident.pk])
+
+
+def test_two_dispatchers_at_once_send_each_message_once(
+    security, manager, dpo, channels, default_policy
+):
+    import time_machine
+
+    from notifications.models import Firing, Message
+    from notifications.tasks import dispatch
+
+    with time_machine.travel("2026-11-25 09:00Z", tick=False) as clock:
+        for number in range(20):
+            workflow.log_incident(security, title=f"#{number}", description="d")
+        first_alerts = Message.objects.count()
+        clock.move_to("2026-11-25 13:00Z")  # step 2 (aware + 4 h) is due for all 20
+        outcomes = run_at_once(dispatch, dispatch)
+    assert all(isinstance(o, dict) for o in outcomes), outcomes
+    assert sum(o["fired"] for o in outcomes) == 20
+    step2 = Message.objects.filter(firing__step__position=2)
+    assert step2.count() == 20  # one manager, one SMS, per incident
+    assert Message.objects.count() == first_alerts + 20
+    sent_ids = [message.pk for message in channels]
+    assert len(sent_ids) == len(set(sent_ids))
+    assert Firing.objects.filter(step__position=2, repetition=0, fired_at=None).count() == 0

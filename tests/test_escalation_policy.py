@@ -157,6 +157,7 @@ def test_a_worker_killed_mid_send_is_resent_once(logged, clock, channels):
     from notifications.escalation import fire
 
     (message_id,) = fire(firing.pk)  # fired, message created, then the worker died
+    assert fire(firing.pk) is None  # nobody fires it again
     Message.objects.filter(pk=message_id).update(status="sending", claimed_at=T0)
     clock.move_to(T0 + timedelta(hours=4, minutes=3))
     dispatch()

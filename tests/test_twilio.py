@@ -218,3 +218,24 @@ def test_the_call_status_completed_means_delivered(logged, client, manager, twil
     call.refresh_from_db()
     assert call.status == "delivered"
     assert timedelta(0) <= timezone.now() - call.delivered_at < timedelta(minutes=1)
+
+
+def test_the_incident_page_shows_each_persons_messages_and_failures_in_red(
+    security, manager, dpo, django_capture_on_commit_callbacks, twilio, client
+):
+    manager.phone = "+32400000000"
+    manager.save()
+    twilio.add(
+        responses.POST,
+        f"{API}/Messages.json",
+        status=400,
+        json={"code": 21211, "message": "invalid"},
+    )
+    twilio.add(responses.POST, f"{API}/Calls.json", **twilio_reply("CA1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = workflow.log_incident(security, title="t", description="d")
+    client.force_login(dpo)
+    html = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert '<tr class="failed">' in html
+    assert "21211" in html
+    assert "+32400000000" in html

@@ -1,0 +1,173 @@
+"""Escalation under load, with a real django-q2 cluster and the file-based SMS back end.
+
+    .venv/bin/python bench/escalation.py [--incidents 1000] [--workers 2]
+
+Starts `manage.py qcluster` on a fresh database (a temporary SQLite file, or the empty,
+disposable database in DATABASE_URL), logs the incidents at a steady pace while the cluster
+sends their first alerts, and sets their awareness times so that step 2 of the default policy
+(aware + 4 h) falls due for all of them within one minute, after the last one is logged.
+Then it waits until every due step has fired and every message has left, and prints:
+first-alert latency (incident logged -> its first SMS handed to the back end), step lateness
+(due -> fired, and due -> SMS sent), duplicates (messages per firing, recipient and channel,
+and files written per message) and messages per second.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = Path(tempfile.mkdtemp(prefix="breachdesk-bench-"))
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_manager.settings")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORK / 'bench.sqlite3'}")
+os.environ.update(
+    SMS_BACKEND="filebased",
+    VOICE_BACKEND="filebased",
+    SMS_FILE_PATH=str(WORK / "sms"),
+    VOICE_FILE_PATH=str(WORK / "calls"),
+    EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+    EMAIL_FILE_PATH=str(WORK / "email"),
+    LOG_LEVEL="WARNING",
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from incidents import workflow  # noqa: E402
+from notifications.models import Firing, Message  # noqa: E402
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def seconds(deltas):
+    return [delta.total_seconds() for delta in deltas]
+
+
+def people():
+    for username, role in [("sec", "security"), ("man1", "manager"), ("man2", "manager")]:
+        user = User.objects.create_user(
+            username, f"{username}@conitro.example", "x", phone=f"+3247100{len(username):04d}"
+        )
+        user.groups.add(Group.objects.get(name=role))
+    return User.objects.get(username="sec")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pace", type=float, default=40.0, help="incidents logged per second")
+    options = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    security = people()
+    env = {**os.environ, "Q_WORKERS": str(options.workers)}
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(4)  # let the cluster start
+        logging_time = options.incidents / options.pace
+        window_start = timezone.now() + timedelta(seconds=logging_time + 10)
+        rng = random.Random(1)
+        started = time.monotonic()
+        for number in range(options.incidents):
+            due = window_start + timedelta(seconds=rng.uniform(0, 60))
+            workflow.log_incident(
+                security,
+                title=f"Bench {number}",
+                description="bench",
+                aware_at=due - timedelta(hours=4),
+            )
+            pause = started + (number + 1) / options.pace - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            waiting = Firing.objects.filter(fired_at=None, due_at__lte=timezone.now()).count()
+            unsent = Message.objects.filter(status__in=["queued", "sending"]).count()
+            if timezone.now() > window_start + timedelta(seconds=60) and not waiting and not unsent:
+                break
+            time.sleep(1)
+    finally:
+        cluster.terminate()
+        cluster.wait(timeout=30)
+    report(options)
+
+
+def report(options):
+    first = []
+    for message in Message.objects.filter(firing__step__position=1, channel="sms").select_related(
+        "incident"
+    ):
+        first.append(message.sent_at - message.incident.created_at)
+    step2 = Firing.objects.filter(step__position=2, repetition=0).exclude(fired_at=None)
+    fired_late = [firing.fired_at - firing.due_at for firing in step2]
+    sms_late = [
+        message.sent_at - message.firing.due_at
+        for message in Message.objects.filter(firing__in=step2, channel="sms").select_related(
+            "firing"
+        )
+        if message.sent_at
+    ]
+    duplicates = (
+        Message.objects.values("firing", "recipient", "channel")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    files = Counter(
+        path.name.split("-")[2] for path in (WORK / "sms").glob("*.txt")
+    )  # YYYYmmdd-HHMMSS-<message id>-<channel>.txt
+    files_twice = sum(1 for count in files.values() if count > 1)
+    sent = Message.objects.exclude(sent_at=None)
+    span = (max(m.sent_at for m in sent) - min(m.created_at for m in sent)).total_seconds() or 1
+    not_fired = Firing.objects.filter(step__position=2, repetition=0, fired_at=None).count()
+    print(f"database: {connection.vendor}; {options.workers} workers; "
+          f"{options.incidents} incidents logged at {options.pace:.0f}/s")  # fmt: skip
+    first_s = seconds(first)
+    print(
+        f"first alert (logged -> SMS sent): median {statistics.median(first_s):.2f} s, "
+        f"p99 {percentile(first_s, 0.99):.2f} s, max {max(first_s):.2f} s ({len(first_s)} SMS)"
+    )
+    fired_s, sms_s = seconds(fired_late), seconds(sms_late)
+    print(
+        f"step 2 lateness, due -> fired: median {statistics.median(fired_s):.1f} s, "
+        f"p99 {percentile(fired_s, 0.99):.1f} s, max {max(fired_s):.1f} s "
+        f"({len(fired_s)} firings, {not_fired} not fired)"
+    )
+    print(
+        f"step 2 lateness, due -> SMS sent: median {statistics.median(sms_s):.1f} s, "
+        f"p99 {percentile(sms_s, 0.99):.1f} s, max {max(sms_s):.1f} s ({len(sms_s)} SMS)"
+    )
+    print(f"duplicates: {duplicates} message records, {files_twice} SMS files written twice")
+    print(f"messages: {sent.count()} sent in {span:.0f} s = {sent.count() / span:.1f} per second")
+    print(f"files in {WORK}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Page texts: the recipient's language, GSM-7 only, one SMS where it can."""
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.core import signing
+
+from incidents import workflow
+from notifications.escalation import build_message
+from notifications.models import EscalationStep, Firing
+from notifications.texts import SMS_LENGTH, ack_token, is_gsm7, read_ack_token, to_gsm7
+
+pytestmark = pytest.mark.django_db
+
+
+def test_to_gsm7_keeps_what_gsm7_has_and_replaces_the_rest():
+    assert to_gsm7("é è à ù Ç") == "é è à ù Ç"
+    assert to_gsm7("ë ç ô ĳ € « »") == 'e c o ij EUR " "'
+    assert is_gsm7(to_gsm7("Ça coûte 5 € — « oui »"))
+
+
+@pytest.fixture
+def firing(security):
+    with time_machine.travel(datetime(2026, 7, 1, 8, 0, tzinfo=UTC), tick=False):
+        incident = workflow.log_incident(
+            security,
+            title="Réinitialisation ëlke wachtwoord € — een heel lange titel die niet past "
+            "in één sms",
+            description="d",
+        )
+        return Firing.objects.create(
+            incident=incident,
+            step=EscalationStep.objects.get(position=2),
+            due_at=incident.aware_at,
+        )
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("nl", "Nog niet beoordeeld"), ("fr", "Pas encore évaluée"), ("en", "Not assessed yet")],
+)
+def test_the_sms_is_in_the_recipients_language_and_fits_one_sms(firing, manager, language, words):
+    manager.language = language
+    sms = build_message(firing, manager, "sms").text
+    assert words in sms
+    assert firing.incident.reference in sms
+    assert "02/07 10:00" in sms  # 08:00 UTC + 24 h in Brussels summer time
+    assert is_gsm7(sms)
+    assert len(sms) <= SMS_LENGTH
+
+
+def test_the_email_names_the_deadline_in_brussels_time(firing, dpo):
+    dpo.language = "fr"
+    message = build_message(firing, dpo, "email")
+    assert "02/07/2026 10:00" in message.text
+    assert "Accuser réception" in message.text
+    assert firing.incident.reference in message.subject
+
+
+def test_a_person_without_a_phone_is_recorded_as_failed_not_skipped(firing, manager):
+    manager.phone = ""
+    message = build_message(firing, manager, "sms")
+    assert message.status == "failed" and "no phone" in message.error
+
+
+def test_ack_tokens_are_signed_and_expire(firing, manager, settings):
+    token = ack_token(firing, manager)
+    assert read_ack_token(token) == (firing.pk, manager.pk)
+    with pytest.raises(signing.BadSignature):
+        read_ack_token(token[:-2] + "xx")
+    with pytest.raises(signing.BadSignature):
+        read_ack_token(f"{firing.pk + 1}.{manager.pk}." + token.split(".", 2)[2])
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    with pytest.raises(signing.SignatureExpired):
+        read_ack_token(token, now=later)
+
+
+def test_the_ack_link_page_then_one_tap(client, firing, manager):
+    url = f"/ack/{ack_token(firing, manager)}/"
+    page = client.get(url)
+    assert page.status_code == 200 and b"<form" in page.content
+    assert not firing.incident.acknowledgements.exists()  # a link preview acknowledges nothing
+    client.post(url)
+    acknowledgement = firing.incident.acknowledgements.get()
+    assert (acknowledgement.user, acknowledgement.via) == (manager, "link")
+    assert firing.incident.events.filter(kind="acknowledged", actor=manager).exists()
+
+
+def test_a_bad_or_expired_link_says_what_to_do(client, firing, manager):
+    assert client.get("/ack/1.2.3.forged/").status_code == 400
+    token = ack_token(firing, manager, now=datetime(2020, 1, 1, tzinfo=UTC))
+    response = client.get(f"/ack/{token}/")
+    assert response.status_code == 410
+    assert b"ACK" in response.content
