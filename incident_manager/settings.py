@@ -168,6 +168,19 @@ if os.environ.get("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
 
+# Conitro as documents name it (the GBA notification's part 1).
+ORGANISATION = {
+    "name": os.environ.get("ORGANISATION_NAME", "Conitro"),
+    "enterprise_number": os.environ.get("ORGANISATION_ENTERPRISE_NUMBER", ""),
+    "address": os.environ.get("ORGANISATION_ADDRESS", ""),
+    "dpo_name": os.environ.get("ORGANISATION_DPO_NAME", ""),
+    "dpo_email": os.environ.get("ORGANISATION_DPO_EMAIL", "info@conitro.be"),
+    "dpo_phone": os.environ.get("ORGANISATION_DPO_PHONE", ""),
+    # A gettext message id: printed in the document's language.
+    "purpose": "Operating web shops on behalf of the controllers: orders, invoicing, "
+    "payments, delivery and customer service",
+}
+
 # Channels. Nothing reaches a real provider unless its credentials are set.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 VOICE_BACKEND = os.environ.get("VOICE_BACKEND", "console")

@@ -85,6 +85,7 @@ class AssessmentForm(forms.ModelForm):
             "subjects_informed",
             "subjects_informed_reason",
             "controllers",
+            "other_authorities",
             "enisa_dpc",
             "enisa_dpc_adjustment",
             "enisa_ease_of_identification",
@@ -102,6 +103,7 @@ class AssessmentForm(forms.ModelForm):
             "measures_taken": forms.Textarea(attrs={"rows": 3}),
             "measures_proposed": forms.Textarea(attrs={"rows": 3}),
             "subjects_informed_reason": forms.Textarea(attrs={"rows": 2}),
+            "other_authorities": forms.Textarea(attrs={"rows": 2}),
         }
 
     def _post_clean(self):

@@ -404,6 +404,11 @@ class Assessment(models.Model):
     controllers = models.ManyToManyField(
         Controller, verbose_name=gettext_lazy("controllers affected")
     )
+    other_authorities = models.TextField(
+        gettext_lazy("other supervisory authorities (cross-border)"),
+        blank=True,
+        help_text=gettext_lazy("Empty when no other authority is concerned or it is not known."),
+    )
     enisa_dpc = models.PositiveSmallIntegerField(
         gettext_lazy("data processing context"), choices=enisa.DPC_CATEGORIES
     )
