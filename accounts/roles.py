@@ -22,6 +22,7 @@ _MANAGER_PERMISSIONS = [
     "incidents.close_incident",
     "incidents.add_controller",
     "incidents.change_controller",
+    "incidents.download_register",
 ]
 _DPO_PERMISSIONS = [
     *_MANAGER_PERMISSIONS,

@@ -14,10 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import fields, workflow
-from .models import Assessment, Controller, Incident, IncidentEvent, State
+from . import downloads, fields, workflow
+from .models import Assessment, Controller, Document, Incident, IncidentEvent, State
 
 
 class NormalizingSerializerField(serializers.CharField):
@@ -323,3 +324,42 @@ def exception_handler(exc, context):
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     return drf_exception_handler(exc, context)
+
+
+class DownloadView(APIView):
+    """PDF and CSV downloads with token auth; the same rules as the web pages."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    fetch = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lang", enum=["nl", "fr", "en"], required=False),
+            OpenApiParameter("from", str, required=False, description="YYYY-MM-DD"),
+            OpenApiParameter("to", str, required=False, description="YYYY-MM-DD"),
+            OpenApiParameter("state", enum=State.values, required=False),
+        ],
+        responses={(200, "application/pdf"): bytes, (200, "text/csv"): str},
+    )
+    def get(self, request, **kwargs):
+        return type(self).fetch(request.user, request.query_params, **kwargs)
+
+
+class GbaNotificationDownload(DownloadView):
+    def fetch(user, params, pk):
+        return downloads.incident_document(user, params, pk, Document.Kind.GBA_NOTIFICATION)
+
+
+class ReportDownload(DownloadView):
+    def fetch(user, params, pk):
+        return downloads.incident_document(user, params, pk, Document.Kind.REPORT)
+
+
+class RegisterCsvDownload(DownloadView):
+    def fetch(user, params):
+        return downloads.register_document(user, params, "csv")
+
+
+class RegisterPdfDownload(DownloadView):
+    def fetch(user, params):
+        return downloads.register_document(user, params, "pdf")

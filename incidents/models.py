@@ -210,6 +210,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             ("dismiss_incident", "Can dismiss an incident"),
             ("close_incident", "Can close an incident"),
             ("view_register", "Can view the breach register"),
+            ("download_register", "Can download the breach register"),
         ]
 
     def __str__(self):
@@ -532,6 +533,8 @@ class IncidentEvent(models.Model):
         AWARE_AT_CORRECTED = "aware_at_corrected", gettext_lazy("Awareness time corrected")
         ASSESSED = "assessed", gettext_lazy("Assessment changed")
         ACKNOWLEDGED = "acknowledged", gettext_lazy("Alert acknowledged")
+        DOCUMENT_DOWNLOADED = "downloaded", gettext_lazy("Document downloaded")
+        NOTICE_SENT = "notice_sent", gettext_lazy("Controller notice sent")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -562,3 +565,72 @@ class IncidentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("The audit trail is append-only."))
+
+
+class Document(models.Model):
+    """A generated document, stored and never overwritten. A new version is made only when
+    the facts it is made from changed (facts_sha256)."""
+
+    class Kind(models.TextChoices):
+        GBA_NOTIFICATION = "gba_notification", gettext_lazy("GBA notification")
+        REPORT = "report", gettext_lazy("Incident report")
+        CONTROLLER_NOTICE = "controller_notice", gettext_lazy("Notice to the controller")
+        REGISTER_PDF = "register_pdf", gettext_lazy("Breach register (PDF)")
+        REGISTER_CSV = "register_csv", gettext_lazy("Breach register (CSV)")
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, null=True, related_name="documents"
+    )
+    controller = models.ForeignKey(Controller, on_delete=models.PROTECT, null=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=2, choices=LANGUAGES)
+    version = models.PositiveIntegerField()
+    facts_sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    content = models.BinaryField(null=True, editable=False)
+    filters = models.JSONField(null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "kind", "language", "version"],
+                condition=models.Q(controller=None, incident__isnull=False),
+                name="one_incident_document_version",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "controller", "kind", "language", "version"],
+                condition=models.Q(controller__isnull=False),
+                name="one_notice_version",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} v{self.version} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("Generated documents are never overwritten."))
+        super().save(*args, **kwargs)
+
+    @property
+    def filename(self):
+        stem = self.incident.reference if self.incident_id else "register"
+        extension = "csv" if self.kind == self.Kind.REGISTER_CSV else "pdf"
+        return f"{stem}-{self.kind.replace('_', '-')}-{self.language}-v{self.version}.{extension}"
+
+
+class DocumentDownload(models.Model):
+    """Who downloaded which document when (append-only)."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="downloads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.document} by {self.user_id}"

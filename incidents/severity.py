@@ -50,6 +50,7 @@ BANDS = {
 class Severity:
     score: Decimal
     band: str
+    circumstances: Decimal = Decimal(0)
 
     @property
     def band_label(self):
@@ -75,4 +76,4 @@ def severity(dpc, ease_of_identification, confidentiality, integrity, availabili
     if malicious:
         circumstances += MALICIOUS_INTENT
     score = (dpc * Decimal(ease_of_identification) + circumstances).quantize(Decimal("0.01"))
-    return Severity(score=score, band=band_for(score))
+    return Severity(score=score, band=band_for(score), circumstances=circumstances)

@@ -8,13 +8,13 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import workflow
+from . import downloads, workflow
 from .forms import (
     ACTION_FORMS,
     AssessmentForm,
@@ -23,7 +23,7 @@ from .forms import (
     IncidentForm,
     RegisterFilterForm,
 )
-from .models import Controller, Incident, IncidentEvent
+from .models import Controller, Document, Incident, IncidentEvent
 
 PAGE_SIZE = 50
 
@@ -130,6 +130,9 @@ def detail(request, pk):
             "may_edit": incident.is_open and request.user.has_perm("incidents.change_incident"),
             "now": timezone.now(),
             # Escalation messages (notifications app), per person, oldest first.
+            "documents": incident.documents.select_related("created_by", "controller").defer(
+                "content"
+            ),
             "messages_sent": incident.messages.select_related("recipient", "firing__step").order_by(
                 "recipient__username", "created_at", "id"
             ),
@@ -252,3 +255,29 @@ def controller_form(request, pk=None):
         return redirect("incidents:controllers")
     title = _("Edit controller") if controller else _("New controller")
     return render(request, "incidents/form.html", {"form": form, "title": title})
+
+
+def downloading(fetch):
+    """A web download: a refusal is a 403 page, a bad request says what to change."""
+
+    @login_required
+    @wraps(fetch)
+    def view(request, *args, **kwargs):
+        try:
+            return fetch(request.user, request.GET, *args, **kwargs)
+        except ValidationError as error:
+            return HttpResponseBadRequest(" ".join(error.messages))
+
+    return view
+
+
+gba_notification_pdf = downloading(
+    lambda user, params, pk: downloads.incident_document(
+        user, params, pk, Document.Kind.GBA_NOTIFICATION
+    )
+)
+report_pdf = downloading(
+    lambda user, params, pk: downloads.incident_document(user, params, pk, Document.Kind.REPORT)
+)
+register_csv = downloading(lambda user, params: downloads.register_document(user, params, "csv"))
+register_pdf = downloading(lambda user, params: downloads.register_document(user, params, "pdf"))

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Incident, State
+from incidents.models import Controller, Document, Incident, State
 
 
 class Channel(models.TextChoices):
@@ -183,6 +183,16 @@ class Message(models.Model):
         Firing, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
     recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # A notice to a controller: the letter it carries and who asked for it to be sent.
+    controller = models.ForeignKey(
+        Controller, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     channel = models.CharField(max_length=5, choices=Channel.choices)

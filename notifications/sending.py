@@ -39,7 +39,7 @@ def send_message(message_id):
     now = timezone.now()
     if not claim(message_id, now):
         return None
-    message = Message.objects.select_related("recipient", "incident").get(pk=message_id)
+    message = Message.objects.select_related("recipient", "incident", "document").get(pk=message_id)
     try:
         provider_id = deliver(message)
     except TransportError as error:
@@ -50,6 +50,10 @@ def send_message(message_id):
         sent_at=timezone.now(),
         error="",
     )
+    if message.controller_id:
+        from .notices import complete_if_all_sent
+
+        complete_if_all_sent(message.incident_id)
     return Message.Status.SENT
 
 
@@ -62,6 +66,9 @@ def deliver(message):
 def send_email(message):
     email = EmailMessage(message.subject, message.text, settings.DEFAULT_FROM_EMAIL, [message.to])
     email.extra_headers["X-Breachdesk-Message"] = str(message.pk)
+    if message.document_id:
+        document = message.document
+        email.attach(document.filename, bytes(document.content), "application/pdf")
     try:
         email.send()
     except AnymailRecipientsRefused as error:

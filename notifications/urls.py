@@ -5,6 +5,12 @@ from . import views
 app_name = "notifications"
 urlpatterns = [
     path("ack/<str:token>/", views.acknowledge_link, name="acknowledge"),
+    path("incidents/<int:pk>/notices/", views.controller_notices, name="notices"),
+    path(
+        "incidents/<int:pk>/notices/<int:controller_pk>.pdf",
+        views.controller_notice_pdf,
+        name="notice-pdf",
+    ),
     path("webhooks/twilio/status/", views.twilio_status, name="twilio-status"),
     path("webhooks/twilio/sms/", views.twilio_sms, name="twilio-sms"),
     path("webhooks/twilio/voice/<int:message_id>/", views.twilio_voice, name="twilio-voice"),

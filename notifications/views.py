@@ -9,10 +9,15 @@ from functools import wraps
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from twilio.request_validator import RequestValidator
@@ -20,7 +25,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from accounts.models import User
+from incidents import workflow
+from incidents.documents.notice import notice_email
+from incidents.documents.store import current_document, record_download
+from incidents.downloads import attachment
+from incidents.models import Document, Incident
 
+from . import notices
 from .acknowledgements import acknowledge, acknowledge_reply
 from .models import Channel, Firing, Message
 from .sending import update_status
@@ -140,3 +151,63 @@ def sendgrid_tracking(request):
         return sendgrid_view(request)
     except AnymailWebhookValidationFailure:
         return HttpResponseForbidden("Invalid SendGrid signature.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def controller_notices(request, pk):
+    """Preview each affected controller's notice, then send them all."""
+    incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
+    try:
+        notices.check_may_send(incident, request.user)
+    except workflow.TransitionRefused as error:
+        messages.error(request, str(error))
+        return redirect("incidents:detail", pk=pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("incidents:detail", pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            sent = notices.send_notices(pk, request.user, request.POST.get("delay_reason", ""))
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)s notice sent.", "%(count)s notices sent.", len(sent))
+                % {"count": len(sent)},
+            )
+            return redirect("incidents:detail", pk=pk)
+    previous = notices.latest_notices(incident)
+    previews = [
+        {
+            "controller": controller,
+            "email": notice_email(incident, controller),
+            "previous": previous.get(controller.pk),
+        }
+        for controller in notices.affected_controllers(incident)
+    ]
+    return render(
+        request,
+        "notifications/notices.html",
+        {
+            "incident": incident,
+            "previews": previews,
+            "late": timezone.now() > incident.deadline_at,
+            "error": error,
+        },
+    )
+
+
+@login_required
+def controller_notice_pdf(request, pk, controller_pk):
+    if not request.user.has_perm("incidents.view_incident"):
+        raise PermissionDenied
+    incident = get_object_or_404(Incident, pk=pk)
+    controller = get_object_or_404(incident.assessment.controllers, pk=controller_pk)
+    document = current_document(
+        incident, Document.Kind.CONTROLLER_NOTICE, controller.language, request.user, controller
+    )
+    record_download(document, request.user)
+    return attachment(document)

@@ -135,7 +135,7 @@ class NumberedCanvas(canvas.Canvas):
         super().save()
 
     def decorate(self, total):
-        width, height = A4
+        width, height = self._pagesize
         self.setFont(BOLD, 8.5)
         self.setFillColor(INK)
         self.drawString(18 * mm, height - 12 * mm, self.header)
@@ -149,7 +149,7 @@ class NumberedCanvas(canvas.Canvas):
         self.drawRightString(width - 18 * mm, 11 * mm, page)
 
 
-def render(story, *, title, subject, reference, language, facts_digest):
+def render(story, *, title, subject, reference, language, facts_digest, pagesize=A4):
     """The PDF bytes of a story of flowables, with header, footer and metadata."""
     buffer = io.BytesIO()
     generated = timezone.localtime().strftime("%d/%m/%Y %H:%M")
@@ -160,7 +160,7 @@ def render(story, *, title, subject, reference, language, facts_digest):
     }
     document = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=pagesize,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=20 * mm,

@@ -15,7 +15,6 @@ from ..identifiers import format_enterprise_number
 from .base import facts_hash, local, paragraph, render, section
 from .facts import incident_facts
 
-
 # The default of settings.ORGANISATION["purpose"], marked here so that it gets translated.
 gettext_noop(
     "Operating web shops on behalf of the controllers: orders, invoicing, payments, delivery "
@@ -25,9 +24,7 @@ gettext_noop(
 
 def notification_type(incident, assessment):
     if incident.gba_reference:
-        return _("Follow-up of notification %(reference)s") % {
-            "reference": incident.gba_reference
-        }
+        return _("Follow-up of notification %(reference)s") % {"reference": incident.gba_reference}
     if assessment is None or assessment.missing_items() or incident.ended_at is None:
         return _("Initial notification (to be completed, GDPR art. 33(4))")
     return _("Complete notification")
@@ -109,7 +106,8 @@ def build_gba_notification(incident, language):
                         "dpc": assessment.dpc,
                         "category": assessment.get_enisa_dpc_display(),
                         "ei": assessment.enisa_ease_of_identification,
-                        "cb": severity.score - assessment.dpc * assessment.enisa_ease_of_identification,
+                        "cb": severity.score
+                        - assessment.dpc * assessment.enisa_ease_of_identification,
                         "c": assessment.enisa_confidentiality,
                         "i": assessment.enisa_integrity,
                         "a": assessment.enisa_availability,

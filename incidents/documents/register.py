@@ -1,0 +1,124 @@
+"""The breach register (GDPR art. 33(5)): every incident, dismissed and not-notified ones
+included, with the decision and its reason. CSV is streamed row by row (memory does not grow
+with the number of incidents); the PDF is a table that repeats its header on every page."""
+
+import csv
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+
+from ..models import Incident
+
+CHUNK = 2000
+
+
+def columns():
+    return [
+        _("Reference"),
+        _("Title"),
+        _("State"),
+        _("Decision"),
+        _("Aware since"),
+        _("Deadline"),
+        _("Submitted to the GBA"),
+        _("GBA reference"),
+        _("Controllers notified"),
+        _("Reason for the delay"),
+        _("Type of breach"),
+        _("Approximate number of data subjects"),
+        _("Approximate number of records"),
+        _("Severity (ENISA)"),
+        _("Measures taken"),
+    ]
+
+
+def decision(incident, assessment):
+    if incident.state == "dismissed":
+        return _("Not a personal data breach: %(reason)s") % {"reason": incident.dismissal_reason}
+    if incident.gba_reference:
+        return _("Notified to the GBA")
+    if assessment and assessment.risk_level == "none":
+        return _("No risk: register only")
+    return _("Open")
+
+
+def when(moment):
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def rows(incidents, decimal_comma=False):
+    for incident in incidents.select_related("assessment").iterator(chunk_size=CHUNK):
+        assessment = incident.assessment_or_none()
+        score = ""
+        if assessment:
+            severity = assessment.severity
+            score = f"{severity.score} {severity.band_label}"
+            if decimal_comma:
+                score = score.replace(".", ",")
+        yield [
+            incident.reference,
+            incident.title,
+            incident.get_state_display(),
+            decision(incident, assessment),
+            when(incident.aware_at),
+            when(incident.deadline_at),
+            when(incident.gba_submitted_at),
+            incident.gba_reference,
+            when(incident.controller_notified_at),
+            incident.gba_delay_reason or incident.controller_delay_reason,
+            ", ".join(str(t) for t in assessment.breach_types()) if assessment else "",
+            str(assessment.subjects_count) if assessment else "",
+            str(assessment.records_count) if assessment else "",
+            score,
+            assessment.measures_taken if assessment else "",
+        ]
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(incidents, language):
+    """UTF-8 with a byte-order mark and semicolons: what a Belgian Excel opens correctly."""
+    with translation.override(language):
+        writer = csv.writer(Echo(), delimiter=";", lineterminator="\r\n")
+        yield "\ufeff" + writer.writerow(columns())
+        for row in rows(incidents, decimal_comma=language in {"nl", "fr"}):
+            yield writer.writerow(row)
+
+
+def build_register_pdf(incidents, language, description):
+    from .base import data_table, facts_hash, paragraph, render
+
+    with translation.override(language):
+        selected = [
+            [row[0], row[1], row[2], row[3], row[4], row[6] or "—", row[8] or "—", row[13]]
+            for row in rows(incidents)
+        ]
+        width = landscape(A4)[0] - 36 * mm
+        story = [
+            paragraph(_("Breach register"), "title"),
+            paragraph(description, "small"),
+            data_table(
+                [columns()[i] for i in (0, 1, 2, 3, 4, 6, 8, 13)],
+                selected or [["—"] * 8],
+                [w * width for w in (0.115, 0.185, 0.09, 0.21, 0.1, 0.1, 0.1, 0.1)],
+            ),
+        ]
+        return render(
+            story,
+            title=_("Breach register"),
+            subject=_("Register of personal data breaches (GDPR art. 33(5))"),
+            reference="",
+            language=language,
+            facts_digest=facts_hash([r[0] for r in selected]),
+            pagesize=landscape(A4),
+        )
+
+
+__all__ = ["Incident", "build_register_pdf", "csv_lines", "rows"]

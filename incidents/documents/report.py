@@ -1,0 +1,185 @@
+"""The incident report for the DPO: all facts, the assessment and severity, the complete
+timeline, every alert and message with its delivery status, and every document generated."""
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from reportlab.lib.units import mm
+
+from .base import data_table, facts_hash, local, paragraph, render, section
+from .facts import incident_facts
+from .gba import yes_no
+
+
+def describe(value):
+    """An audit value as a person reads it: 'field: value; …', leaving out what was empty."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{key}: {describe(item)}" for key, item in value.items() if item not in (None, "", [])
+        )
+    if isinstance(value, list):
+        return ", ".join(describe(item) for item in value)
+    return str(value)
+
+
+def build_incident_report(incident, language):
+    with translation.override(language):
+        unknown = _("not known yet")
+        assessment = incident.assessment_or_none()
+        story = [
+            paragraph(_("Incident report"), "title"),
+            paragraph(f"{incident.reference} — {incident.title}", "small"),
+        ]
+        story += section(
+            _("Facts"),
+            [
+                (_("State"), incident.get_state_display()),
+                (_("What happened"), incident.description),
+                (_("Aware since"), local(incident.aware_at, unknown)),
+                (_("Deadline (24 h)"), local(incident.deadline_at, unknown)),
+                (_("Start of the breach"), local(incident.occurred_at, unknown)),
+                (_("End of the breach"), local(incident.ended_at, unknown)),
+                (_("How it was discovered"), incident.discovered_how or unknown),
+                (_("Logged by"), f"{incident.created_by} · {local(incident.created_at, '')}"),
+                (_("GBA reference"), incident.gba_reference or "—"),
+                (_("Submitted to the GBA"), local(incident.gba_submitted_at, "—")),
+                (_("Controllers notified"), local(incident.controller_notified_at, "—")),
+                (
+                    _("How the controllers were told"),
+                    incident.controller_notification_method or "—",
+                ),
+                (
+                    _("Reason for the delay"),
+                    incident.gba_delay_reason or incident.controller_delay_reason or "—",
+                ),
+                (_("Reason for dismissal"), incident.dismissal_reason or "—"),
+            ],
+        )
+        if assessment:
+            severity = assessment.severity
+            story += section(
+                _("Assessment"),
+                [
+                    (_("Severity (ENISA)"), f"{severity.score} — {severity.band_label}"),
+                    (_("Risk"), assessment.get_risk_level_display()),
+                    (_("Type of breach"), ", ".join(str(t) for t in assessment.breach_types())),
+                    (
+                        _("Cause"),
+                        f"{assessment.get_cause_origin_display()}, "
+                        f"{assessment.get_cause_actor_display()}, "
+                        f"{assessment.get_cause_intent_display()}",
+                    ),
+                    (
+                        _("Categories of personal data"),
+                        "; ".join(c.name_in(language) for c in assessment.data_categories.all()),
+                    ),
+                    (_("Special categories (art. 9-10)"), yes_no(assessment.special_categories)),
+                    (
+                        _("Categories of data subjects"),
+                        "; ".join(c.name_in(language) for c in assessment.subject_categories.all()),
+                    ),
+                    (_("Approximate number of data subjects"), str(assessment.subjects_count)),
+                    (_("Approximate number of records"), str(assessment.records_count)),
+                    (_("Likely consequences"), assessment.consequences),
+                    (_("Measures taken"), assessment.measures_taken),
+                    (_("Measures proposed"), assessment.measures_proposed or "—"),
+                    (
+                        _("Data subjects informed"),
+                        f"{assessment.get_subjects_informed_display()}: "
+                        f"{assessment.subjects_informed_reason}",
+                    ),
+                    (
+                        _("Controllers affected"),
+                        "; ".join(c.name for c in assessment.controllers.all()),
+                    ),
+                    (
+                        _("Assessed by"),
+                        f"{assessment.assessed_by} · {local(assessment.assessed_at, '')}",
+                    ),
+                ],
+            )
+        else:
+            story += section(_("Assessment"), [(_("Assessment"), _("Not assessed yet."))])
+        story.append(paragraph(_("Timeline"), "h1"))
+        events = incident.events.select_related("actor")
+        story.append(
+            data_table(
+                [_("When"), _("Who"), _("What"), _("Details")],
+                [
+                    [
+                        local(event.at, ""),
+                        str(event.actor or _("the system")),
+                        event.get_kind_display()
+                        + (
+                            f": {event.from_state} → {event.to_state}"
+                            if event.kind == "transition"
+                            else (f" ({event.field})" if event.field else "")
+                        ),
+                        " ".join(
+                            part
+                            for part in [
+                                describe(event.before),
+                                f"→ {describe(event.after)}" if event.after is not None else "",
+                                event.note,
+                            ]
+                            if part
+                        ),
+                    ]
+                    for event in events
+                ],
+                [28 * mm, 28 * mm, 40 * mm, 78 * mm],
+            )
+        )
+        story.append(paragraph(_("Alerts and messages"), "h1"))
+        messages = incident.messages.select_related("recipient", "firing__step").order_by(
+            "created_at", "id"
+        )
+        rows = [
+            [
+                local(message.created_at, ""),
+                str(message.recipient or message.to),
+                f"#{message.firing.step.position}" if message.firing else "—",
+                message.get_channel_display(),
+                message.to,
+                message.get_status_display()
+                + (f" — {message.error}" if message.error else "")
+                + (f" ({message.attempts}×)" if message.attempts > 1 else ""),
+            ]
+            for message in messages
+        ]
+        story.append(
+            data_table(
+                [_("When"), _("Person"), _("Step"), _("Channel"), _("To"), _("Status")],
+                rows or [["—"] * 6],
+                [26 * mm, 26 * mm, 12 * mm, 20 * mm, 40 * mm, 50 * mm],
+            )
+        )
+        story.append(paragraph(_("Documents generated"), "h1"))
+        documents = incident.documents.select_related("created_by")
+        story.append(
+            data_table(
+                [_("When"), _("Document"), _("Language"), _("Version"), _("By"), "SHA-256"],
+                [
+                    [
+                        local(document.created_at, ""),
+                        document.get_kind_display(),
+                        document.language,
+                        str(document.version),
+                        str(document.created_by),
+                        document.sha256[:16],
+                    ]
+                    for document in documents
+                ]
+                or [["—"] * 6],
+                [26 * mm, 44 * mm, 16 * mm, 14 * mm, 30 * mm, 44 * mm],
+            )
+        )
+        return render(
+            story,
+            title=_("Incident report"),
+            subject=_("Incident report"),
+            reference=incident.reference,
+            language=language,
+            facts_digest=facts_hash(incident_facts(incident)),
+        )

@@ -1,0 +1,91 @@
+"""Generated documents are stored, versioned and hashed; every download is audited.
+
+`current_document` returns the stored version when the facts have not changed since it was
+made, and makes the next version when they have. Versions are never overwritten.
+"""
+
+import hashlib
+
+from django.db import IntegrityError, transaction
+
+from ..models import Document, DocumentDownload, IncidentEvent
+from .base import facts_hash
+from .facts import incident_facts
+
+
+def builder(kind):
+    from .gba import build_gba_notification
+    from .notice import build_controller_notice
+    from .report import build_incident_report
+
+    return {
+        Document.Kind.GBA_NOTIFICATION: build_gba_notification,
+        Document.Kind.REPORT: build_incident_report,
+        Document.Kind.CONTROLLER_NOTICE: build_controller_notice,
+    }[kind]
+
+
+def current_document(incident, kind, language, user, controller=None):
+    facts = incident_facts(incident)
+    if kind == Document.Kind.REPORT:
+        # The report also prints every message and document: new ones make a new version.
+        facts["messages"] = list(incident.messages.values_list("pk", "status"))
+        facts["documents"] = list(
+            incident.documents.exclude(kind=kind).values_list("pk", flat=True)
+        )
+    if controller is not None:
+        facts["controller"] = controller.pk
+    digest = facts_hash(facts)
+    versions = Document.objects.filter(
+        incident=incident, kind=kind, language=language, controller=controller
+    )
+    latest = versions.order_by("-version").first()
+    if latest and latest.facts_sha256 == digest:
+        return latest
+    build = builder(kind)
+    content = build(incident, language, controller) if controller else build(incident, language)
+    return store(
+        content,
+        incident=incident,
+        controller=controller,
+        kind=kind,
+        language=language,
+        version=(latest.version + 1) if latest else 1,
+        facts_sha256=digest,
+        created_by=user,
+    )
+
+
+def store(content, **fields):
+    document = Document(
+        content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content), **fields
+    )
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        # Someone stored this version a moment ago from the same facts: use theirs.
+        return Document.objects.get(
+            incident=fields["incident"],
+            controller=fields.get("controller"),
+            kind=fields["kind"],
+            language=fields["language"],
+            version=fields["version"],
+        )
+    return document
+
+
+def record_download(document, user):
+    DocumentDownload.objects.create(document=document, user=user)
+    if document.incident_id:
+        IncidentEvent.objects.create(
+            incident=document.incident,
+            actor=user,
+            kind=IncidentEvent.Kind.DOCUMENT_DOWNLOADED,
+            after={
+                "document": document.kind,
+                "language": document.language,
+                "version": document.version,
+                "sha256": document.sha256,
+            },
+        )

@@ -1,0 +1,134 @@
+"""Document downloads, for the web pages and the API alike.
+
+Who may download what follows the roles: the DPO and managers everything; security staff the
+documents of incidents, not the register. Every download is recorded (DocumentDownload, and
+an event in the incident's timeline).
+"""
+
+import hashlib
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from .documents.base import facts_hash
+from .documents.register import build_register_pdf, csv_lines
+from .documents.store import current_document, record_download, store
+from .forms import RegisterFilterForm
+from .models import LANGUAGES, Document, DocumentDownload, Incident, State
+
+LANGUAGE_CODES = [code for code, _label in LANGUAGES]
+
+
+def language_of(params, user):
+    language = params.get("lang") or user.language or "nl"
+    if language not in LANGUAGE_CODES:
+        raise ValidationError(
+            {"lang": _("Choose nl, fr or en (you asked for %(value)s).") % {"value": language}}
+        )
+    return language
+
+
+def attachment(document):
+    return HttpResponse(
+        bytes(document.content),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+    )
+
+
+def incident_document(user, params, pk, kind):
+    if not user.has_perm("incidents.view_incident"):
+        raise PermissionDenied(_("Your role may not download incident documents."))
+    incident = get_object_or_404(Incident.objects.select_related("created_by"), pk=pk)
+    language = language_of(params, user)
+    if kind == Document.Kind.GBA_NOTIFICATION and incident.state in {
+        State.DETECTED,
+        State.DISMISSED,
+    }:
+        raise ValidationError(
+            _(
+                "The GBA notification is made once the incident is assessed; %(reference)s is "
+                "%(state)s."
+            )
+            % {"reference": incident.reference, "state": incident.get_state_display()}
+        )
+    document = current_document(incident, kind, language, user)
+    record_download(document, user)
+    return attachment(document)
+
+
+def register_filters(params):
+    form = RegisterFilterForm(
+        {"start": params.get("from"), "end": params.get("to"), "state": params.get("state")}
+    )
+    if not form.is_valid():
+        names = {"start": "from", "end": "to"}
+        raise ValidationError({names.get(k, k): v for k, v in form.errors.items()})
+    return {k: v for k, v in form.cleaned_data.items() if v}
+
+
+def register_document(user, params, file_format):
+    if not user.has_perm("incidents.download_register"):
+        raise PermissionDenied(_("Only managers and the DPO may download the breach register."))
+    filters = register_filters(params)
+    language = language_of(params, user)
+    incidents = Incident.objects.register(**filters)
+    shown = {k: str(v) for k, v in filters.items()}
+    if file_format == "csv":
+        return stream_csv(user, incidents, language, shown)
+    digest = facts_hash([shown, list(incidents.values_list("reference", "version", "updated_at"))])
+    earlier = Document.objects.filter(
+        incident=None, kind=Document.Kind.REGISTER_PDF, language=language
+    )
+    document = earlier.filter(facts_sha256=digest).order_by("-version").first()
+    if document is None:
+        description = ", ".join(f"{k}: {v}" for k, v in shown.items()) or _("all incidents")
+        document = store(
+            build_register_pdf(incidents, language, description),
+            incident=None,
+            controller=None,
+            kind=Document.Kind.REGISTER_PDF,
+            language=language,
+            version=earlier.count() + 1,
+            facts_sha256=digest,
+            filters=shown,
+            created_by=user,
+        )
+    record_download(document, user)
+    return attachment(document)
+
+
+def stream_csv(user, incidents, language, shown):
+    """Rows go out as they are read; the record of the download (size, SHA-256 of what was
+    sent) is written when the last row has gone."""
+
+    def lines():
+        sha, size = hashlib.sha256(), 0
+        for line in csv_lines(incidents, language):
+            encoded = line.encode("utf-8")
+            sha.update(encoded)
+            size += len(encoded)
+            yield encoded
+        earlier = Document.objects.filter(kind=Document.Kind.REGISTER_CSV, language=language)
+        document = Document.objects.create(
+            incident=None,
+            controller=None,
+            kind=Document.Kind.REGISTER_CSV,
+            language=language,
+            version=earlier.count() + 1,
+            facts_sha256=sha.hexdigest(),
+            sha256=sha.hexdigest(),
+            size=size,
+            content=None,  # streamed, not kept: re-download to get it again
+            filters=shown,
+            created_by=user,
+        )
+        DocumentDownload.objects.create(document=document, user=user)
+
+    return StreamingHttpResponse(
+        lines(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="breach-register.csv"'},
+    )
