@@ -6,9 +6,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 urlpatterns = [
+    # notifications first: its incidents/<pk>/notices/ must win over incidents/<pk>/<action>/.
+    path("", include("notifications.urls")),
     path("", include("incidents.urls")),
     path("api/", include("incidents.api_urls")),
-    path("", include("notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

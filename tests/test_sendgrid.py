@@ -131,3 +131,62 @@ def test_a_sendgrid_server_error_is_retried(logged, sendgrid, manager):
     sendgrid.replace(responses.POST, SEND, status=400, body='{"errors":[{"message":"bad"}]}')
     Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
     assert send_message(message.pk) == "failed"
+
+
+def test_controller_notices_go_out_with_the_letter_in_their_language(
+    sendgrid, client, manager, incident_in, controller, django_capture_on_commit_callbacks
+):
+    from incidents.models import Controller
+
+    french = Controller.objects.create(
+        name="Librairie Lefèvre SRL",
+        enterprise_number="0831797467",
+        address="Rue Haute 5, 1000 Bruxelles",
+        contact_person="Hélène Lefèvre",
+        email="dpo@lefevre.example",
+        phone="+3225550000",
+        language="fr",
+    )
+    incident = incident_in("gba_notified")
+    incident.assessment.controllers.add(french)
+    client.force_login(manager)
+    preview = client.get(f"/incidents/{incident.pk}/notices/")
+    assert "Madame, Monsieur Hélène Lefèvre" in preview.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/incidents/{incident.pk}/notices/", {"delay_reason": ""})
+    assert response.status_code == 302
+    payloads = [json.loads(c.request.body) for c in sendgrid.calls if c.request.url == SEND]
+    to_french = next(
+        p for p in payloads if p["personalizations"][0]["to"][0]["email"] == "dpo@lefevre.example"
+    )
+    assert to_french["subject"].startswith("Violation de données")
+    (attached,) = to_french["attachments"]
+    assert attached["type"] == "application/pdf"
+    letter = base64.b64decode(attached["content"])
+    assert letter.startswith(b"%PDF")
+    import io
+
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(letter)).pages)
+    assert "Notification d'une violation de données" in text and incident.reference in text
+    incident.refresh_from_db()
+    assert incident.state == "controller_notified"  # every notice accepted by SendGrid
+    assert "accepted by the provider" in incident.controller_notification_method
+    notices = Message.objects.filter(incident=incident, controller__isnull=False)
+    assert {m.status for m in notices} == {"sent"}
+    assert incident.events.filter(kind="notice_sent").count() == 2
+
+
+def test_a_refused_notice_keeps_the_incident_waiting(
+    sendgrid, client, manager, incident_in, django_capture_on_commit_callbacks
+):
+    sendgrid.replace(responses.POST, SEND, status=400, body='{"errors":[{"message":"bad to"}]}')
+    incident = incident_in("gba_notified")
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/incidents/{incident.pk}/notices/")
+    incident.refresh_from_db()
+    assert incident.state == "gba_notified"
+    notice = Message.objects.get(incident=incident, controller__isnull=False)
+    assert notice.status == "failed"

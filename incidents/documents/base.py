@@ -80,6 +80,7 @@ def fields_table(rows, label_width=62 * mm):
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
@@ -103,6 +104,7 @@ def data_table(header, rows, widths):
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), FONT),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
@@ -170,6 +172,7 @@ def render(story, *, title, subject, reference, language, facts_digest, pagesize
         subject=subject,
         creator="Conitro breach desk",
         lang=language,
+        initialFontName=FONT,  # so the PDF never references a font it does not embed
     )
     document.build(
         [*story, Spacer(1, 1)],

@@ -1,0 +1,209 @@
+"""Documents read back with pypdf: the GBA notification covers every art. 33(3) item with the
+incident's own values, in Dutch and in French; accents survive; versions and downloads."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from incidents import workflow
+from incidents.models import Document, DocumentDownload
+
+pytestmark = pytest.mark.django_db
+
+
+def read(response):
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return reader, " ".join(text.split())
+
+
+@pytest.fixture
+def assessed(incident_in, manager):
+    incident = incident_in("assessed")
+    workflow.update_facts(
+        incident.pk,
+        manager,
+        {
+            "title": "Fuite « données » chez Lefèvre: ë, ç, à, ô, ĳ en €",
+            "discovered_how": "Melding van een klant",
+        },
+    )
+    return incident
+
+
+GBA_ITEMS = {
+    "nl": [
+        "Melding van een inbreuk in verband met persoonsgegevens",
+        "Identificatie van de organisatie",
+        "Conitro",
+        "De verwerking waarop de inbreuk betrekking heeft",
+        "Categorieën persoonsgegevens",
+        "E-mailadres",
+        "Categorieën betrokkenen",
+        "Klanten",
+        "1200",
+        "3400",
+        "Beschrijving van het datalek",
+        "Extern",
+        "Menselijk",
+        "Kwaadwillig",
+        "vertrouwelijkheid",
+        "Melding van een klant",
+        "Waarschijnlijke gevolgen",
+        "Phishing of customers.",
+        "2.00",
+        "Genomen maatregelen",
+        "Passwords reset.",
+        "Two-factor authentication.",
+        "Mededeling aan de betrokkenen",
+        "E-mail to each customer.",
+        "Bakkerij Van Damme BV",
+        "0440.966.354",
+        "nog niet gekend",
+        "Tijdlijn",
+    ],
+    "fr": [
+        "Notification d'une violation de données à caractère personnel",
+        "Identification de l'organisation",
+        "Catégories de données à caractère personnel",
+        "E-mail",
+        "Clients",
+        "1200",
+        "3400",
+        "Description de la violation",
+        "Externe",
+        "Humaine",
+        "Malveillante",
+        "confidentialité",
+        "Conséquences probables",
+        "Mesures prises",
+        "Communication aux personnes concernées",
+        "Bakkerij Van Damme BV",
+        "pas encore connu",
+        "Chronologie",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["nl", "fr"])
+def test_the_gba_notification_has_every_item_with_the_incidents_values(
+    client, dpo, assessed, language
+):
+    client.force_login(dpo)
+    reader, text = read(
+        client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang={language}")
+    )
+    missing = [item for item in GBA_ITEMS[language] if item not in text]
+    assert not missing, missing
+    assert assessed.reference in text
+    assert "« données »" in text and "ë, ç, à, ô" in text and "€" in text
+    assert reader.metadata.title.startswith(assessed.reference)
+    assert reader.metadata.author == "Conitro — breach desk"
+    assert "1 / " not in text and ("page 1" in text.lower() or "pagina 1" in text.lower())
+
+
+def test_fonts_are_embedded(client, dpo, assessed):
+    client.force_login(dpo)
+    reader, _ = read(client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf"))
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            assert "DejaVuSans" in font["/BaseFont"]
+            assert "/FontFile2" in font["/FontDescriptor"].get_object()  # embedded TrueType
+
+
+def test_same_facts_same_version_changed_facts_new_version(client, dpo, assessed, manager):
+    client.force_login(dpo)
+    url = f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=nl"
+    client.get(url)
+    client.get(url)
+    assert Document.objects.filter(incident=assessed).count() == 1
+    workflow.update_facts(assessed.pk, manager, {"ended_at": assessed.aware_at})
+    client.get(url)
+    versions = list(
+        Document.objects.filter(incident=assessed).values_list("version", "facts_sha256")
+    )
+    assert [v for v, _ in versions] == [1, 2]
+    assert versions[0][1] != versions[1][1]
+    first = Document.objects.get(incident=assessed, version=1)
+    assert len(first.sha256) == 64 and bytes(first.content).startswith(b"%PDF")
+
+
+def test_every_download_is_in_the_audit_trail(client, security, assessed):
+    client.force_login(security)
+    client.get(f"/incidents/{assessed.pk}/documents/report.pdf")
+    event = assessed.events.get(kind="downloaded")
+    assert event.actor == security
+    assert event.after["document"] == "report"
+    assert DocumentDownload.objects.get().user == security
+
+
+def test_security_staff_may_not_download_the_register(client, security, api):
+    client.force_login(security)
+    assert client.get("/register.csv").status_code == 403
+    assert api("security").get("/api/register.pdf").status_code == 403
+    assert not DocumentDownload.objects.exists()
+
+
+def test_the_gba_notification_is_not_made_before_assessment(api, incident_in):
+    incident = incident_in("detected")
+    response = api("dpo").get(f"/api/incidents/{incident.pk}/documents/gba-notification.pdf")
+    assert response.status_code == 400
+    assert "assessed" in response.json()["non_field_errors"][0]
+
+
+def test_api_downloads_with_a_token(api, assessed):
+    response = api("manager").get(
+        f"/api/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=fr"
+    )
+    _, text = read(response)
+    assert "Notification d'une violation" in text
+    assert (
+        api("manager").get(f"/api/incidents/{assessed.pk}/documents/report.pdf?lang=xx").status_code
+        == 400
+    )  # noqa: E501
+
+
+def test_the_report_has_the_timeline_messages_and_documents(client, dpo, assessed):
+    client.force_login(dpo)
+    client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=en")
+    _, text = read(client.get(f"/incidents/{assessed.pk}/documents/report.pdf?lang=en"))
+    for item in ["Timeline", "Alerts and messages", "Documents generated", "GBA notification"]:
+        assert item in text
+    assert "detected → assessed" in text
+
+
+def register_csv(response):
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads UTF-8
+    return body.decode("utf-8-sig")
+
+
+def test_the_register_lists_a_dismissed_incident_with_its_reason(client, dpo, incident_in):
+    dismissed = incident_in("dismissed")
+    notified = incident_in("gba_notified")
+    client.force_login(dpo)
+    text = register_csv(client.get("/register.csv?lang=en"))
+    lines = text.splitlines()
+    assert lines[0].startswith("Reference;Title;State;Decision")
+    row = next(line for line in lines if line.startswith(dismissed.reference))
+    assert "Not a personal data breach: No personal data." in row
+    assert any(line.startswith(notified.reference) and "DBN-2026-1234" in line for line in lines)
+    _, pdf = read(client.get("/register.pdf?lang=en&state=dismissed"))
+    assert dismissed.reference in pdf and notified.reference not in pdf
+    assert "No personal data." in pdf
+
+
+def test_the_register_filters_by_period_and_state(api, incident_in, new_incident):
+    old = new_incident(hours_ago=24 * 60)
+    recent = incident_in("assessed")
+    since = (recent.aware_at - timedelta(days=1)).date()
+    response = api("manager").get(f"/api/register.csv?from={since}&state=assessed")
+    text = register_csv(response)
+    assert recent.reference in text and old.reference not in text
+    assert api("manager").get("/api/register.csv?from=2026-02-30").status_code == 400
