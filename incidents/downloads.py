@@ -84,9 +84,8 @@ def register_document(user, params, file_format):
     )
     document = earlier.filter(facts_sha256=digest).order_by("-version").first()
     if document is None:
-        description = ", ".join(f"{k}: {v}" for k, v in shown.items()) or _("all incidents")
         document = store(
-            build_register_pdf(incidents, language, description),
+            build_register_pdf(incidents, language, shown),
             incident=None,
             controller=None,
             kind=Document.Kind.REGISTER_PDF,

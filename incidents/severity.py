@@ -76,4 +76,6 @@ def severity(dpc, ease_of_identification, confidentiality, integrity, availabili
     if malicious:
         circumstances += MALICIOUS_INTENT
     score = (dpc * Decimal(ease_of_identification) + circumstances).quantize(Decimal("0.01"))
-    return Severity(score=score, band=band_for(score), circumstances=circumstances)
+    return Severity(
+        score=score, band=band_for(score), circumstances=circumstances.quantize(Decimal("0.01"))
+    )

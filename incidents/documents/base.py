@@ -96,15 +96,19 @@ def section(title, rows):
             *([fields_table(rows[1:])] if rows[1:] else [])]  # fmt: skip
 
 
-def data_table(header, rows, widths):
-    """A table that breaks across pages and repeats its header on each."""
+def data_table(header, rows, widths, plain=()):
+    """A table that breaks across pages and repeats its header on each. Columns listed in
+    `plain` hold short text that never wraps: drawn as strings, much faster than paragraphs."""
     data = [[paragraph(cell, "head") for cell in header]]
-    data += [[paragraph(cell, "cell") for cell in row] for row in rows]
+    data += [
+        [cell if index in plain else paragraph(cell, "cell") for index, cell in enumerate(row)]
+        for row in rows
+    ]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), FONT),
+                ("FONT", (0, 0), (-1, -1), FONT, 7.5),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
