@@ -35,6 +35,8 @@ format: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/escalation.py
+	$(BIN)/python bench/documents.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3

@@ -3,6 +3,8 @@ read-only, never deleted."""
 
 from django.contrib import admin
 
+from incidents.admin import ReadOnlyAdmin
+
 from .models import Acknowledgement, EscalationPolicy, EscalationStep, Firing, Message
 
 
@@ -18,30 +20,19 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
     inlines = [StepInline]
 
 
-class RecordAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Message)
-class MessageAdmin(RecordAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ["incident", "recipient", "channel", "to", "status", "attempts", "created_at"]
     list_filter = ["channel", "status"]
     search_fields = ["incident__reference", "to", "provider_id"]
 
 
 @admin.register(Firing)
-class FiringAdmin(RecordAdmin):
+class FiringAdmin(ReadOnlyAdmin):
     list_display = ["incident", "step", "repetition", "phase", "due_at", "fired_at", "late"]
     list_filter = ["phase", "late", "outcome"]
 
 
 @admin.register(Acknowledgement)
-class AcknowledgementAdmin(RecordAdmin):
+class AcknowledgementAdmin(ReadOnlyAdmin):
     list_display = ["incident", "step", "user", "via", "at"]

@@ -6,6 +6,7 @@ app_name = "notifications"
 urlpatterns = [
     path("ack/<str:token>/", views.acknowledge_link, name="acknowledge"),
     path("incidents/<int:pk>/notices/", views.controller_notices, name="notices"),
+    path("incidents/<int:pk>/acknowledge/", views.acknowledge_on_page, name="acknowledge-on-page"),
     path(
         "incidents/<int:pk>/notices/<int:controller_pk>.pdf",
         views.controller_notice_pdf,

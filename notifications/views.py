@@ -211,3 +211,23 @@ def controller_notice_pdf(request, pk, controller_pk):
     )
     record_download(document, request.user)
     return attachment(document)
+
+
+@login_required
+@require_POST
+def acknowledge_on_page(request, pk):
+    """'I'm on it' from the incident page: acknowledges every step that paged this person."""
+    incident = get_object_or_404(Incident, pk=pk)
+    steps = {
+        message.firing.step
+        for message in incident.messages.filter(
+            recipient=request.user, firing__isnull=False
+        ).select_related("firing__step")
+    }
+    for step in sorted(steps, key=lambda s: s.position):
+        acknowledge(incident, step, request.user, "web")
+    if steps:
+        messages.success(request, _("Acknowledged. The repeats of your alerts stop."))
+    else:
+        messages.error(request, _("No alert was sent to you for this incident."))
+    return redirect("incidents:detail", pk=pk)

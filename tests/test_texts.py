@@ -93,3 +93,11 @@ def test_a_bad_or_expired_link_says_what_to_do(client, firing, manager):
     response = client.get(f"/ack/{token}/")
     assert response.status_code == 410
     assert b"ACK" in response.content
+
+
+def test_acknowledging_from_the_incident_page(client, firing, manager):
+    build_message(firing, manager, "sms").save()
+    client.force_login(manager)
+    client.post(f"/incidents/{firing.incident.pk}/acknowledge/")
+    acknowledgement = firing.incident.acknowledgements.get()
+    assert (acknowledgement.step, acknowledgement.via) == (firing.step, "web")
