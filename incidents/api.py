@@ -190,6 +190,16 @@ TRANSITION_SERIALIZERS = {
 }
 
 
+def with_details(incidents):
+    """What the detail representation reads, fetched in a fixed number of queries."""
+    return incidents.select_related("assessment", "assessment__assessed_by").prefetch_related(
+        "assessment__data_categories",
+        "assessment__subject_categories",
+        "assessment__controllers",
+        "events__actor",
+    )
+
+
 @extend_schema(
     parameters=[OpenApiParameter("state", enum=State.values, required=False)],
 )
@@ -205,13 +215,8 @@ class IncidentViewSet(
 
     def get_queryset(self):
         incidents = Incident.objects.order_by("deadline_at", "id")
-        if self.action == "retrieve":
-            return incidents.select_related("assessment").prefetch_related(
-                "assessment__data_categories",
-                "assessment__subject_categories",
-                "assessment__controllers",
-                "events__actor",
-            )
+        if self.action != "list":
+            return with_details(incidents)
         state = self.request.query_params.get("state")
         if state:
             if state not in State.values:
@@ -227,7 +232,7 @@ class IncidentViewSet(
         return TRANSITION_SERIALIZERS.get(self.action, IncidentSerializer)
 
     def _detail(self, incident, status_code=status.HTTP_200_OK):
-        fresh = self.get_queryset().model.objects.get(pk=incident.pk)
+        fresh = with_details(Incident.objects.all()).get(pk=incident.pk)
         return Response(IncidentDetailSerializer(fresh).data, status=status_code)
 
     def perform_create(self, serializer):
