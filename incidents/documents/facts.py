@@ -3,6 +3,8 @@
 A document is made again (a new version) only when these facts changed.
 """
 
+from django.utils.translation import gettext as _
+
 from ..workflow import FACT_FIELDS, as_json, assessment_snapshot
 
 INCIDENT_FIELDS = [
@@ -25,3 +27,30 @@ def incident_facts(incident):
     facts = {field: as_json(getattr(incident, field)) for field in INCIDENT_FIELDS}
     facts["assessment"] = assessment_snapshot(incident.assessment_or_none())
     return facts
+
+
+def assessment_rows(assessment, language, unknown):
+    """The assessment as label/value rows, as the report and the controller's notice print it
+    (call inside translation.override(language))."""
+    severity = assessment.severity
+    return [
+        (_("Severity (ENISA)"), f"{severity.score} — {severity.band_label}"),
+        (_("Type of breach"), ", ".join(str(kind) for kind in assessment.breach_types())),
+        (
+            _("Categories of personal data"),
+            "; ".join(c.name_in(language) for c in assessment.data_categories.all()),
+        ),
+        (
+            _("Categories of data subjects"),
+            "; ".join(c.name_in(language) for c in assessment.subject_categories.all()),
+        ),
+        (_("Approximate number of data subjects"), str(assessment.subjects_count)),
+        (_("Approximate number of records"), str(assessment.records_count)),
+        (_("Likely consequences"), assessment.consequences),
+        (_("Measures taken"), assessment.measures_taken),
+        (_("Measures proposed"), assessment.measures_proposed or unknown),
+        (
+            _("Data subjects informed"),
+            f"{assessment.get_subjects_informed_display()}: {assessment.subjects_informed_reason}",
+        ),
+    ]

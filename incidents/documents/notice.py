@@ -6,7 +6,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .base import facts_hash, local, paragraph, render, section
-from .facts import incident_facts
+from .facts import assessment_rows, incident_facts
 
 
 def notice_email(incident, controller):
@@ -54,31 +54,7 @@ def build_controller_notice(incident, language, controller):
             (_("End of the breach"), local(incident.ended_at, unknown)),
         ]
         if assessment:
-            rows += [
-                (_("Type of breach"), ", ".join(str(t) for t in assessment.breach_types())),
-                (
-                    _("Categories of personal data"),
-                    "; ".join(c.name_in(language) for c in assessment.data_categories.all()),
-                ),
-                (
-                    _("Categories of data subjects"),
-                    "; ".join(c.name_in(language) for c in assessment.subject_categories.all()),
-                ),
-                (_("Approximate number of data subjects"), str(assessment.subjects_count)),
-                (_("Approximate number of records"), str(assessment.records_count)),
-                (_("Likely consequences"), assessment.consequences),
-                (_("Measures taken"), assessment.measures_taken),
-                (_("Measures proposed"), assessment.measures_proposed or unknown),
-                (
-                    _("Severity (ENISA)"),
-                    f"{assessment.severity.score} — {assessment.severity.band_label}",
-                ),
-                (
-                    _("Data subjects informed"),
-                    f"{assessment.get_subjects_informed_display()}: "
-                    f"{assessment.subjects_informed_reason}",
-                ),
-            ]
+            rows += assessment_rows(assessment, language, unknown)
         rows += [
             (_("GBA reference"), incident.gba_reference or unknown),
             (_("Contact point / DPO"), settings.ORGANISATION["dpo_email"]),

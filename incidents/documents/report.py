@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 
 from .base import data_table, facts_hash, local, paragraph, render, section
-from .facts import incident_facts
+from .facts import assessment_rows, incident_facts
 from .gba import yes_no
 
 
@@ -57,38 +57,18 @@ def build_incident_report(incident, language):
             ],
         )
         if assessment:
-            severity = assessment.severity
             story += section(
                 _("Assessment"),
                 [
-                    (_("Severity (ENISA)"), f"{severity.score} — {severity.band_label}"),
+                    *assessment_rows(assessment, language, "—"),
                     (_("Risk"), assessment.get_risk_level_display()),
-                    (_("Type of breach"), ", ".join(str(t) for t in assessment.breach_types())),
                     (
                         _("Cause"),
                         f"{assessment.get_cause_origin_display()}, "
                         f"{assessment.get_cause_actor_display()}, "
                         f"{assessment.get_cause_intent_display()}",
                     ),
-                    (
-                        _("Categories of personal data"),
-                        "; ".join(c.name_in(language) for c in assessment.data_categories.all()),
-                    ),
                     (_("Special categories (art. 9-10)"), yes_no(assessment.special_categories)),
-                    (
-                        _("Categories of data subjects"),
-                        "; ".join(c.name_in(language) for c in assessment.subject_categories.all()),
-                    ),
-                    (_("Approximate number of data subjects"), str(assessment.subjects_count)),
-                    (_("Approximate number of records"), str(assessment.records_count)),
-                    (_("Likely consequences"), assessment.consequences),
-                    (_("Measures taken"), assessment.measures_taken),
-                    (_("Measures proposed"), assessment.measures_proposed or "—"),
-                    (
-                        _("Data subjects informed"),
-                        f"{assessment.get_subjects_informed_display()}: "
-                        f"{assessment.subjects_informed_reason}",
-                    ),
                     (
                         _("Controllers affected"),
                         "; ".join(c.name for c in assessment.controllers.all()),
