@@ -514,6 +514,23 @@ class Assessment(models.Model):
         return missing
 
 
+class AppendOnly(models.Model):
+    """Rows that are written once and never changed or deleted (audit trail, documents)."""
+
+    refusal = gettext_lazy("This record is append-only.")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(str(self.refusal))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(str(self.refusal))
+
+
 class EventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ValidationError(_("The audit trail is append-only."))
@@ -522,7 +539,7 @@ class EventQuerySet(models.QuerySet):
         raise ValidationError(_("The audit trail is append-only."))
 
 
-class IncidentEvent(models.Model):
+class IncidentEvent(AppendOnly):
     """One line of the audit trail. Rows are only ever inserted (see also migration 0003,
     which makes PostgreSQL itself refuse UPDATE and DELETE)."""
 
@@ -555,19 +572,13 @@ class IncidentEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["incident", "at"])]
 
+    refusal = gettext_lazy("The audit trail is append-only.")
+
     def __str__(self):
         return f"{self.incident_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("The audit trail is append-only."))
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("The audit trail is append-only."))
-
-
-class Document(models.Model):
+class Document(AppendOnly):
     """A generated document, stored and never overwritten. A new version is made only when
     the facts it is made from changed (facts_sha256)."""
 
@@ -610,13 +621,10 @@ class Document(models.Model):
             ),
         ]
 
+    refusal = gettext_lazy("Generated documents are never overwritten.")
+
     def __str__(self):
         return f"{self.get_kind_display()} v{self.version} ({self.language})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("Generated documents are never overwritten."))
-        super().save(*args, **kwargs)
 
     @property
     def filename(self):
@@ -625,12 +633,14 @@ class Document(models.Model):
         return f"{stem}-{self.kind.replace('_', '-')}-{self.language}-v{self.version}.{extension}"
 
 
-class DocumentDownload(models.Model):
+class DocumentDownload(AppendOnly):
     """Who downloaded which document when (append-only)."""
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="downloads")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
+
+    refusal = gettext_lazy("The audit trail is append-only.")
 
     def __str__(self):
         return f"{self.document} by {self.user_id}"
