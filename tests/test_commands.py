@@ -74,9 +74,14 @@ def test_the_roles_exist_after_migrating():
     assert set(Group.objects.values_list("name", flat=True)) >= {"security", "manager", "dpo"}
 
 
+def production_environment(**variables):
+    """The environment a person runs: the application's settings, not the test suite's."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "incident_manager.settings", **variables}
+
+
 def test_check_deploy_is_clean_with_production_settings():
     env = {
-        **os.environ,
+        **production_environment(),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "x" * 64 + "-a-long-random-production-key",
         "ALLOWED_HOSTS": "breachdesk.conitro.be",
@@ -93,10 +98,23 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
-    env = {**os.environ, "DJANGO_DEBUG": "0"}
+    env = production_environment(DJANGO_DEBUG="0")
     env.pop("DJANGO_SECRET_KEY", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_settings_a_person_runs_hash_passwords_with_pbkdf2():
+    """The suite's fast MD5 hasher (tests/settings.py) must never reach a real login."""
+    script = "from django.contrib.auth.hashers import get_hasher; print(get_hasher().algorithm)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=production_environment(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.splitlines()[-1] == "pbkdf2_sha256", result.stdout + result.stderr
