@@ -43,17 +43,21 @@ def check_may_send(incident, user):
 
 
 def send_notices(incident_id, user, delay_reason=""):
-    """Send (or send again, after a failure) each affected controller's notice."""
-    incident = Incident.objects.get(pk=incident_id)
-    check_may_send(incident, user)
-    late = timezone.now() > incident.deadline_at
-    if late and not delay_reason.strip():
-        raise ValidationError(
-            {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
-        )
-    previous = latest_notices(incident)
+    """Send (or send again, after a failure) each affected controller's notice.
+
+    The incident's row lock makes two people pressing "send" at once take turns: the second
+    sees the first one's notices and sends none of them again.
+    """
     queued = []
     with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident_id)
+        check_may_send(incident, user)
+        late = timezone.now() > incident.deadline_at
+        if late and not delay_reason.strip():
+            raise ValidationError(
+                {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
+            )
+        previous = latest_notices(incident)
         for controller in affected_controllers(incident):
             earlier = previous.get(controller.pk)
             if earlier and earlier.status not in Message.FINAL_FAILURES:

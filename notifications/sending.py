@@ -132,7 +132,7 @@ def enqueue_send(message_id):
     enqueue("notifications.tasks.send_messages", [message_id])
 
 
-# A later callback never takes a message back: delivered stays delivered.
+# A later callback never takes a message back: a final status (delivered or a failure) stays.
 RANK = {
     Message.Status.QUEUED: 0,
     Message.Status.SENDING: 1,
@@ -146,7 +146,7 @@ RANK = {
 
 def update_status(message, status, error=""):
     """Apply a provider's status; a failure sends the person the next channel."""
-    if RANK[status] < RANK[message.status] or message.status == status:
+    if RANK[status] <= RANK[message.status]:
         return False
     now = timezone.now()
     changes = {"status": status}

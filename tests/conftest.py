@@ -40,17 +40,24 @@ def channels(settings, monkeypatch):
 
 @pytest.fixture
 def make_user(db):
+    """Each person gets their own phone number and e-mail address, so a test can tell who was
+    paged and an SMS reply from one person can never pass for another's."""
+    made = []
+
     def make(role, username=None, language="en"):
-        # Transactional tests flush the groups the migration made; grant them again.
-        grant_roles(Group, Permission)
+        if not made:
+            # Transactional tests flush the groups the migration made; grant them again.
+            grant_roles(Group, Permission)
+        username = username or role
         user = User.objects.create_user(
-            username=username or role,
+            username=username,
             password="pw",
-            email=f"{role}@conitro.example",
-            phone="+32471000000",
+            email=f"{username}@conitro.example",
+            phone=f"+324710000{len(made) + 10:02d}",
             display_name=role.title(),
             language=language,
         )
+        made.append(user)
         if role != "nobody":
             user.groups.add(Group.objects.get(name=role))
         return User.objects.get(pk=user.pk)

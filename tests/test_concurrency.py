@@ -114,3 +114,22 @@ def test_two_dispatchers_at_once_send_each_message_once(
     sent_ids = [message.pk for message in channels]
     assert len(sent_ids) == len(set(sent_ids))
     assert Firing.objects.filter(step__position=2, repetition=0, fired_at=None).count() == 0
+
+
+def test_two_managers_sending_the_notices_at_once_send_each_notice_once(
+    incident_in, manager, dpo, controller
+):
+    from django.core import mail
+
+    from notifications import notices
+    from notifications.models import Message
+
+    incident = incident_in("gba_notified")
+    outcomes = run_at_once(
+        lambda: notices.send_notices(incident.pk, manager),
+        lambda: notices.send_notices(incident.pk, dpo),
+    )
+    assert not any(isinstance(o, Exception) and not isinstance(o, workflow.TransitionRefused)
+                   for o in outcomes), outcomes  # fmt: skip
+    assert Message.objects.filter(incident=incident, controller=controller).count() == 1
+    assert [m.to for m in mail.outbox if m.to == [controller.email]] == [[controller.email]]

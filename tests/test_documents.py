@@ -2,9 +2,10 @@
 incident's own values, in Dutch and in French; accents survive; versions and downloads."""
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 
 from incidents import workflow
@@ -207,3 +208,68 @@ def test_the_register_filters_by_period_and_state(api, incident_in, new_incident
     text = register_csv(response)
     assert recent.reference in text and old.reference not in text
     assert api("manager").get("/api/register.csv?from=2026-02-30").status_code == 400
+
+
+@pytest.fixture
+def organisation(settings):
+    settings.ORGANISATION = {
+        **settings.ORGANISATION,
+        "dpo_name": "Hélène Dubois",
+        "dpo_email": "dpo@conitro.example",
+        "dpo_phone": "+32 9 234 56 78",
+    }
+    return settings.ORGANISATION
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "en"])
+def test_the_gba_notification_names_the_dpo_and_how_to_reach_them(
+    client, dpo, assessed, organisation, language
+):
+    """Art. 33(3)(b): the name and contact details of the DPO or other contact point."""
+    client.force_login(dpo)
+    _, text = read(
+        client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang={language}")
+    )
+    for item in ["Hélène Dubois", "dpo@conitro.example", "+32 9 234 56 78"]:
+        assert item in text
+
+
+def test_the_controllers_notice_gives_the_contact_point(
+    client, manager, assessed, controller, organisation
+):
+    client.force_login(manager)
+    _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    assert "Contactpunt" in text or "Contact point" in text
+    assert "dpo@conitro.example" in text
+
+
+def test_downloading_a_notice_is_in_the_audit_trail(client, manager, assessed, controller):
+    client.force_login(manager)
+    read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    download = DocumentDownload.objects.get()
+    assert download.user == manager
+    assert download.document.kind == "controller_notice"
+    assert download.document.controller == controller
+    event = assessed.events.get(kind="downloaded")
+    assert event.actor == manager
+
+
+def test_the_register_period_starts_and_ends_at_midnight_in_brussels(api, security):
+    """A breach at 00:30 on 1 April in Brussels (22:30 UTC on 31 March) belongs to April."""
+    with time_machine.travel(datetime(2026, 4, 2, 12, 0, tzinfo=UTC), tick=False):
+        april = workflow.log_incident(
+            security,
+            title="Just after midnight",
+            description="d",
+            aware_at=datetime(2026, 3, 31, 22, 30, tzinfo=UTC),
+        )
+        march = workflow.log_incident(
+            security,
+            title="Just before midnight",
+            description="d",
+            aware_at=datetime(2026, 3, 31, 21, 30, tzinfo=UTC),
+        )
+    in_april = register_csv(api("dpo").get("/api/register.csv?from=2026-04-01&to=2026-04-30"))
+    in_march = register_csv(api("dpo").get("/api/register.csv?from=2026-03-01&to=2026-03-31"))
+    assert april.reference in in_april and march.reference not in in_april
+    assert march.reference in in_march and april.reference not in in_march

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import transaction
 
 from incidents import workflow
 from notifications.models import Acknowledgement, Firing, Message
@@ -189,3 +190,18 @@ def test_an_incident_logged_late_gets_the_most_urgent_step_not_a_burst(
     steps = sorted(set(Firing.objects.values_list("step__position", flat=True)))
     assert steps == [1, 4, 5]
     assert ("manager", "sms") in sent()
+
+
+def test_a_log_that_is_rolled_back_pages_nobody(
+    clock, security, manager, channels, django_capture_on_commit_callbacks
+):
+    """The first alert waits for the commit: an incident that was never saved pages nobody."""
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                workflow.log_incident(security, title="Rolled back", description="d")
+                raise RuntimeError("the request failed after logging")
+        except RuntimeError:
+            pass
+    assert channels == [] and mail.outbox == []
+    assert not Message.objects.exists()

@@ -190,3 +190,54 @@ def test_a_refused_notice_keeps_the_incident_waiting(
     assert incident.state == "gba_notified"
     notice = Message.objects.get(incident=incident, controller__isnull=False)
     assert notice.status == "failed"
+
+
+def test_sending_again_resends_only_the_refused_notice(
+    sendgrid, client, manager, incident_in, controller, django_capture_on_commit_callbacks
+):
+    from incidents.models import Controller
+
+    second = Controller.objects.create(
+        name="Librairie Lefèvre SRL",
+        enterprise_number="0831797467",
+        address="Rue Haute 5, 1000 Bruxelles",
+        contact_person="Hélène Lefèvre",
+        email="dpo@lefevre.example",
+        phone="+3225550000",
+        language="fr",
+    )
+    incident = incident_in("gba_notified")
+    incident.assessment.controllers.add(second)
+    client.force_login(manager)
+
+    def send_to(addresses):
+        """SendGrid accepts these recipients and refuses the others."""
+        sendgrid.calls.reset()
+
+        def reply(request):
+            to = json.loads(request.body)["personalizations"][0]["to"][0]["email"]
+            if to in addresses:
+                return 202, {}, ""
+            return 400, {}, '{"errors":[{"message":"bad to"}]}'
+
+        sendgrid.remove(responses.POST, SEND)
+        sendgrid.add_callback(responses.POST, SEND, callback=reply)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/incidents/{incident.pk}/notices/", {"delay_reason": ""})
+        return sorted(
+            json.loads(c.request.body)["personalizations"][0]["to"][0]["email"]
+            for c in sendgrid.calls
+        )
+
+    assert send_to({controller.email}) == sorted([controller.email, second.email])
+    incident.refresh_from_db()
+    assert incident.state == "gba_notified"  # one notice was refused
+    assert send_to({controller.email, second.email}) == [second.email]
+    notices = Message.objects.filter(incident=incident, controller__isnull=False)
+    assert notices.filter(controller=controller).count() == 1
+    assert sorted(notices.filter(controller=second).values_list("status", flat=True)) == [
+        "failed",
+        "sent",
+    ]
+    incident.refresh_from_db()
+    assert incident.state == "controller_notified"

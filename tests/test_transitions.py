@@ -1,7 +1,12 @@
 """Every transition, allowed and refused, for every role; and every state it is refused from."""
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from incidents import workflow
 from incidents.models import IncidentEvent
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +130,50 @@ def test_the_state_field_is_protected(new_incident):
     incident = new_incident()
     with pytest.raises(AttributeError):
         incident.state = "closed"
+
+
+def test_a_late_controller_notification_needs_a_reason(incident_in, manager):
+    incident = incident_in("gba_notified", hours_ago=30)
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "notify_controller", how="Phone call")
+    assert "delay_reason" in refused.value.message_dict
+    incident.refresh_from_db()
+    assert incident.state == "gba_notified" and incident.controller_notified_at is None
+
+
+def test_a_controller_notification_in_time_needs_no_reason(incident_in, manager):
+    incident = incident_in("gba_notified", hours_ago=2)
+    incident = workflow.transition(incident.pk, manager, "notify_controller", how="Phone call")
+    assert incident.state == "controller_notified"
+
+
+def test_a_late_gba_notification_needs_a_reason(incident_in, manager):
+    incident = incident_in("assessed", hours_ago=30)
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-9")
+    assert "delay_reason" in refused.value.message_dict
+
+
+def test_the_audit_event_keeps_what_the_person_entered(incident_in, manager):
+    incident = incident_in("assessed", hours_ago=30)
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="dbn-2026-4711", delay_reason="Weekend."
+    )
+    event = incident.events.get(kind="transition", to_state="gba_notified")
+    assert event.after == {"reference": "dbn-2026-4711", "delay_reason": "Weekend."}
+    assert event.actor == manager
+
+    other = incident_in("detected")
+    workflow.transition(other.pk, manager, "dismiss", reason="A test mailbox, no real people.")
+    event = other.events.get(kind="transition", to_state="dismissed")
+    assert event.after == {"reason": "A test mailbox, no real people."}
+
+
+def test_the_reference_year_is_the_year_in_brussels(security):
+    # 23:30 UTC on 31 December is 00:30 on 1 January in Brussels.
+    with time_machine.travel(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), tick=False):
+        incident = workflow.log_incident(security, title="New year", description="d")
+    assert incident.reference == "INC-2027-0001"
+    with time_machine.travel(datetime(2026, 12, 31, 22, 30, tzinfo=UTC), tick=False):
+        incident = workflow.log_incident(security, title="Old year", description="d")
+    assert incident.reference == "INC-2026-0001"
