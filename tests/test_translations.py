@@ -1,7 +1,15 @@
 """Dutch is the users' language: pages and errors speak it to a Dutch-speaking person."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
+from django.utils.translation import trans_real
 from rest_framework.test import APIClient
+
+from notifications.models import Message
+from notifications.tasks import dispatch
 
 pytestmark = pytest.mark.django_db
 
@@ -24,3 +32,77 @@ def test_api_errors_follow_accept_language(manager, new_incident):
     )
     assert response.status_code == 409
     assert "heeft status Gedetecteerd" in response.json()["detail"]
+
+
+@pytest.fixture
+def untranslated(monkeypatch):
+    """Records every text looked up in the Dutch or French catalogue and not found there.
+
+    Django falls back from French to Dutch (the default language) and then to the English
+    source, so a missing French text would otherwise go unnoticed in a French document.
+    """
+    missing = set()
+    for language in ("nl", "fr"):
+        catalogue = trans_real.translation(language)
+        for name in ("gettext", "ngettext"):
+            original = getattr(catalogue, name)
+
+            def lookup(message, *args, catalogue=catalogue, original=original, language=language):
+                if message and catalogue._catalog.get(message) is None:
+                    missing.add((language, message))
+                return original(message, *args)
+
+            monkeypatch.setattr(catalogue, name, lookup)
+    return missing
+
+
+@pytest.mark.parametrize("language", ["nl", "fr"])
+def test_every_document_page_and_message_is_wholly_translated(
+    client,
+    make_user,
+    incident_in,
+    controller,
+    untranslated,
+    language,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    """No English text in a Dutch or French document, page or page to a person."""
+    settings.ORGANISATION = {**settings.ORGANISATION, "dpo_name": "D", "dpo_phone": "+3221"}
+    person = make_user("dpo", username=f"dpo-{language}", language=language)
+    make_user("manager", username=f"manager-{language}", language=language)
+    controller.language = language
+    controller.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        with time_machine.travel(timezone.now() - timedelta(hours=30)):
+            late = incident_in("assessed")
+        dispatch()  # the late incident's overdue steps page everyone, in their language
+    gba_notified = incident_in("gba_notified")
+    detected = incident_in("detected")
+    incident_in("dismissed")
+    client.force_login(person)
+    urls = [
+        "/",
+        "/register/",
+        "/controllers/",
+        "/incidents/new/",
+        f"/incidents/{detected.pk}/",
+        f"/incidents/{late.pk}/",
+        f"/incidents/{late.pk}/assess/",
+        f"/incidents/{late.pk}/edit/",
+        f"/incidents/{late.pk}/notify_gba/",
+        f"/incidents/{detected.pk}/dismiss/",
+        f"/incidents/{gba_notified.pk}/notices/",
+        f"/incidents/{late.pk}/documents/gba-notification.pdf?lang={language}",
+        f"/incidents/{detected.pk}/documents/report.pdf?lang={language}",
+        f"/incidents/{late.pk}/documents/report.pdf?lang={language}",
+        f"/incidents/{late.pk}/notices/{controller.pk}.pdf",
+        f"/register.pdf?lang={language}",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    b"".join(client.get(f"/register.csv?lang={language}").streaming_content)
+    pages = Message.objects.filter(recipient__language=language)
+    assert pages.filter(channel="sms").exists() and pages.filter(channel="email").exists()
+    assert not sorted(m for lang, m in untranslated if lang == language)

@@ -1,0 +1,138 @@
+"""Two real `qcluster` processes share the work, on the ORM broker and on Redis: every page goes
+out, none goes out twice.
+
+The clusters are separate processes on the test database (PostgreSQL: SQLite's single writer
+would only serialise them). The file-based SMS back end writes one file per message sent, so a
+message handed to the provider twice would show as two files.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.tasks import async_task
+
+from incidents import workflow
+from notifications.models import Firing, Message
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+INCIDENTS = 12
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="two clusters at once need PostgreSQL"
+    ),
+]
+
+
+def redis_answers():
+    try:
+        return redis.from_url(REDIS_URL).ping()
+    except redis.RedisError:
+        return False
+
+
+def start_clusters(tmp_path, broker_env):
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        **broker_env,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "SMS_BACKEND": "filebased",
+        "VOICE_BACKEND": "filebased",
+        "SMS_FILE_PATH": str(tmp_path / "sms"),
+        "VOICE_FILE_PATH": str(tmp_path / "calls"),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "email"),
+        "Q_WORKERS": "2",
+        "LOG_LEVEL": "WARNING",
+    }
+    return [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+
+
+def run_two_clusters(tmp_path, security, broker_env):
+    clusters = start_clusters(tmp_path, broker_env)
+    try:
+        # Awareness 5 h ago: the first alert and step 2 (aware + 4 h) are due at once.
+        incidents = [
+            workflow.log_incident(
+                security,
+                title=f"Cluster test {number}",
+                description="d",
+                aware_at=timezone.now() - timedelta(hours=5),
+            )
+            for number in range(INCIDENTS)
+        ]
+        for _ in range(10):  # both clusters dispatching everything at once, again and again
+            async_task("notifications.tasks.dispatch")
+        for _ in range(4):  # and every send task delivered again, as after a retry
+            time.sleep(0.5)
+            every_message = list(Message.objects.values_list("pk", flat=True))
+            async_task("notifications.tasks.send_messages", every_message)
+            async_task("notifications.tasks.send_messages", every_message)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            due = Firing.objects.filter(fired_at=None, due_at__lte=timezone.now()).count()
+            unsent = Message.objects.exclude(status="sent").count()
+            if not due and not unsent and Message.objects.count() >= INCIDENTS * 5:
+                break
+            time.sleep(0.5)
+    finally:
+        for cluster in clusters:
+            cluster.terminate()
+        for cluster in clusters:
+            cluster.wait(timeout=30)
+    return incidents
+
+
+def assert_each_page_sent_once(tmp_path, incidents):
+    for incident in incidents:
+        pages = Message.objects.filter(incident=incident)
+        # step 1: security and manager, SMS and e-mail; step 2: the manager, SMS
+        assert pages.filter(firing__step__position=1).count() == 4, incident
+        assert pages.filter(firing__step__position=2).count() == 1, incident
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    sms = Message.objects.filter(channel="sms")
+    files = Counter(path.name.split("-")[2] for path in (tmp_path / "sms").glob("*.txt"))
+    assert sorted(files) == sorted(str(pk) for pk in sms.values_list("pk", flat=True))
+    assert set(files.values()) == {1}, "an SMS was handed to the back end twice"
+
+
+def test_two_clusters_on_the_orm_broker(tmp_path, security, manager, default_policy, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)
+    incidents = run_two_clusters(tmp_path, security, {})
+    assert_each_page_sent_once(tmp_path, incidents)
+
+
+@pytest.mark.skipif(not redis_answers(), reason=f"no Redis at {REDIS_URL}")
+def test_two_clusters_on_the_redis_broker(tmp_path, security, manager, default_policy, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+    redis.from_url(REDIS_URL).delete(f"django_q:{Conf.CLUSTER_NAME}:q")
+    incidents = run_two_clusters(tmp_path, security, {"REDIS_URL": REDIS_URL})
+    assert_each_page_sent_once(tmp_path, incidents)
