@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/documents.py
 
+# Plant bugs in the core modules ([tool.mutmut] in pyproject.toml) and see which the tests catch.
+# MUTANTS='incidents.deadlines*' narrows it; results are cached in mutants/ between runs.
+mutate: $(VENV)/.installed
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python bench/mutation.py --survivors
+
 clean:
-	rm -rf $(VENV) db.sqlite3
+	rm -rf $(VENV) db.sqlite3 mutants

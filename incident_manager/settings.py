@@ -190,12 +190,15 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
 # Where people and providers reach this server: links in messages, Twilio callbacks.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS", "48")))
 # A send claimed longer ago than this was abandoned by a killed worker: try it again.
 MESSAGE_SEND_TIMEOUT = timedelta(seconds=120)
-MESSAGE_MAX_ATTEMPTS = 6
+# A message still refused after this many tries fails and the person gets the next channel:
+# retries at 30, 60 and 120 s, so the fallback comes within about 4 minutes.
+MESSAGE_MAX_ATTEMPTS = 4
 
 SENDGRID_API_KEY = os.environ.get("SENDGRID_API_KEY", "")
 ANYMAIL = {

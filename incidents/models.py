@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -138,6 +138,25 @@ class IncidentQuerySet(models.QuerySet):
         raise ValidationError(_("Incidents are never deleted; dismiss one instead."))
 
 
+# The GDPR applies from this day; an earlier awareness or start time is a typo in the year.
+EARLIEST = datetime(2018, 5, 25, tzinfo=timezone.get_fixed_timezone(120))
+
+
+def validate_plausible_time(value):
+    """Not in the future (beyond clock skew between machines), not before the GDPR."""
+    validate_not_in_future(value)
+    if value and value < EARLIEST:
+        shown = timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value.year > 1 else value
+        raise ValidationError(
+            _(
+                "This time is before 25/05/2018, when the GDPR took effect: check the year "
+                "(you entered %(value)s)."
+            )
+            % {"value": shown},
+            code="too_early",
+        )
+
+
 def validate_not_in_future(value):
     now = timezone.now()
     if value and value > now + settings.CLOCK_SKEW_TOLERANCE:
@@ -148,22 +167,62 @@ def validate_not_in_future(value):
         )
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]")
+
+
+def validate_text(value):
+    """Free text may hold line breaks and tabs, no other control characters (a NUL byte is
+    refused by PostgreSQL and by every PDF and spreadsheet)."""
+    if CONTROL_CHARACTERS.search(value or ""):
+        raise ValidationError(
+            _("This text contains invisible control characters: retype or paste it as plain text."),
+            code="control_characters",
+        )
+
+
+def validate_single_line(value):
+    """A title goes into e-mail subjects and SMS: one line."""
+    validate_text(value)
+    if LINE_BREAKS.search(value or ""):
+        raise ValidationError(_("A title is one line: remove the line breaks."), code="line_break")
+
+
+def limited_text(limit):
+    """Validators for a free-text field: a limit that a real description fits in, plain text."""
+    return [MaxLengthValidator(limit), validate_text]
+
+
+# A description of 20,000 characters is about eight printed pages: room for any real account.
+LONG_TEXT = 20_000
+MEDIUM_TEXT = 5_000
+
+
 class Incident(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(gettext_lazy("reference"), max_length=20, unique=True)
-    title = models.CharField(gettext_lazy("title"), max_length=200)
-    description = models.TextField(gettext_lazy("what happened"))
+    title = models.CharField(
+        gettext_lazy("title"), max_length=200, validators=[validate_single_line]
+    )
+    description = models.TextField(
+        gettext_lazy("what happened"), max_length=LONG_TEXT, validators=limited_text(LONG_TEXT)
+    )
     aware_at = models.DateTimeField(
         gettext_lazy("aware since"),
-        validators=[validate_not_in_future],
+        validators=[validate_plausible_time],
         help_text=gettext_lazy("When Conitro became reasonably certain personal data was hit."),
     )
     occurred_at = models.DateTimeField(
-        gettext_lazy("started at"), null=True, blank=True, validators=[validate_not_in_future]
+        gettext_lazy("started at"), null=True, blank=True, validators=[validate_plausible_time]
     )
     ended_at = models.DateTimeField(
-        gettext_lazy("ended at"), null=True, blank=True, validators=[validate_not_in_future]
+        gettext_lazy("ended at"), null=True, blank=True, validators=[validate_plausible_time]
     )
-    discovered_how = models.TextField(gettext_lazy("how it was discovered"), blank=True)
+    discovered_how = models.TextField(
+        gettext_lazy("how it was discovered"),
+        blank=True,
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
+    )
     deadline_at = models.DateTimeField(gettext_lazy("deadline"), editable=False)
     state = FSMField(
         gettext_lazy("state"),
@@ -179,12 +238,22 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    dismissal_reason = models.TextField(gettext_lazy("reason for dismissal"), blank=True)
+    dismissal_reason = models.TextField(
+        gettext_lazy("reason for dismissal"),
+        blank=True,
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
+    )
     gba_reference = models.CharField(gettext_lazy("GBA reference"), max_length=44, blank=True)
     gba_submitted_at = models.DateTimeField(
         gettext_lazy("submitted to the GBA"), null=True, blank=True
     )
-    gba_delay_reason = models.TextField(gettext_lazy("reason for the late GBA notice"), blank=True)
+    gba_delay_reason = models.TextField(
+        gettext_lazy("reason for the late GBA notice"),
+        blank=True,
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
+    )
     controller_notified_at = models.DateTimeField(
         gettext_lazy("controllers notified"), null=True, blank=True
     )
@@ -192,7 +261,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         gettext_lazy("how the controllers were notified"), max_length=200, blank=True
     )
     controller_delay_reason = models.TextField(
-        gettext_lazy("reason for the late controller notice"), blank=True
+        gettext_lazy("reason for the late controller notice"),
+        blank=True,
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
     )
     closed_at = models.DateTimeField(gettext_lazy("closed"), null=True, blank=True)
 
@@ -222,6 +294,17 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Incidents are never deleted; dismiss one instead."))
+
+    def clean(self):
+        errors = {}
+        if self.occurred_at and self.aware_at and self.occurred_at > self.aware_at:
+            errors["occurred_at"] = _(
+                "The breach cannot start after Conitro became aware of it: check both times."
+            )
+        if self.ended_at and self.occurred_at and self.ended_at < self.occurred_at:
+            errors["ended_at"] = _("The breach cannot end before it started: check both times.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_open(self):
@@ -393,14 +476,27 @@ class Assessment(models.Model):
     )
     subjects_count = models.PositiveIntegerField(gettext_lazy("approximate number of people"))
     records_count = models.PositiveIntegerField(gettext_lazy("approximate number of records"))
-    consequences = models.TextField(gettext_lazy("likely consequences"))
-    measures_taken = models.TextField(gettext_lazy("measures taken"))
-    measures_proposed = models.TextField(gettext_lazy("measures proposed"), blank=True)
+    consequences = models.TextField(
+        gettext_lazy("likely consequences"),
+        max_length=LONG_TEXT,
+        validators=limited_text(LONG_TEXT),
+    )
+    measures_taken = models.TextField(
+        gettext_lazy("measures taken"), max_length=LONG_TEXT, validators=limited_text(LONG_TEXT)
+    )
+    measures_proposed = models.TextField(
+        gettext_lazy("measures proposed"),
+        blank=True,
+        max_length=LONG_TEXT,
+        validators=limited_text(LONG_TEXT),
+    )
     subjects_informed = models.CharField(
         gettext_lazy("data subjects informed"), max_length=12, choices=SubjectsInformed.choices
     )
     subjects_informed_reason = models.TextField(
         gettext_lazy("how, or why not (art. 34(3))"),
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
     )
     controllers = models.ManyToManyField(
         Controller, verbose_name=gettext_lazy("controllers affected")
@@ -408,6 +504,8 @@ class Assessment(models.Model):
     other_authorities = models.TextField(
         gettext_lazy("other supervisory authorities (cross-border)"),
         blank=True,
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
         help_text=gettext_lazy("Empty when no other authority is concerned or it is not known."),
     )
     enisa_dpc = models.PositiveSmallIntegerField(

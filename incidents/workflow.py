@@ -29,6 +29,13 @@ from .models import (
 from .signals import incident_changed
 
 FACT_FIELDS = ["title", "description", "aware_at", "occurred_at", "ended_at", "discovered_how"]
+TRANSITION_FIELDS = [
+    "dismissal_reason",
+    "gba_reference",
+    "gba_delay_reason",
+    "controller_notification_method",
+    "controller_delay_reason",
+]
 
 
 class TransitionRefused(Exception):
@@ -276,6 +283,8 @@ def _run_transition(incident, user, action, arguments):
         )
     from_state = incident.state
     method(**arguments)
+    # What the transition wrote (a reason, a reference) is checked like any other text.
+    incident.clean_fields(exclude=[f for f in _all_fields(incident) if f not in TRANSITION_FIELDS])
     if from_state != incident.state:
         IncidentEvent.objects.create(
             incident=incident,

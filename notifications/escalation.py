@@ -23,9 +23,15 @@ from accounts.models import User
 from incidents.models import Incident, State
 
 from .models import Acknowledgement, Channel, EscalationPolicy, Firing, Message, has_reached
+from .sending import fall_back
 from .texts import call_script, email_subject_and_body, sms_text
 
 LATE_AFTER = timedelta(minutes=2)
+POSSIBLY_TWICE = (
+    "The send was interrupted before the provider's answer was recorded; tried again, so the "
+    "person may receive this message twice."
+)
+ABANDONED_FOR_GOOD = "Every try was interrupted before the provider answered; next channel."
 CLOSED_STATES = {State.CLOSED, State.DISMISSED}
 
 
@@ -183,9 +189,15 @@ def next_wake_up():
 def messages_to_retry(now):
     """Queued messages whose back-off is over, and sends abandoned by a killed worker."""
     stale = now - settings.MESSAGE_SEND_TIMEOUT
-    Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=stale).update(
-        status=Message.Status.QUEUED, next_attempt_at=now
-    )
+    abandoned = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=stale)
+    for message in abandoned.filter(attempts__gte=settings.MESSAGE_MAX_ATTEMPTS):
+        # A send that keeps hanging counts toward the limit like a refusal: the person gets
+        # the next channel instead of waiting on this one forever.
+        if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.FAILED, error=ABANDONED_FOR_GOOD
+        ):
+            fall_back(message)
+    abandoned.update(status=Message.Status.QUEUED, next_attempt_at=now, error=POSSIBLY_TWICE)
     return list(
         Message.objects.filter(status=Message.Status.QUEUED)
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at=None, created_at__lt=stale))

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError, EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -44,6 +44,12 @@ def send_message(message_id):
         provider_id = deliver(message)
     except TransportError as error:
         return record_refusal(message, error)
+    except (BadHeaderError, ValueError) as error:
+        # The message itself cannot be sent (a header Django refuses): retrying cannot help.
+        return record_refusal(message, TransportError(f"{type(error).__name__}: {error}", True))
+    except Exception as error:  # noqa: BLE001 - one message's failure must not stop the others
+        logger.exception("message %s: unexpected error from its channel", message.pk)
+        return record_refusal(message, TransportError(f"{type(error).__name__}: {error}"))
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
         status=Message.Status.SENT,
         provider_id=provider_id or "",

@@ -51,7 +51,13 @@ def send_messages(message_ids):
 
 def rearm():
     """Pull the recurring schedule forward to the next due moment, so django-q2's scheduler
-    (which wakes every 30 s) starts `dispatch` within 30 s of it instead of a minute."""
+    (which wakes every 30 s) starts `dispatch` within 30 s of it instead of a minute.
+
+    Never into the past: django-q2 walks an overdue schedule forward one interval per loop,
+    inside a transaction, so a `next_run` in 1990 would hold the database for minutes while
+    no page goes out. Whatever is overdue is due now.
+    """
     upcoming = escalation.next_wake_up()
     if upcoming is not None:
+        upcoming = max(upcoming, timezone.now())
         Schedule.objects.filter(name=SCHEDULE_NAME, next_run__gt=upcoming).update(next_run=upcoming)

@@ -76,7 +76,8 @@ def local(moment, unknown):
 def fields_table(rows, label_width=62 * mm):
     """Label / value pairs, the way a form is filled in."""
     data = [[paragraph(label, "label"), paragraph(value)] for label, value in rows]
-    table = Table(data, colWidths=[label_width, A4[0] - 36 * mm - label_width])
+    # splitInRow: a value longer than a page (a long description) continues on the next one.
+    table = Table(data, colWidths=[label_width, A4[0] - 36 * mm - label_width], splitInRow=1)
     table.setStyle(
         TableStyle(
             [
@@ -104,7 +105,7 @@ def data_table(header, rows, widths, plain=()):
         [cell if index in plain else paragraph(cell, "cell") for index, cell in enumerate(row)]
         for row in rows
     ]
-    table = Table(data, colWidths=widths, repeatRows=1)
+    table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [

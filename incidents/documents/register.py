@@ -3,6 +3,7 @@ included, with the decision and its reason. CSV is streamed row by row (memory d
 with the number of incidents); the PDF is a table that repeats its header on every page."""
 
 import csv
+import re
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -91,7 +92,19 @@ def csv_lines(incidents, language):
         writer = csv.writer(Echo(), delimiter=";", lineterminator="\r\n")
         yield "\ufeff" + writer.writerow(columns())
         for row in rows(incidents, decimal_comma=language in {"nl", "fr"}):
-            yield writer.writerow(row)
+            yield writer.writerow([inert(cell) for cell in row])
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
+
+
+def inert(cell):
+    """A cell a spreadsheet shows as text, never runs: text that starts like a formula
+    (=, +, -, @; OWASP's list) gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START) and not NUMBER.match(cell):
+        return "'" + cell
+    return cell
 
 
 def build_register_pdf(incidents, language, filters):

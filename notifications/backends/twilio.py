@@ -2,12 +2,16 @@
 
 Status callbacks come back to /webhooks/twilio/status/; a call reads the page in the
 recipient's language and offers "press 1 to acknowledge" (Gather to /webhooks/twilio/voice/).
-A 5xx or 429 from Twilio is temporary (retried); any other refusal is permanent.
+A 5xx or 429 from Twilio, a timeout or a network error is temporary (retried); any other
+refusal is permanent. Every request has a timeout (TWILIO_TIMEOUT_SECONDS), so a provider that
+hangs costs one message a few seconds, never a worker.
 """
 
+import requests
 from django.conf import settings
 from django.urls import reverse
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -25,7 +29,11 @@ class TwilioBackend:
     def __init__(self):
         if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
             raise TransportError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set", True)
-        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS),
+        )
 
     def sender(self):
         if settings.TWILIO_MESSAGING_SERVICE_SID:
@@ -42,6 +50,8 @@ class TwilioBackend:
             ) from error
         except TwilioException as error:
             raise TransportError(f"Twilio: {error}") from error
+        except requests.RequestException as error:
+            raise TransportError(f"Twilio unreachable: {type(error).__name__}: {error}") from error
 
 
 class TwilioSmsBackend(TwilioBackend):
