@@ -26,7 +26,7 @@ from .models import (
     ReferenceCounter,
     State,
 )
-from .signals import incident_changed
+from .signals import incident_changed, incident_saving
 
 FACT_FIELDS = ["title", "description", "aware_at", "occurred_at", "ended_at", "discovered_how"]
 TRANSITION_FIELDS = [
@@ -128,9 +128,13 @@ def log_incident(user, *, title, description, aware_at=None, occurred_at=None, *
 
 
 def announce(incident, kind):
-    """Tell the rest of the product, once the change is committed (never for a rollback)."""
+    """Tell the rest of the product: now, inside the transaction (incident_saving), and once
+    the change is committed (incident_changed; never for a rollback). A failure after the
+    commit is logged, never turned into an error for a change that is saved."""
+    if kind in {"created", "aware_at_corrected"}:
+        incident_saving.send(sender=Incident, incident=incident, kind=kind)
     transaction.on_commit(
-        lambda: incident_changed.send(sender=Incident, incident=incident, kind=kind)
+        lambda: incident_changed.send(sender=Incident, incident=incident, kind=kind), robust=True
     )
 
 

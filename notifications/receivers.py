@@ -1,9 +1,9 @@
-"""React to incidents: plan the escalation of a new incident and send its first alert at once."""
+"""React to incidents: plan the escalation with a new incident and send its first alert at once."""
 
 from anymail.signals import tracking
 from django.dispatch import receiver
 
-from incidents.signals import incident_changed
+from incidents.signals import incident_changed, incident_saving
 
 from . import escalation
 from .models import Message
@@ -11,13 +11,21 @@ from .sending import update_status
 from .tasks import enqueue, rearm
 
 
-@receiver(incident_changed)
-def on_incident_changed(sender, incident, kind, **extra):
+@receiver(incident_saving)
+def plan_with_the_incident(sender, incident, kind, **extra):
+    """In the incident's own transaction: no incident is ever saved without its plan."""
     if kind == "created":
         escalation.plan(incident)
-        enqueue("notifications.tasks.dispatch", incident.pk)
     elif kind == "aware_at_corrected":
         escalation.replan(incident)
+
+
+@receiver(incident_changed)
+def on_incident_changed(sender, incident, kind, **extra):
+    """After the commit: the first alert goes to the queue at once. Should the queue be
+    unreachable, the periodic dispatch sends it (the firing is already saved)."""
+    if kind == "created":
+        enqueue("notifications.tasks.dispatch", incident.pk)
     rearm()
 
 

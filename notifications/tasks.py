@@ -25,6 +25,11 @@ def dispatch(incident_id=None):
     """
     now = timezone.now()
     fired = sent = 0
+    if incident_id is None:
+        # A sweep: an open incident without a plan (saved before plans were made with the
+        # incident, or restored from a backup) gets one, and its overdue steps fire now.
+        for incident in escalation.open_incidents_without_plan():
+            escalation.plan(incident, now)
     for firing_id in escalation.due_firings(now, incident=incident_id):
         message_ids = escalation.fire(firing_id, now)
         if message_ids is None:

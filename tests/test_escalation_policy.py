@@ -111,7 +111,8 @@ def test_reaching_the_state_stops_the_step(logged, clock, incident_in, manager, 
         manager,
         **assessment_of(Incident.objects.get(pk=incident_in("assessed").pk)),
     )
-    assert at(clock, timedelta(hours=4)) == []
+    at(clock, timedelta(hours=4))
+    assert not Message.objects.filter(incident=logged, firing__step__position=2).exists()
     firing = Firing.objects.get(incident=logged, step__position=2)
     assert firing.outcome == "state_reached"
 

@@ -29,10 +29,9 @@ def firing(security):
             "in één sms",
             description="d",
         )
-        return Firing.objects.create(
-            incident=incident,
-            step=EscalationStep.objects.get(position=2),
-            due_at=incident.aware_at,
+        # The plan made with the incident holds step 2's first firing.
+        return Firing.objects.get(
+            incident=incident, step=EscalationStep.objects.get(position=2), repetition=0
         )
 
 
