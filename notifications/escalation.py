@@ -27,10 +27,6 @@ from .sending import fall_back
 from .texts import call_script, email_subject_and_body, sms_text
 
 LATE_AFTER = timedelta(minutes=2)
-POSSIBLY_TWICE = (
-    "The send was interrupted before the provider's answer was recorded; tried again, so the "
-    "person may receive this message twice."
-)
 ABANDONED_FOR_GOOD = "Every try was interrupted before the provider answered; next channel."
 CLOSED_STATES = {State.CLOSED, State.DISMISSED}
 
@@ -114,12 +110,10 @@ def build_message(firing, user, channel, fallback_for=None):
 
 
 def next_slot(due_at, every, now):
-    """The first repetition slot strictly after now (catch-up without a flood)."""
-    slot = due_at + every
-    if slot <= now:
-        missed = (now - due_at) // every
-        slot = due_at + every * (missed + 1)
-    return slot
+    """The next repetition: one interval after the firing was due, or after it fired when it
+    fired late (after an outage), so a catch-up is never followed by a repeat seconds later
+    and no missed repetition is sent in a flood."""
+    return max(due_at, now) + every
 
 
 def fire(firing_id, now=None):
@@ -164,7 +158,8 @@ def schedule_followers(firing, now):
             step=step,
             repetition=firing.repetition,
             phase=Firing.Phase.CALL,
-            defaults={"due_at": max(firing.due_at + step.call_if_unacknowledged_after, now)},
+            # A late page keeps its whole acknowledgement window before the call.
+            defaults={"due_at": max(firing.due_at, now) + step.call_if_unacknowledged_after},
         )
     if step.repeat_every:
         Firing.objects.get_or_create(
@@ -197,7 +192,7 @@ def messages_to_retry(now):
             status=Message.Status.FAILED, error=ABANDONED_FOR_GOOD
         ):
             fall_back(message)
-    abandoned.update(status=Message.Status.QUEUED, next_attempt_at=now, error=POSSIBLY_TWICE)
+    abandoned.update(status=Message.Status.QUEUED, next_attempt_at=now, possibly_twice=True)
     return list(
         Message.objects.filter(status=Message.Status.QUEUED)
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at=None, created_at__lt=stale))

@@ -205,6 +205,9 @@ class Message(models.Model):
     error = models.TextField(blank=True)
     provider_id = models.CharField(max_length=100, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A send interrupted before the provider's answer was recorded, then tried again: the
+    # provider may have had it both times.
+    possibly_twice = models.BooleanField(default=False)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     fallback_for = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fallbacks"

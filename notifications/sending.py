@@ -6,12 +6,13 @@ is tried on the next channel: SMS, then a call, then e-mail.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -50,17 +51,31 @@ def send_message(message_id):
     except Exception as error:  # noqa: BLE001 - one message's failure must not stop the others
         logger.exception("message %s: unexpected error from its channel", message.pk)
         return record_refusal(message, TransportError(f"{type(error).__name__}: {error}"))
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.SENT,
-        provider_id=provider_id or "",
-        sent_at=timezone.now(),
-        error="",
-    )
+    record_sent(message.pk, provider_id)
     if message.controller_id:
         from .notices import complete_if_all_sent
 
         complete_if_all_sent(message.incident_id)
     return Message.Status.SENT
+
+
+def record_sent(message_id, provider_id, tries=4):
+    """The provider has the message: record it, reconnecting if the database connection was
+    lost meanwhile. Left as `sending`, it would be reclaimed and sent a second time."""
+    for attempt in range(tries):
+        try:
+            return Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+                status=Message.Status.SENT,
+                provider_id=provider_id or "",
+                sent_at=timezone.now(),
+                error="",
+            )
+        except (OperationalError, InterfaceError):
+            if attempt == tries - 1 or connection.in_atomic_block:
+                raise
+            logger.warning("message %s: connection lost while recording; reconnecting", message_id)
+            connection.close()  # the next query opens a new connection
+            time.sleep(0.25 * 2**attempt)
 
 
 def deliver(message):

@@ -31,7 +31,7 @@ def dispatch(incident_id=None):
         for incident in escalation.open_incidents_without_plan():
             escalation.plan(incident, now)
     for firing_id in escalation.due_firings(now, incident=incident_id):
-        message_ids = escalation.fire(firing_id, now)
+        message_ids = escalation.fire(firing_id)  # fired_at: when this one fired
         if message_ids is None:
             continue  # another dispatcher fired it
         fired += 1

@@ -146,6 +146,20 @@ def test_after_an_outage_each_missed_step_fires_once_late(logged, clock):
     assert following.due_at == T0 + timedelta(hours=9)  # the next slot, not 5 h
 
 
+def test_after_an_outage_the_next_repeat_comes_a_whole_interval_after_the_catch_up(logged, clock):
+    # Back at 8:59 h: step 2 (every hour from 4 h) fires once, late; the next one not at 9 h.
+    at(clock, timedelta(hours=8, minutes=59))
+    following = Firing.objects.get(incident=logged, step__position=2, repetition=1)
+    assert following.due_at == T0 + timedelta(hours=9, minutes=59)
+
+
+def test_a_late_page_keeps_its_whole_acknowledgement_window_before_the_call(logged, clock):
+    # Step 4 (deadline - 4 h = 20 h) calls if not acknowledged within 15 minutes.
+    at(clock, timedelta(hours=20, minutes=10))
+    call = Firing.objects.get(incident=logged, step__position=4, repetition=0, phase="call")
+    assert call.due_at == T0 + timedelta(hours=20, minutes=25)
+
+
 def test_dispatching_twice_sends_nothing_twice(logged, clock):
     clock.move_to(T0 + timedelta(hours=4))
     dispatch()
@@ -165,6 +179,7 @@ def test_a_worker_killed_mid_send_is_resent_once(logged, clock, channels):
     dispatch()
     message = Message.objects.get(pk=message_id)
     assert (message.status, message.attempts) == ("sent", 1)
+    assert message.possibly_twice  # the incident page says it may have arrived twice
     assert [m.pk for m in channels].count(message_id) == 1
 
 

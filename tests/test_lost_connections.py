@@ -1,0 +1,53 @@
+"""A database connection lost at the worst moment, on PostgreSQL: after the provider accepted
+a message and before we recorded it. The record is retried on a new connection, so the
+message is not reclaimed and sent again."""
+
+import psycopg
+import pytest
+from django.db import connection
+from django.utils.module_loading import import_string
+
+from incidents import workflow
+from notifications.models import Message
+from notifications.tasks import dispatch
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="kills PostgreSQL connections"),
+]
+handed_over = []
+
+
+def kill_this_connection():
+    """Terminate this process's database session from another one, as a failover would."""
+    pid = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname="postgres"
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+class ConnectionKillingBackend:
+    """A provider that accepts the message, during which our database connection dies."""
+
+    def send(self, message):
+        handed_over.append(message.pk)
+        kill_this_connection()
+        return f"killed-{message.pk}"
+
+
+def test_the_send_is_recorded_on_a_new_connection_and_not_repeated(
+    security, manager, settings, default_policy
+):
+    settings.SMS_BACKEND = "tests.test_lost_connections.ConnectionKillingBackend"
+    # The back end is imported by its dotted path: read the list of that module, not ours.
+    handed_over = import_string("tests.test_lost_connections.handed_over")
+    handed_over.clear()
+    incident = workflow.log_incident(security, title="t", description="d")  # first alert: 2 SMS
+    sms = Message.objects.filter(incident=incident, channel="sms")
+    assert sorted(handed_over) == sorted(sms.values_list("pk", flat=True))
+    assert set(sms.values_list("status", flat=True)) == {"sent"}
+    assert all(m.provider_id == f"killed-{m.pk}" for m in sms)
+    dispatch()  # a later sweep finds nothing to reclaim or send again
+    assert len(handed_over) == 2
