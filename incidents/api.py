@@ -8,8 +8,10 @@ changed it meanwhile.
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -85,10 +87,22 @@ class SeveritySerializer(serializers.Serializer):
     band = serializers.CharField()
 
 
+class VersionField(serializers.IntegerField):
+    """A whole number in ASCII digits (int() would also take "٣"), within a sane range."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**31 - 1, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class AssessmentSerializer(ModelSerializer):
     severity = SeveritySerializer(read_only=True)
     assessed_by = serializers.StringRelatedField()
-    version = serializers.IntegerField(
+    version = VersionField(
         write_only=True, required=False, help_text="The incident version you last saw."
     )
 
@@ -145,7 +159,7 @@ class IncidentDetailSerializer(IncidentSerializer):
 
 
 class VersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(
+    version = VersionField(
         required=False, help_text="The incident version you last saw; 409 if it changed."
     )
 
@@ -327,7 +341,15 @@ def exception_handler(exc, context):
     if isinstance(exc, PermissionDenied) and str(exc):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ObjectDoesNotExist):
-        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "detail": _("The request is larger than %(limit)s bytes: shorten the texts.")
+                % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     return drf_exception_handler(exc, context)
 
 

@@ -1,7 +1,10 @@
 """Web forms. They parse what people type; the rules that span fields and states are checked
 by the model and the workflow, whose ValidationErrors are shown on the same form."""
 
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -189,12 +192,24 @@ class ControllerForm(forms.ModelForm):
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
 
+REGISTER_DATES = [
+    MinValueValidator(date(2000, 1, 1), _("Choose a date from 01/01/2000 on.")),
+    MaxValueValidator(date(2999, 12, 31), _("Choose a date before 31/12/2999.")),
+]
+
+
 class RegisterFilterForm(forms.Form):
     start = forms.DateField(
-        label=_("Aware from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Aware from"),
+        required=False,
+        validators=REGISTER_DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        label=_("Aware until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Aware until"),
+        required=False,
+        validators=REGISTER_DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", _("All")), *State.choices]

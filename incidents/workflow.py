@@ -138,11 +138,25 @@ def announce(incident, kind):
     )
 
 
+def parse_version(value):
+    """The incident version a person saw: a whole number, as the page or the API gave it."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    raise ValidationError(
+        {"version": _("The version is the whole number the incident page or the API gave you.")}
+    )
+
+
 @contextmanager
 def locked(incident_id, expected_version):
+    expected_version = parse_version(expected_version)
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident_id)
-        if expected_version is not None and int(expected_version) != incident.version:
+        if expected_version is not None and expected_version != incident.version:
             raise IncidentChanged(incident)
         yield incident
         incident.version += 1

@@ -6,12 +6,13 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.models import Schedule
 from pypdf import PdfReader
 
 from incidents import workflow
-from incidents.models import Incident, IncidentEvent
+from incidents.models import Controller, Incident, IncidentEvent
 from notifications.models import Message
 from notifications.tasks import SCHEDULE_NAME, rearm
 
@@ -173,3 +174,101 @@ def test_an_unsendable_title_fails_one_message_not_the_others(
     assert emails.exists() and set(emails.values_list("status", flat=True)) == {"failed"}
     assert all("BadHeaderError" in m.error for m in emails)
     assert set(Message.objects.filter(channel="sms").values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["abc", [1], {}, "1e400", True, "٣", "9" * 400, 1.5],
+    ids=["letters", "list", "object", "1e400", "true", "arabic-indic 3", "400 digits", "1.5"],
+)
+def test_a_version_that_is_no_whole_number_is_a_400(api, new_incident, version):
+    incident = new_incident()
+    for request in [
+        lambda: api("manager").patch(
+            f"/api/incidents/{incident.pk}/", {"title": "x", "version": version}, format="json"
+        ),
+        lambda: api("manager").post(
+            f"/api/incidents/{incident.pk}/dismiss/",
+            {"reason": "r", "version": version},
+            format="json",
+        ),
+    ]:
+        response = request()
+        assert response.status_code == 400, response.content[:300]
+        assert "version" in response.json()
+    assert Incident.objects.get(pk=incident.pk).version == incident.version
+
+
+def test_a_version_of_1e400_in_raw_json_is_a_400(api, new_incident):
+    incident = new_incident()
+    response = api("manager").patch(
+        f"/api/incidents/{incident.pk}/",
+        '{"title": "x", "version": 1e400}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-13-01", "١٢٣٤-01-01"])
+def test_an_impossible_register_period_is_a_400(api, day):
+    for download in ["register.csv", "register.pdf"]:
+        response = api("dpo").get(f"/api/{download}?from={day}&to={day}")
+        assert response.status_code == 400, (download, day)
+        assert "from" in response.json() or "to" in response.json()
+
+
+def test_json_nested_a_hundred_thousand_deep_is_a_400(api):
+    response = api("security").post(
+        "/api/incidents/", "[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert not Incident.objects.exists()
+
+
+def test_a_body_of_three_megabytes_gets_a_json_413(api):
+    body = '{"title": "t", "description": "' + "x" * 3_000_000 + '"}'
+    response = api("security").post("/api/incidents/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert "shorten" in response.json()["detail"]
+    assert not Incident.objects.exists()
+
+
+def test_the_notice_of_an_unassessed_incident_is_a_404_not_a_500(
+    client, manager, incident_in, controller
+):
+    incident = incident_in("detected")
+    client.force_login(manager)
+    assert client.get(f"/incidents/{incident.pk}/notices/{controller.pk}.pdf").status_code == 404
+
+
+LOOKALIKE_KBO = "٠٤٤٠٩٦٦٣٥٤"  # 0440966354 in Arabic-Indic digits: the fixture's controller
+LOOKALIKE_PHONE = "+٣٢٤٧١٢٣٤٥٦٧"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("enterprise_number", LOOKALIKE_KBO), ("phone", LOOKALIKE_PHONE), ("phone", "+32 1")],
+    ids=["KBO in Arabic-Indic digits", "phone in Arabic-Indic digits", "too short a phone"],
+)
+def test_a_lookalike_or_impossible_number_is_refused(api, controller, field, value):
+    body = {
+        "name": "Kopie",
+        "enterprise_number": "0831797467",
+        "address": "Straat 1, 9000 Gent",
+        "contact_person": "X",
+        "email": "x@example.com",
+        "phone": "+3292345678",
+        "language": "nl",
+        field: value,
+    }
+    response = api("manager").post("/api/controllers/", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert field in response.json()
+    assert Controller.objects.count() == 1
+
+
+def test_adduser_refuses_a_lookalike_phone():
+    with pytest.raises(CommandError):
+        call_command(
+            "adduser", "x", "--role", "security", "--email", "x@x.be", "--phone", LOOKALIKE_PHONE
+        )
