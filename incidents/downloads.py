@@ -5,8 +5,6 @@ documents of incidents, not the register. Every download is recorded (DocumentDo
 an event in the incident's timeline).
 """
 
-import hashlib
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -100,31 +98,30 @@ def register_document(user, params, file_format):
 
 
 def stream_csv(user, incidents, language, shown):
-    """Rows go out as they are read; the record of the download (size, SHA-256 of what was
-    sent) is written when the last row has gone."""
+    """Rows go out as they are read, never all in memory. The download is recorded before
+    the first byte, so an aborted download is in the audit trail too: the record holds the
+    filters and the digest of every incident version the file contains (its bytes are not
+    kept; the same filters give the same rows again for the same versions)."""
+    digest = facts_hash([shown, list(incidents.values_list("reference", "version", "updated_at"))])
+    earlier = Document.objects.filter(kind=Document.Kind.REGISTER_CSV, language=language)
+    document = Document.objects.create(
+        incident=None,
+        controller=None,
+        kind=Document.Kind.REGISTER_CSV,
+        language=language,
+        version=earlier.count() + 1,
+        facts_sha256=digest,
+        sha256="",  # streamed: not known before the last row, and not kept
+        size=0,
+        content=None,
+        filters=shown,
+        created_by=user,
+    )
+    DocumentDownload.objects.create(document=document, user=user)
 
     def lines():
-        sha, size = hashlib.sha256(), 0
         for line in csv_lines(incidents, language):
-            encoded = line.encode("utf-8")
-            sha.update(encoded)
-            size += len(encoded)
-            yield encoded
-        earlier = Document.objects.filter(kind=Document.Kind.REGISTER_CSV, language=language)
-        document = Document.objects.create(
-            incident=None,
-            controller=None,
-            kind=Document.Kind.REGISTER_CSV,
-            language=language,
-            version=earlier.count() + 1,
-            facts_sha256=sha.hexdigest(),
-            sha256=sha.hexdigest(),
-            size=size,
-            content=None,  # streamed, not kept: re-download to get it again
-            filters=shown,
-            created_by=user,
-        )
-        DocumentDownload.objects.create(document=document, user=user)
+            yield line.encode("utf-8")
 
     return StreamingHttpResponse(
         lines(),

@@ -8,7 +8,7 @@ import re
 
 from django.db import transaction
 
-from incidents.models import IncidentEvent
+from incidents.models import Incident, IncidentEvent
 
 from .models import Acknowledgement, Channel, Message
 
@@ -16,8 +16,15 @@ ACK_REPLY = re.compile(r"^\s*ACK(?:\s+(INC-\d{4}-\d{4,}))?\s*[.!]*\s*$", re.IGNO
 
 
 def acknowledge(incident, step, user, via):
-    """Record it; the first acknowledgement of a step by a person goes into the timeline."""
+    """Record it; the first acknowledgement of a step by a person goes into the timeline.
+
+    None when the incident is closed or dismissed: nothing is left to acknowledge, and the
+    timeline of a finished incident gets no new "I'm on it".
+    """
     with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if not incident.is_open:
+            return None
         first = not Acknowledgement.objects.filter(incident=incident, step=step, user=user).exists()
         acknowledgement = Acknowledgement.objects.create(
             incident=incident, step=step, user=user, via=via

@@ -59,9 +59,10 @@ def acknowledge_link(request, token):
         return render(request, "notifications/ack_invalid.html", {"expired": False}, status=400)
     firing = get_object_or_404(Firing.objects.select_related("incident", "step"), pk=firing_id)
     user = get_object_or_404(User, pk=user_id, is_active=True)
-    done = request.method == "POST"
-    if done:
-        acknowledge(firing.incident, firing.step, user, "link")
+    done = False
+    if request.method == "POST" and firing.incident.is_open:
+        done = acknowledge(firing.incident, firing.step, user, "link") is not None
+    firing.incident.refresh_from_db()
     return render(
         request,
         "notifications/ack.html",
@@ -123,8 +124,12 @@ def twilio_voice(request, message_id):
         channel=Channel.CALL,
     )
     response = VoiceResponse()
-    if request.POST.get("Digits") == "1" and message.firing and message.recipient:
-        acknowledge(message.incident, message.firing.step, message.recipient, "call")
+    if (
+        request.POST.get("Digits") == "1"
+        and message.firing
+        and message.recipient
+        and acknowledge(message.incident, message.firing.step, message.recipient, "call")
+    ):
         response.say(_("Acknowledged. Thank you."))
     else:
         response.say(_("Not acknowledged."))
@@ -225,9 +230,13 @@ def acknowledge_on_page(request, pk):
             recipient=request.user, firing__isnull=False
         ).select_related("firing__step")
     }
-    for step in sorted(steps, key=lambda s: s.position):
+    acknowledged = [
         acknowledge(incident, step, request.user, "web")
-    if steps:
+        for step in sorted(steps, key=lambda s: s.position)
+    ]
+    if steps and not any(acknowledged):
+        messages.error(request, _("This incident is closed: there is nothing to acknowledge."))
+    elif steps:
         messages.success(request, _("Acknowledged. The repeats of your alerts stop."))
     else:
         messages.error(request, _("No alert was sent to you for this incident."))

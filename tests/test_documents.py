@@ -273,3 +273,14 @@ def test_the_register_period_starts_and_ends_at_midnight_in_brussels(api, securi
     in_march = register_csv(api("dpo").get("/api/register.csv?from=2026-03-01&to=2026-03-31"))
     assert april.reference in in_april and march.reference not in in_april
     assert march.reference in in_march and april.reference not in in_march
+
+
+def test_a_register_download_is_recorded_before_the_first_byte(client, dpo, incident_in):
+    incident_in("assessed")
+    client.force_login(dpo)
+    response = client.get("/register.csv?lang=nl&state=assessed")
+    assert response.status_code == 200
+    # Nothing read yet (the person's connection dropped): the download is already recorded.
+    download = DocumentDownload.objects.get()
+    assert (download.user, download.document.kind) == (dpo, "register_csv")
+    assert download.document.filters == {"state": "assessed"}

@@ -100,3 +100,15 @@ def test_acknowledging_from_the_incident_page(client, firing, manager):
     client.post(f"/incidents/{firing.incident.pk}/acknowledge/")
     acknowledgement = firing.incident.acknowledgements.get()
     assert (acknowledgement.step, acknowledgement.via) == (firing.step, "web")
+
+
+def test_a_dismissed_incident_cannot_be_acknowledged_any_way(client, firing, manager, dpo):
+    workflow.transition(firing.incident.pk, dpo, "dismiss", reason="A test, no real data.")
+    url = f"/ack/{ack_token(firing, manager)}/"
+    page = client.post(url)
+    assert b"nothing to acknowledge" in page.content and b"<form" not in page.content
+    build_message(firing, manager, "sms").save()
+    client.force_login(manager)
+    client.post(f"/incidents/{firing.incident.pk}/acknowledge/")
+    assert not firing.incident.acknowledgements.exists()
+    assert not firing.incident.events.filter(kind="acknowledged").exists()

@@ -271,3 +271,18 @@ def test_a_late_failure_callback_never_takes_a_delivered_message_back(logged, cl
     message.refresh_from_db()
     assert message.status == "delivered"
     assert not Message.objects.filter(fallback_for=message).exists()
+
+
+def test_a_replayed_failure_callback_falls_back_once(logged, client):
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(provider_id="SM-replayed")
+    failure = {"MessageSid": "SM-replayed", "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    for _ in range(3):
+        assert signed_post(client, "/webhooks/twilio/status/", failure).status_code == 204
+    assert Message.objects.filter(fallback_for=message).count() == 1
+
+
+def test_an_sms_ack_for_a_dismissed_incident_changes_nothing(logged, client, manager, dpo):
+    workflow.transition(logged.pk, dpo, "dismiss", reason="A test, no real data.")
+    signed_post(client, "/webhooks/twilio/sms/", {"From": manager.phone, "Body": "ACK"})
+    assert not Acknowledgement.objects.exists()
