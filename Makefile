@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format bench mutate clean
+.PHONY: run serve test lint format bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ run: $(VENV)/.installed
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/python manage.py qcluster & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn and the django-q2 cluster, static files by WhiteNoise, no demo data.
+# Needs DJANGO_SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see the README); behind TLS.
+serve: export DJANGO_DEBUG = 0
+serve: $(VENV)/.installed
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/python manage.py qcluster & \
+	  $(BIN)/gunicorn incident_manager.wsgi --bind $${BIND:-127.0.0.1:8000} \
+	    --workers $${WEB_WORKERS:-3} --timeout 30 --access-logfile -
 
 test: $(VENV)/.installed
 	$(BIN)/pytest

@@ -1,8 +1,13 @@
 """Management commands: adduser, drf_create_token, seed_demo, and the production check."""
 
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -59,7 +64,8 @@ def test_drf_create_token(security, capsys):
     assert "Generated token" in capsys.readouterr().out
 
 
-def test_seed_demo_is_idempotent(capsys):
+def test_seed_demo_is_idempotent(capsys, settings):
+    settings.DEBUG = True
     call_command("seed_demo")
     counts = (User.objects.count(), Controller.objects.count(), Incident.objects.count())
     call_command("seed_demo")
@@ -118,3 +124,65 @@ def test_the_settings_a_person_runs_hash_passwords_with_pbkdf2():
         text=True,
     )
     assert result.stdout.splitlines()[-1] == "pbkdf2_sha256", result.stdout + result.stderr
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+def test_production_serves_pages_and_static_files_through_gunicorn(tmp_path):
+    """`make serve` in short: collectstatic, then gunicorn with DEBUG off; the CSS and the
+    countdown script are served (WhiteNoise) and every page carries the CSP."""
+    port = free_port()
+    env = production_environment(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="y" * 64 + "-production-like-key",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        STATIC_ROOT=str(tmp_path / "static"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "check": True}
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], **run)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [gunicorn, "incident_manager.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        login = fetch(f"http://127.0.0.1:{port}/login/")
+        assert login.status == 200
+        assert "script-src 'self'" in login.headers["Content-Security-Policy"]
+        page = login.read().decode()
+        for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+            assert fetch(f"http://127.0.0.1:{port}{asset}").status == 200, asset
+        assert re.search(r"/static/countdown\.[0-9a-f]{12}\.js", page)  # hashed, cacheable
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            fetch(f"http://127.0.0.1:{port}/api/schema/")
+        assert refused.value.code in (401, 403)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url, tries=50):
+    for _ in range(tries):
+        try:
+            return urllib.request.urlopen(url, timeout=5)  # noqa: S310 - our own test server
+        except urllib.error.URLError as error:
+            if isinstance(error, urllib.error.HTTPError):
+                raise
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")

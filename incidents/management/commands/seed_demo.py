@@ -3,8 +3,9 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +32,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, **options):
+        if not settings.DEBUG:
+            # The demo password is in the README: never on a server that people rely on.
+            raise CommandError(
+                "seed_demo creates people with a public password: development only "
+                "(DJANGO_DEBUG=1). Create real people with `manage.py adduser`."
+            )
         people = {row[0]: self.person(*row) for row in PEOPLE}
         for name, number, address, contact, language in CONTROLLERS:
             Controller.objects.get_or_create(
