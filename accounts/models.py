@@ -1,5 +1,6 @@
 """People: who logs, who is paged, who signs. Their role is a Django group (see roles.py)."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,3 +24,11 @@ class User(AbstractUser):
     @property
     def roles(self):
         return [group.name for group in self.groups.all()]
+
+    @property
+    def requires_second_factor(self):
+        """Managers, the DPO and admin users must confirm their login with a TOTP code;
+        security staff may (settings.SECOND_FACTOR_ROLES)."""
+        if self.is_staff or self.is_superuser:
+            return True
+        return self.groups.filter(name__in=settings.SECOND_FACTOR_ROLES).exists()

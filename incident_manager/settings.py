@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -66,9 +69,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.second_factor.SecondFactorMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "incident_manager.urls"
@@ -114,6 +120,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out name before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: 5 wrong passwords for one name from one address lock that pair for 15 minutes
+# (the web login and the admin alike); a good login resets the count. Locking the name alone
+# would let anyone lock the DPO out during a breach.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_VERBOSE = False
+
+# Roles that must confirm every login with a TOTP code (accounts/second_factor.py).
+SECOND_FACTOR_ROLES = ["manager", "dpo"]
+OTP_TOTP_ISSUER = "Conitro breach desk"
+
+# A session ends after this long without a request (idle timeout); each request extends it.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Wrong API tokens: this many per address within the window, then 429 (accounts/authentication.py).
+API_TOKEN_FAILURE_LIMIT = 10
+API_TOKEN_FAILURE_WINDOW = 15 * 60
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "incidents:dashboard"
@@ -168,10 +200,10 @@ INCIDENT_NOTIFICATION_DEADLINE = timedelta(
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=1)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    # Tokens only: a session that still owes its second factor must not reach the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ThrottledTokenAuthentication"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_RATE", "600/minute")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "incidents.api.exception_handler",

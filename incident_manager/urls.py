@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts import second_factor
+
 urlpatterns = [
     # notifications first: its incidents/<pk>/notices/ must win over incidents/<pk>/<action>/.
     path("", include("notifications.urls")),
@@ -12,6 +14,7 @@ urlpatterns = [
     path("api/", include("incidents.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("account/two-factor/", second_factor.two_factor, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -6,7 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.test import Client
 from django.utils import timezone, translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_q.conf import Conf
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -36,6 +39,32 @@ def channels(settings, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", True)
     locmem.outbox.clear()
     return locmem.outbox
+
+
+class VerifiedClient(Client):
+    """A test client whose force_login also passes the second factor, as a person who typed
+    their TOTP code would (tests/test_login_security.py goes through the real pages)."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+@pytest.fixture
+def client():
+    return VerifiedClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    client = VerifiedClient()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import secrets
 
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -41,6 +42,10 @@ class Command(BaseCommand):
             language=language,
             is_staff=role == DPO,  # the DPO keeps reference data in the admin
         )
+        try:
+            validate_password(password, user)  # the same rules as everywhere a password is set
+        except ValidationError as error:
+            raise CommandError("The password is too weak: " + " ".join(error.messages)) from error
         user.set_password(password)
         try:
             user.full_clean()

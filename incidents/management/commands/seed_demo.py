@@ -56,6 +56,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for each: {PASSWORD}):")
         for username, role, name, *_ in PEOPLE:
             self.stdout.write(f"  {username:<6} {role:<9} {name}")
+        self.stdout.write(
+            "  mia and dirk also need a code from an authenticator app: scan the QR code shown\n"
+            "  after the password, or, in development, `.venv/bin/python manage.py totp_code mia`."
+        )
 
     def person(self, username, role, name, phone, language):
         user, created = User.objects.get_or_create(

@@ -1,0 +1,93 @@
+"""The second factor: a TOTP code from an authenticator app (django-otp's TOTP devices).
+
+Why django-otp: it is the small, well-kept core that django-two-factor-auth and others build on;
+we need exactly one method (TOTP, RFC 6238) and our own two short pages, not a framework of
+wizards and SMS tokens (an SMS code would travel on the very channel that pages people).
+
+After the password, a person who must (managers, the DPO, admin users) or chose to (security
+staff) use a second factor sees one page: the code form, or, the first time, the QR code of a
+new key and the code form that confirms it. Until then every page sends them there.
+"""
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+ISSUER = "Conitro breach desk"
+# Paths a person who still owes the second factor may open.
+OPEN_PATHS = ("/account/two-factor/", "/logout/", "/static/", "/ack/", "/webhooks/", "/api/")
+
+
+def confirmed_device(user):
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def owes_second_factor(request):
+    user = request.user
+    if not user.is_authenticated or user.is_verified():
+        return False
+    return user.requires_second_factor or confirmed_device(user) is not None
+
+
+class SecondFactorMiddleware:
+    """Sends a logged-in person who still owes the second factor to the code page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(OPEN_PATHS) and owes_second_factor(request):
+            target = reverse("two-factor") + "?next=" + request.get_full_path()
+            return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+
+def qr_svg(device):
+    return segno.make(device.config_url, error="m").svg_data_uri(scale=5)
+
+
+@login_required
+def two_factor(request):
+    """Enter the code; the first time, scan the new key and confirm it with a code."""
+    next_url = request.POST.get("next") or request.GET.get("next") or reverse("incidents:dashboard")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = reverse("incidents:dashboard")
+    device = confirmed_device(request.user)
+    setting_up = device is None
+    if setting_up:
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=request.user, confirmed=False, defaults={"name": ISSUER}
+        )
+    error = ""
+    allowed, _why = device.verify_is_allowed()
+    if request.method == "POST" and not allowed:
+        # django-otp doubles the wait after each wrong code: guessing 10^6 codes is hopeless.
+        error = _("Too many wrong codes: wait a few seconds, then enter the code shown now.")
+    elif request.method == "POST":
+        code = "".join(request.POST.get("code", "").split())
+        if code.isascii() and code.isdigit() and device.verify_token(code):
+            if setting_up:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return HttpResponseRedirect(next_url)
+        error = _("That code is not right, or it expired: enter the 6 digits shown now.")
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "setting_up": setting_up,
+            "qr": qr_svg(device) if setting_up else "",
+            "key": device.config_url.split("secret=")[1].split("&")[0] if setting_up else "",
+            "error": error,
+            "next": next_url,
+            "optional": not request.user.requires_second_factor,
+        },
+        status=400 if error else 200,
+    )

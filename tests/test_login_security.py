@@ -1,0 +1,159 @@
+"""Logging in, through the real pages: lockout after wrong passwords (django-axes), a TOTP
+second factor for managers and the DPO (django-otp), an idle timeout, throttled API tokens,
+and password rules wherever a password is set."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def log_in(client, username, password, address="192.0.2.10"):
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def code_for(device):
+    """The code the person's authenticator app shows now (the clock may be travelled)."""
+    value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{value:0{device.digits}d}"
+
+
+def test_five_wrong_passwords_lock_the_name_from_that_address(security):
+    client = Client()
+    for _ in range(5):
+        assert log_in(client, "security", "wrong").status_code in (200, 429)
+    locked = log_in(client, "security", "pw")
+    assert locked.status_code == 429
+    assert b"wrong passwords" in locked.content
+    assert client.get("/").status_code == 302  # not logged in
+    # Someone else's address is not locked out by the guesser.
+    assert log_in(Client(), "security", "pw", address="198.51.100.7").status_code == 302
+
+
+def test_the_admin_login_is_locked_too(admin_user):
+    client = Client()
+    for _ in range(5):
+        client.post(
+            "/admin/login/", {"username": "admin", "password": "x"}, REMOTE_ADDR="192.0.2.9"
+        )
+    response = client.post(
+        "/admin/login/", {"username": "admin", "password": "password"}, REMOTE_ADDR="192.0.2.9"
+    )
+    assert response.status_code == 429
+
+
+def test_a_manager_sets_up_the_second_factor_before_seeing_anything(manager):
+    client = Client()
+    assert log_in(client, "manager", "pw").status_code == 302
+    page = client.get("/")
+    assert page.status_code == 302 and page["Location"].startswith("/account/two-factor/")
+    setup = client.get(page["Location"])
+    assert b"data:image/svg+xml" in setup.content  # the QR code of the new key
+    assert client.get("/register.csv").status_code == 302
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
+    assert client.post("/account/two-factor/", {"code": "000000"}).status_code == 400
+    at_once = client.post("/account/two-factor/", {"code": code_for(device)})
+    assert b"wait a few seconds" in at_once.content  # wrong codes slow the next try down
+    with time_machine.travel(timezone.now() + timedelta(seconds=5), tick=False):
+        response = client.post("/account/two-factor/", {"code": code_for(device), "next": "/"})
+        assert response.status_code == 302 and response["Location"] == "/"
+        assert client.get("/").status_code == 200
+    assert TOTPDevice.objects.get(user=manager).confirmed
+
+
+def test_the_next_login_asks_for_the_code_and_refuses_a_wrong_one(manager):
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client = Client()
+    log_in(client, "manager", "pw")
+    form = client.get("/account/two-factor/")
+    assert b"data:image/svg+xml" not in form.content  # no new key: just the code
+    wrong = client.post("/account/two-factor/", {"code": "12345x"})
+    assert wrong.status_code == 400 and b"not right" in wrong.content
+    assert client.get("/").status_code == 302
+    later = timezone.now() + timedelta(seconds=60)
+    with time_machine.travel(later, tick=False):
+        client.post("/account/two-factor/", {"code": code_for(device)})
+        assert client.get("/").status_code == 200
+
+
+def test_security_staff_need_no_second_factor(security):
+    client = Client()
+    log_in(client, "security", "pw")
+    assert client.get("/").status_code == 200
+
+
+def test_a_redirect_after_the_code_stays_on_this_site(manager):
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client = Client()
+    log_in(client, "manager", "pw")
+    response = client.post(
+        "/account/two-factor/", {"code": code_for(device), "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_a_session_ends_after_thirty_idle_minutes(security):
+    client = Client()
+    log_in(client, "security", "pw")
+    assert client.get("/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=29)):
+        assert client.get("/").status_code == 200  # a request extends it
+    with time_machine.travel(timezone.now() + timedelta(minutes=29 + 31)):
+        response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_api_takes_tokens_only_not_a_session(manager):
+    client = Client()
+    log_in(client, "manager", "pw")  # password only: the second factor is still owed
+    assert client.get("/api/incidents/").status_code in (401, 403)
+
+
+def test_wrong_api_tokens_are_throttled_even_before_the_right_one(security):
+    token = Token.objects.create(user=security)
+    client = APIClient(REMOTE_ADDR="203.0.113.5")
+    for number in range(10):
+        client.credentials(HTTP_AUTHORIZATION=f"Token wrong{number:036d}")
+        assert client.get("/api/incidents/").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/incidents/")
+    assert response.status_code == 429
+    assert "Too many wrong API tokens" in response.json()["detail"]
+    other = APIClient(REMOTE_ADDR="203.0.113.6")
+    other.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert other.get("/api/incidents/").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["1", "password", "12345678901", "els-conitro"])
+def test_adduser_refuses_a_weak_password(password):
+    with pytest.raises(CommandError, match="too weak"):
+        call_command(
+            "adduser", "els", "--role", "dpo", "--email", "els@conitro.be",
+            "--phone", "0471 23 45 67", "--password", password, "--name", "Els Conitro",
+        )  # fmt: skip
+
+
+def test_the_demo_code_command_gives_a_code_that_logs_in(manager, settings, capsys):
+    settings.DEBUG = True
+    client = Client()
+    log_in(client, "manager", "pw")
+    client.get("/account/two-factor/")  # the page makes the key the app would scan
+    call_command("totp_code", "manager")
+    code = capsys.readouterr().out.strip()
+    client.post("/account/two-factor/", {"code": code})
+    assert client.get("/").status_code == 200
+
+
+def test_the_demo_code_command_refuses_with_debug_off(manager, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development only"):
+        call_command("totp_code", "manager")
