@@ -18,7 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 def log_in(client, username, password, address="192.0.2.10"):
-    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+    return client.post(
+        "/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
 
 def code_for(device):
@@ -120,7 +125,7 @@ def test_the_api_takes_tokens_only_not_a_session(manager):
 
 def test_wrong_api_tokens_are_throttled_even_before_the_right_one(security):
     token = Token.objects.create(user=security)
-    client = APIClient(REMOTE_ADDR="203.0.113.5")
+    client = APIClient(REMOTE_ADDR="203.0.113.5", HTTP_ACCEPT_LANGUAGE="en")
     for number in range(10):
         client.credentials(HTTP_AUTHORIZATION=f"Token wrong{number:036d}")
         assert client.get("/api/incidents/").status_code == 401

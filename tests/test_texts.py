@@ -105,7 +105,7 @@ def test_acknowledging_from_the_incident_page(client, firing, manager):
 def test_a_dismissed_incident_cannot_be_acknowledged_any_way(client, firing, manager, dpo):
     workflow.transition(firing.incident.pk, dpo, "dismiss", reason="A test, no real data.")
     url = f"/ack/{ack_token(firing, manager)}/"
-    page = client.post(url)
+    page = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
     assert b"nothing to acknowledge" in page.content and b"<form" not in page.content
     build_message(firing, manager, "sms").save()
     client.force_login(manager)
