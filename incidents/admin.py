@@ -1,4 +1,5 @@
-"""The admin edits reference data (controllers, data and subject categories).
+"""The admin edits reference data (controllers, data and subject categories); every change is
+recorded in the audit trail (ReferenceChange).
 
 Incidents and their audit trail are read-only here: they change only through the workflow,
 which writes the audit events, so the admin cannot bypass it.
@@ -6,17 +7,25 @@ which writes the audit events, so the admin cannot bypass it.
 
 from django.contrib import admin
 
-from .models import Controller, DataCategory, Incident, IncidentEvent, SubjectCategory
+from .models import (
+    Controller,
+    DataCategory,
+    Incident,
+    IncidentEvent,
+    ReferenceChange,
+    SubjectCategory,
+)
+from .reference_audit import AuditedAdmin
 
 
 @admin.register(Controller)
-class ControllerAdmin(admin.ModelAdmin):
+class ControllerAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "enterprise_number", "contact_person", "email", "phone", "language"]
     search_fields = ["name", "enterprise_number", "contact_person"]
 
 
 @admin.register(DataCategory, SubjectCategory)
-class TranslatedNameAdmin(admin.ModelAdmin):
+class TranslatedNameAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name_en", "name_nl", "name_fr", "position"]
     list_editable = ["position"]
 
@@ -58,3 +67,22 @@ class IncidentAdmin(ReadOnlyAdmin):
 class IncidentEventAdmin(ReadOnlyAdmin):
     list_display = ["incident", "at", "actor", "kind", "from_state", "to_state", "field"]
     list_filter = ["kind"]
+
+
+@admin.register(ReferenceChange)
+class ReferenceChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "model", "object_repr", "action"]
+    list_filter = ["model", "action"]
+    readonly_fields = [
+        "at",
+        "actor",
+        "model",
+        "object_id",
+        "object_repr",
+        "action",
+        "before",
+        "after",
+    ]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -19,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import downloads, fields, workflow
+from . import downloads, fields, reference_audit, workflow
 from .models import Assessment, Controller, Document, Incident, IncidentEvent, State
 
 
@@ -320,6 +321,17 @@ class ControllerViewSet(
     serializer_class = ControllerSerializer
     queryset = Controller.objects.all()
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            serializer.save()
+            reference_audit.record(self.request.user, serializer.instance, {})
+
+    def perform_update(self, serializer):
+        before = reference_audit.snapshot(serializer.instance)
+        with transaction.atomic():
+            serializer.save()
+            reference_audit.record(self.request.user, serializer.instance, before)
 
 
 def exception_handler(exc, context):

@@ -742,3 +742,33 @@ class DocumentDownload(AppendOnly):
 
     def __str__(self):
         return f"{self.document} by {self.user_id}"
+
+
+class ReferenceChange(AppendOnly):
+    """A change to reference data (controllers, categories, the escalation policy, people),
+    made in the admin, on the controllers' pages or through the API: who, when, what before,
+    what after. Documents and pages use this data, so its history is part of the audit trail."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", gettext_lazy("added")
+        CHANGED = "changed", gettext_lazy("changed")
+        DELETED = "deleted", gettext_lazy("deleted")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    model = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+
+    refusal = gettext_lazy("The audit trail is append-only.")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.model} {self.object_repr} {self.action}"

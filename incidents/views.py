@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import downloads, workflow
+from . import downloads, reference_audit, workflow
 from .forms import (
     ACTION_FORMS,
     AssessmentForm,
@@ -250,7 +251,10 @@ def controller_form(request, pk=None):
         raise Http404
     form = ControllerForm(request.POST or None, instance=controller)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        before = reference_audit.snapshot(controller)
+        with transaction.atomic():
+            form.save()
+            reference_audit.record(request.user, form.instance, before)
         messages.success(request, _("Controller saved."))
         return redirect("incidents:controllers")
     title = _("Edit controller") if controller else _("New controller")

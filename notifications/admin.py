@@ -4,6 +4,7 @@ read-only, never deleted."""
 from django.contrib import admin
 
 from incidents.admin import ReadOnlyAdmin
+from incidents.reference_audit import AuditedAdmin
 
 from .models import Acknowledgement, EscalationPolicy, EscalationStep, Firing, Message
 
@@ -15,7 +16,7 @@ class StepInline(admin.StackedInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "is_active"]
     inlines = [StepInline]
 

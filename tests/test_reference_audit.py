@@ -1,0 +1,99 @@
+"""Changes to reference data are in the audit trail, wherever they are made: who, when, what
+before and what after (a password only as "changed")."""
+
+import pytest
+
+from incidents.models import Controller, DataCategory, ReferenceChange
+
+pytestmark = pytest.mark.django_db
+
+
+def test_renaming_a_category_in_the_admin_is_recorded(admin_client, admin_user):
+    category = DataCategory.objects.create(name_nl="E-mail", name_fr="E-mail", name_en="E-mail")
+    response = admin_client.post(
+        f"/admin/incidents/datacategory/{category.pk}/change/",
+        {"name_nl": "E-mailadres", "name_fr": "Adresse e-mail", "name_en": "E-mail", "position": 0},
+    )
+    assert response.status_code == 302
+    change = ReferenceChange.objects.get(model="incidents.DataCategory")
+    assert (change.actor, change.action, change.object_id) == (
+        admin_user,
+        "changed",
+        str(category.pk),
+    )
+    assert change.before == {"name_nl": "E-mail", "name_fr": "E-mail"}
+    assert change.after == {"name_nl": "E-mailadres", "name_fr": "Adresse e-mail"}
+
+
+def test_deleting_a_category_in_the_admin_is_recorded(admin_client):
+    category = DataCategory.objects.create(name_nl="Oud", name_fr="Ancien", name_en="Old")
+    admin_client.post(f"/admin/incidents/datacategory/{category.pk}/delete/", {"post": "yes"})
+    change = ReferenceChange.objects.get(action="deleted")
+    assert change.before["name_en"] == "Old" and change.after is None
+    assert change.object_id == str(category.pk)
+
+
+def test_a_controller_changed_on_its_page_or_by_the_api_is_recorded(
+    client, api, manager, controller
+):
+    client.force_login(manager)
+    data = {
+        "name": controller.name,
+        "enterprise_number": controller.enterprise_number,
+        "address": "Veldstraat 1, 9000 Gent",
+        "contact_person": controller.contact_person,
+        "email": controller.email,
+        "phone": controller.phone,
+        "language": controller.language,
+    }
+    assert client.post(f"/controllers/{controller.pk}/", data).status_code == 302
+    api("manager").patch(f"/api/controllers/{controller.pk}/", {"language": "fr"}, format="json")
+    changes = list(ReferenceChange.objects.filter(model="incidents.Controller"))
+    assert [(c.actor, c.before, c.after) for c in changes] == [
+        (manager, {"address": "Kerkstraat 12, 9000 Gent"}, {"address": "Veldstraat 1, 9000 Gent"}),
+        (manager, {"language": "nl"}, {"language": "fr"}),
+    ]
+    assert Controller.objects.get().language == "fr"
+
+
+def test_a_changed_step_of_the_escalation_policy_is_recorded(admin_client):
+    from notifications.models import EscalationPolicy
+
+    policy = EscalationPolicy.objects.get()
+    page = admin_client.get(f"/admin/notifications/escalationpolicy/{policy.pk}/change/")
+    form = page.context["adminform"].form
+    data = {"name": policy.name, "is_active": "on"}
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+        for inline in formset.formset.forms:
+            for name, field in inline.fields.items():
+                value = inline.initial.get(name, field.initial)
+                if value is None:
+                    continue
+                if name in ("roles", "people"):
+                    data[inline.add_prefix(name)] = [getattr(v, "pk", v) for v in value]
+                elif isinstance(value, bool):
+                    if value:
+                        data[inline.add_prefix(name)] = "on"
+                else:
+                    data[inline.add_prefix(name)] = getattr(value, "pk", value)
+    first = page.context["inline_admin_formsets"][0].formset.forms[0]
+    data[first.add_prefix("email")] = "on" if not first.initial["email"] else ""
+    del form
+    response = admin_client.post(f"/admin/notifications/escalationpolicy/{policy.pk}/change/", data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    change = ReferenceChange.objects.get(model="notifications.EscalationStep")
+    assert set(change.after) == {"email"}
+
+
+def test_a_password_changed_in_the_admin_is_recorded_without_the_hash(admin_client, security):
+    admin_client.post(
+        f"/admin/accounts/user/{security.pk}/password/",
+        {"password1": "a-new-long-passphrase-42", "password2": "a-new-long-passphrase-42",
+         "usable_password": "true"},
+    )  # fmt: skip
+    security.refresh_from_db()
+    assert security.check_password("a-new-long-passphrase-42")
+    change = ReferenceChange.objects.get(model="accounts.User")
+    assert (change.before, change.after) == ({"password": "(changed)"}, {"password": "(changed)"})
