@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import transaction
 
 from incidents import workflow
+from notifications.acknowledgements import acknowledge
 from notifications.models import Acknowledgement, Firing, Message
 from notifications.tasks import dispatch
 from notifications.texts import is_gsm7
@@ -221,3 +223,102 @@ def test_a_log_that_is_rolled_back_pages_nobody(
             pass
     assert channels == [] and mail.outbox == []
     assert not Message.objects.exists()
+
+
+def step_of(incident, position):
+    return Firing.objects.filter(incident=incident, step__position=position).first().step
+
+
+def test_acknowledging_a_page_stops_its_follow_up_call(logged, clock, manager):
+    h = timedelta(hours=1)
+    assert ("manager", "sms") in at(clock, 20 * h)  # step 4 pages (steps 2 and 3 catch up)
+    acknowledge(logged, step_of(logged, 4), manager, "sms")
+    at(clock, 20 * h + timedelta(minutes=15))
+    assert not Message.objects.filter(channel="call").exists()
+    call = Firing.objects.get(incident=logged, step__position=4, repetition=0, phase="call")
+    assert call.outcome == "acknowledged"
+
+
+def test_an_acknowledgement_counts_for_its_own_incident_only(
+    logged, clock, security, manager, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        other = workflow.log_incident(security, title="Another breach", description="d")
+    at(clock, timedelta(hours=4))
+    acknowledge(other, step_of(other, 2), manager, "web")
+    assert at(clock, timedelta(hours=5)) == [("manager", "sms")]  # the first one still repeats
+    assert Message.objects.filter(
+        incident=logged, firing__step__position=2, firing__repetition=1
+    ).exists()
+    assert not Message.objects.filter(incident=other, firing__repetition=1).exists()
+
+
+def test_a_firing_is_late_only_when_more_than_two_minutes_after_due(logged, clock):
+    at(clock, timedelta(hours=4, minutes=2))
+    assert not Firing.objects.get(incident=logged, step__position=2, repetition=0).late
+    at(clock, timedelta(hours=12, minutes=2, seconds=1))
+    assert Firing.objects.get(incident=logged, step__position=3, repetition=0).late
+
+
+def test_correcting_awareness_moves_repeats_and_calls_of_this_incident_only(
+    logged, clock, security, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        other = workflow.log_incident(security, title="Untouched", description="d")
+    at(clock, timedelta(hours=20))  # step 4 paged: its call (15 min) and repeat (30 min) wait
+    untouched = dict(Firing.objects.filter(incident=other).values_list("pk", "due_at"))
+    fired = dict(
+        Firing.objects.filter(incident=logged).exclude(fired_at=None).values_list("pk", "due_at")
+    )
+    earlier = T0 - timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update_facts(logged.pk, security, {"aware_at": earlier})
+    pending = {
+        (f.step.position, f.repetition, f.phase): f.due_at
+        for f in Firing.objects.filter(incident=logged, fired_at=None).select_related("step")
+    }
+    new_deadline = earlier + timedelta(hours=24)
+    assert pending[(4, 0, "call")] == new_deadline - timedelta(hours=4, minutes=-15)
+    assert pending[(4, 1, "page")] == new_deadline - timedelta(hours=4, minutes=-30)
+    assert pending[(2, 1, "page")] == earlier + timedelta(hours=4 + 1)  # its first repeat
+    assert dict(Firing.objects.filter(incident=other).values_list("pk", "due_at")) == untouched
+    assert (
+        dict(Firing.objects.filter(pk__in=fired).values_list("pk", "due_at")) == fired
+    )  # what fired stays as it was
+
+
+def test_a_send_in_progress_is_not_taken_over_and_a_sent_one_never_again(logged, clock, channels):
+    clock.move_to(T0 + timedelta(minutes=10))
+    first = Message.objects.filter(channel="sms").order_by("id")
+    recent, old = first[0], first[1]
+    Message.objects.filter(pk=recent.pk).update(
+        status="sending", claimed_at=T0 + timedelta(minutes=9, seconds=30)
+    )  # claimed 30 s ago: its worker is still at it
+    channels.clear()
+    dispatch()
+    assert Message.objects.get(pk=recent.pk).status == "sending"
+    assert Message.objects.get(pk=old.pk).status == "sent"
+    assert channels == []
+
+
+def test_a_send_that_keeps_hanging_fails_and_falls_back_to_a_call(logged, clock, channels):
+    clock.move_to(T0 + timedelta(minutes=10))
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", claimed_at=T0, attempts=settings.MESSAGE_MAX_ATTEMPTS
+    )
+    dispatch()
+    message.refresh_from_db()
+    assert message.status == "failed" and "interrupted" in message.error
+    assert Message.objects.get(fallback_for=message).channel == "call"
+
+
+def test_a_person_without_an_e_mail_address_is_recorded_as_failed(
+    clock, security, manager, django_capture_on_commit_callbacks
+):
+    manager.email = ""
+    manager.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.log_incident(security, title="t", description="d")
+    email = Message.objects.get(recipient=manager, channel="email")
+    assert email.status == "failed" and email.error == f"{manager} has no e-mail address"
