@@ -168,7 +168,7 @@ RANK = {
 def update_status(message, status, error=""):
     """Apply a provider's status; a failure sends the person the next channel."""
     if RANK[status] <= RANK[message.status]:
-        return False
+        return
     now = timezone.now()
     changes = {"status": status}
     if status == Message.Status.DELIVERED:
@@ -178,4 +178,3 @@ def update_status(message, status, error=""):
     updated = Message.objects.filter(pk=message.pk, status=message.status).update(**changes)
     if updated and status in Message.FINAL_FAILURES:
         fall_back(message)
-    return bool(updated)

@@ -1,0 +1,110 @@
+"""Sending one message: back-off between tries, when a refusal is final, which channel comes
+next, and provider statuses that touch only their own message."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+
+from incidents import workflow
+from notifications.backends import TransportError
+from notifications.models import Message
+from notifications.sending import backoff, record_refusal, update_status
+from notifications.texts import ack_token, read_ack_token
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def logged(security, manager, dpo, django_capture_on_commit_callbacks):
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        return workflow.log_incident(security, title="Lek", description="d")
+
+
+def test_tries_are_spaced_30_60_120_seconds_and_at_most_ten_minutes():
+    waits = [backoff(attempts).total_seconds() for attempts in [0, 1, 2, 3, 4, 5, 6, 10]]
+    assert waits == [30, 30, 60, 120, 240, 480, 600, 600]
+
+
+def test_a_temporary_refusal_is_retried_until_the_last_try_then_falls_back(logged, caplog):
+    sms = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=sms.pk).update(attempts=settings.MESSAGE_MAX_ATTEMPTS - 1)
+    sms.refresh_from_db()
+    assert record_refusal(sms, TransportError("Twilio 503 20500: busy")) == "queued"
+    sms.refresh_from_db()
+    assert sms.error == "Twilio 503 20500: busy" and sms.next_attempt_at is not None
+    Message.objects.filter(pk=sms.pk).update(attempts=settings.MESSAGE_MAX_ATTEMPTS)
+    sms.refresh_from_db()
+    assert record_refusal(sms, TransportError("Twilio 503 20500: busy")) == "failed"
+    assert Message.objects.get(fallback_for=sms).channel == "call"
+    assert f"message {sms.pk} failed for good: Twilio 503 20500: busy" in caplog.text
+
+
+def test_a_bounced_e_mail_is_the_last_channel_no_other_message_follows(logged):
+    email = Message.objects.filter(channel="email").first()
+    Message.objects.filter(pk=email.pk).update(status="sent")
+    email.refresh_from_db()
+    before = Message.objects.count()
+    update_status(email, Message.Status.BOUNCED, "550 no such mailbox")
+    assert Message.objects.get(pk=email.pk).status == "bounced"
+    assert Message.objects.count() == before
+
+
+def test_a_failed_sms_falls_back_to_what_this_person_has_not_had_in_this_step(logged, manager):
+    """The first alert sends SMS and e-mail: a failed SMS brings a call, not a second e-mail.
+    A call the person had for another step does not count."""
+    first_sms = Message.objects.get(channel="sms", recipient=manager)
+    other_step = Message.objects.create(
+        incident=logged, recipient=manager, channel="call", to=manager.phone, text="x"
+    )  # a call to the same person outside this step
+    Message.objects.filter(pk=first_sms.pk).update(status="sent")
+    first_sms.refresh_from_db()
+    update_status(first_sms, Message.Status.UNDELIVERED, "30003")
+    fallback = Message.objects.get(fallback_for=first_sms)
+    assert (fallback.channel, fallback.recipient, fallback.firing) == (
+        "call",
+        manager,
+        first_sms.firing,
+    )
+    assert other_step.pk != fallback.pk
+    # Its call failing too: the e-mail of this step is already there, so nothing more.
+    Message.objects.filter(pk=fallback.pk).update(status="sent")
+    fallback.refresh_from_db()
+    update_status(fallback, Message.Status.FAILED, "no answer")
+    assert not Message.objects.filter(fallback_for=fallback).exists()
+
+
+def test_a_failed_sms_of_one_person_does_not_count_the_others_calls(logged, manager, security):
+    sms = Message.objects.get(channel="sms", recipient=manager)
+    Message.objects.create(
+        incident=logged,
+        firing=sms.firing,
+        recipient=security,
+        channel="call",
+        to=security.phone,
+        text="x",
+    )
+    Message.objects.filter(pk=sms.pk).update(status="sent")
+    sms.refresh_from_db()
+    update_status(sms, Message.Status.FAILED, "30003")
+    assert Message.objects.get(fallback_for=sms).channel == "call"
+
+
+def test_a_status_changes_only_its_own_message(logged):
+    sent = list(Message.objects.filter(channel="sms"))
+    Message.objects.filter(pk__in=[m.pk for m in sent]).update(status="sent")
+    one = Message.objects.get(pk=sent[0].pk)
+    update_status(one, Message.Status.DELIVERED)
+    statuses = dict(Message.objects.filter(channel="sms").values_list("pk", "status"))
+    assert statuses == {sent[0].pk: "delivered", sent[1].pk: "sent"}
+
+
+def test_an_acknowledgement_link_works_until_exactly_its_age_limit(logged, manager):
+    firing = Message.objects.filter(recipient=manager).first().firing
+    token = ack_token(firing, manager, now=T0)
+    limit = T0 + settings.ACK_LINK_MAX_AGE
+    assert read_ack_token(token, now=limit) == (firing.pk, manager.pk)
+    with pytest.raises(Exception, match="expired"):
+        read_ack_token(token, now=limit + timedelta(seconds=1))
