@@ -1,0 +1,117 @@
+"""What a refusal says, in full: each message names the problem and what to do about it.
+(Actionable errors are part of the product: a person at 3 a.m. must not have to guess.)"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from incidents import workflow
+from incidents.identifiers import validate_enterprise_number, validate_phone
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        (
+            "12345",
+            "An enterprise number has 10 digits, like 0694.679.950 (you entered 12345).",
+        ),
+        (
+            "2694679950",
+            "An enterprise number starts with 0 or 1 (you entered 2694679950).",
+        ),
+        (
+            "0431150351",
+            "0431150351 is not a valid enterprise number: its check digits do not match. "
+            "Check it in the KBO/BCE public search.",
+        ),
+    ],
+)
+def test_enterprise_number_messages(number, message):
+    with pytest.raises(ValidationError) as refused:
+        validate_enterprise_number(number)
+    assert refused.value.messages == [message]
+
+
+def test_a_number_starting_with_0_or_1_is_not_refused_for_its_first_digit():
+    for number in ["0694679950", "1000000097"]:  # 1000000097: 97 - (10000000 mod 97) = 97
+        try:
+            validate_enterprise_number(number)
+        except ValidationError as error:
+            assert error.code != "enterprise_number_format"
+
+
+@pytest.mark.parametrize("typed", ["0471 23 45 67", "+32 9 234 56 78", "0032 2 274 48 00"])
+def test_a_belgian_or_international_number_passes(typed):
+    validate_phone(typed)
+
+
+def test_a_number_that_is_no_phone_says_how_to_type_one():
+    with pytest.raises(ValidationError) as refused:
+        validate_phone("0471 23")
+    assert refused.value.messages == [
+        "0471 23 is not a phone number we can call: use the international form, like "
+        "+32471234567, or a Belgian number like 0471 23 45 67."
+    ]
+
+
+def test_a_state_refusal_names_the_incident_its_state_and_the_action(incident_in, manager):
+    incident = incident_in("detected")
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.transition(incident.pk, manager, "close")
+    assert str(refused.value) == (
+        f"{incident.reference} is Detected: it cannot be closed from that state."
+    )
+    assert (refused.value.incident.pk, refused.value.action) == (incident.pk, "close")
+
+
+def test_a_closed_incident_says_it_cannot_be_changed(incident_in, manager):
+    incident = incident_in("closed")
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.update_facts(incident.pk, manager, {"title": "x"})
+    assert (
+        str(refused.value)
+        == f"{incident.reference} is Closed: it cannot be changed from that state."
+    )
+
+
+def test_someone_elses_change_says_what_to_do(new_incident, manager):
+    incident = new_incident()
+    with pytest.raises(workflow.IncidentChanged) as refused:
+        workflow.update_facts(incident.pk, manager, {"title": "x"}, expected_version=99)
+    assert str(refused.value) == (
+        f"{incident.reference} was changed by someone else while you were working on it "
+        "(it is now Detected). Your change was not saved: reload, check, and try again."
+    )
+
+
+def test_a_person_without_the_role_is_told_who_may(new_incident, make_user):
+    incident = new_incident()
+    nobody = make_user("nobody")
+    with pytest.raises(PermissionDenied) as refused:
+        workflow.update_facts(incident.pk, nobody, {"title": "x"})
+    assert str(refused.value) == "Your role may not change incidents."
+    with pytest.raises(PermissionDenied) as refused:
+        workflow.log_incident(nobody, title="t", description="d")
+    assert str(refused.value) == "Your role may not log incidents."
+
+
+def test_a_field_that_cannot_be_corrected_is_named(new_incident, manager):
+    incident = new_incident()
+    with pytest.raises(ValidationError) as refused:
+        workflow.update_facts(incident.pk, manager, {"state": "closed", "title": "x"})
+    assert refused.value.message_dict == {"state": ["This field cannot be changed."]}
+    incident.refresh_from_db()
+    assert incident.title != "x"
+
+
+def test_correcting_awareness_records_the_old_and_new_times(new_incident, manager):
+    incident = new_incident(hours_ago=3)
+    earlier = incident.aware_at.replace(microsecond=0) - timedelta(hours=2)
+    workflow.update_facts(incident.pk, manager, {"aware_at": earlier})
+    event = incident.events.get(kind="aware_at_corrected")
+    assert event.before["aware_at"] == workflow.as_json(incident.aware_at)
+    assert event.after["aware_at"] == workflow.as_json(earlier)
