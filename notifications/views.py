@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -156,6 +156,9 @@ def sendgrid_tracking(request):
         return sendgrid_view(request)
     except AnymailWebhookValidationFailure:
         return HttpResponseForbidden("Invalid SendGrid signature.")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # Signed, but not the list of events SendGrid sends: nothing to record.
+        return HttpResponseBadRequest("Not a SendGrid event list.")
 
 
 @login_required

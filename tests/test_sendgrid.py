@@ -241,3 +241,14 @@ def test_sending_again_resends_only_the_refused_notice(
     ]
     incident.refresh_from_db()
     assert incident.state == "controller_notified"
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json", b'{"event": "delivered"}', b"[1, 2]", b"null", b"\xff\xfe"]
+)
+def test_a_signed_body_that_is_no_event_list_is_a_400(logged, client, manager, body):
+    response = client.post(
+        "/webhooks/sendgrid/tracking/", body, content_type="application/json", **sign(body)
+    )
+    assert response.status_code == 400
+    assert Message.objects.get(channel="email", recipient=manager).status == "sent"
