@@ -286,3 +286,29 @@ def test_an_sms_ack_for_a_dismissed_incident_changes_nothing(logged, client, man
     workflow.transition(logged.pk, dpo, "dismiss", reason="A test, no real data.")
     signed_post(client, "/webhooks/twilio/sms/", {"From": manager.phone, "Body": "ACK"})
     assert not Acknowledgement.objects.exists()
+
+
+def test_a_refused_sms_waiting_for_its_retry_shows_in_red_with_the_reason(
+    logged, twilio, client, manager
+):
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
+    twilio.replace(responses.POST, f"{API}/Messages.json", status=503, json={"code": 20500})
+    send_message(message.pk)
+    client.force_login(manager)
+    page = client.get(f"/incidents/{logged.pk}/").content.decode()
+    assert 'class="status queued retrying"' in page
+    assert "Refused, trying again" in page and "Twilio 503" in page
+
+
+def test_twilio_unreachable_is_a_temporary_failure_of_that_message_only(logged, twilio):
+    import requests
+
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
+    twilio.replace(
+        responses.POST, f"{API}/Messages.json", body=requests.ConnectTimeout("timed out")
+    )
+    assert send_message(message.pk) == "queued"
+    message.refresh_from_db()
+    assert "Twilio unreachable: ConnectTimeout" in message.error
