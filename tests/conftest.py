@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -28,6 +29,12 @@ def english():
     """Tests read messages in English; test_translations.py checks the Dutch ones."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttling counts live in the cache: each test starts with none."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
