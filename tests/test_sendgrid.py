@@ -133,12 +133,11 @@ def test_a_sendgrid_server_error_is_retried(logged, sendgrid, manager):
     assert send_message(message.pk) == "failed"
 
 
-def test_controller_notices_go_out_with_the_letter_in_their_language(
-    sendgrid, client, manager, incident_in, controller, django_capture_on_commit_callbacks
-):
+@pytest.fixture
+def french():
     from incidents.models import Controller
 
-    french = Controller.objects.create(
+    return Controller.objects.create(
         name="Librairie Lefèvre SRL",
         enterprise_number="0831797467",
         address="Rue Haute 5, 1000 Bruxelles",
@@ -147,6 +146,11 @@ def test_controller_notices_go_out_with_the_letter_in_their_language(
         phone="+3225550000",
         language="fr",
     )
+
+
+def test_controller_notices_go_out_with_the_letter_in_their_language(
+    sendgrid, client, manager, incident_in, controller, french, django_capture_on_commit_callbacks
+):
     incident = incident_in("gba_notified")
     incident.assessment.controllers.add(french)
     client.force_login(manager)
@@ -193,19 +197,9 @@ def test_a_refused_notice_keeps_the_incident_waiting(
 
 
 def test_sending_again_resends_only_the_refused_notice(
-    sendgrid, client, manager, incident_in, controller, django_capture_on_commit_callbacks
+    sendgrid, client, manager, incident_in, controller, french, django_capture_on_commit_callbacks
 ):
-    from incidents.models import Controller
-
-    second = Controller.objects.create(
-        name="Librairie Lefèvre SRL",
-        enterprise_number="0831797467",
-        address="Rue Haute 5, 1000 Bruxelles",
-        contact_person="Hélène Lefèvre",
-        email="dpo@lefevre.example",
-        phone="+3225550000",
-        language="fr",
-    )
+    second = french
     incident = incident_in("gba_notified")
     incident.assessment.controllers.add(second)
     client.force_login(manager)
