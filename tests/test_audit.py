@@ -43,22 +43,24 @@ def test_events_cannot_be_changed_or_deleted_by_the_application(new_incident):
     incident = new_incident()
     event = incident.events.get()
     event.note = "rewritten"
-    with pytest.raises(ValidationError):
+    refusal = r"^\[.The audit trail is append-only\..\]$"
+    with pytest.raises(ValidationError, match=refusal):
         event.save()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=refusal):
         event.delete()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=refusal):
         IncidentEvent.objects.filter(pk=event.pk).update(note="x")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=refusal):
         IncidentEvent.objects.all().delete()
     assert IncidentEvent.objects.get(pk=event.pk).note == ""
 
 
 def test_incidents_are_never_deleted(new_incident):
     incident = new_incident()
-    with pytest.raises(ValidationError):
+    refusal = r"^\[.Incidents are never deleted; dismiss one instead\..\]$"
+    with pytest.raises(ValidationError, match=refusal):
         incident.delete()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=refusal):
         Incident.objects.all().delete()
     assert Incident.objects.count() == 1
 

@@ -112,3 +112,26 @@ def test_a_dismissed_incident_cannot_be_acknowledged_any_way(client, firing, man
     client.post(f"/incidents/{firing.incident.pk}/acknowledge/")
     assert not firing.incident.acknowledgements.exists()
     assert not firing.incident.events.filter(kind="acknowledged").exists()
+
+
+def test_the_first_acknowledgement_per_person_and_step_goes_into_the_timeline(
+    firing, manager, dpo, security
+):
+    from notifications.acknowledgements import acknowledge
+
+    incident, step = firing.incident, firing.step
+    acknowledge(incident, step, manager, "link")
+    acknowledge(incident, step, manager, "sms")  # the same person again: no second line
+    acknowledge(incident, step, dpo, "call")  # someone else: a line of their own
+    other_step = EscalationStep.objects.get(position=3)
+    acknowledge(incident, other_step, manager, "web")  # another step: a line too
+    events = incident.events.filter(kind="acknowledged").order_by("id")
+    assert [(e.actor, e.after, e.note) for e in events] == [
+        (manager, {"step": 2, "via": "link"}, "link"),
+        (dpo, {"step": 2, "via": "call"}, "key press during the call"),
+        (manager, {"step": 3, "via": "web"}, "incident page"),
+    ]
+    assert incident.acknowledgements.count() == 4
+    second = workflow.log_incident(security, title="Another", description="d")
+    acknowledge(second, step, manager, "link")  # the same step of another incident
+    assert second.events.filter(kind="acknowledged", actor=manager).count() == 1
