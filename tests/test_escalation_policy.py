@@ -265,6 +265,8 @@ def test_correcting_awareness_moves_repeats_and_calls_of_this_incident_only(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         other = workflow.log_incident(security, title="Untouched", description="d")
+    at(clock, timedelta(hours=4))
+    at(clock, timedelta(hours=5))  # step 2 paged twice
     at(clock, timedelta(hours=20))  # step 4 paged: its call (15 min) and repeat (30 min) wait
     untouched = dict(Firing.objects.filter(incident=other).values_list("pk", "due_at"))
     fired = dict(
@@ -280,7 +282,7 @@ def test_correcting_awareness_moves_repeats_and_calls_of_this_incident_only(
     new_deadline = earlier + timedelta(hours=24)
     assert pending[(4, 0, "call")] == new_deadline - timedelta(hours=4, minutes=-15)
     assert pending[(4, 1, "page")] == new_deadline - timedelta(hours=4, minutes=-30)
-    assert pending[(2, 1, "page")] == earlier + timedelta(hours=4 + 1)  # its first repeat
+    assert pending[(2, 3, "page")] == earlier + timedelta(hours=4 + 3)  # its third repeat
     assert dict(Firing.objects.filter(incident=other).values_list("pk", "due_at")) == untouched
     assert (
         dict(Firing.objects.filter(pk__in=fired).values_list("pk", "due_at")) == fired

@@ -121,6 +121,7 @@ def test_the_call_says_the_page_in_the_recipients_language_and_offers_press_one(
     send_message(call.pk)
     request = form([c for c in twilio.calls if c.request.url.endswith("/Calls.json")][-1])
     assert 'language="fr-BE"' in request["Twiml"]
+    assert "Appuyez sur 1 pour accuser réception." in request["Twiml"]  # in French too
     assert f"/webhooks/twilio/voice/{call.pk}/" in request["Twiml"]
     assert request["StatusCallback"] == "https://breachdesk.example/webhooks/twilio/status/"
 
