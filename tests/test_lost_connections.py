@@ -51,3 +51,26 @@ def test_the_send_is_recorded_on_a_new_connection_and_not_repeated(
     assert all(m.provider_id == f"killed-{m.pk}" for m in sms)
     dispatch()  # a later sweep finds nothing to reclaim or send again
     assert len(handed_over) == 2
+
+
+def test_a_connection_lost_while_logging_leaves_neither_incident_nor_plan(
+    security, manager, default_policy
+):
+    """Killed between the incident's insert and the commit: nothing half-saved survives."""
+    from incidents.models import Incident
+    from incidents.signals import incident_saving
+    from notifications.models import Firing
+
+    def kill(sender, **kwargs):
+        kill_this_connection()
+
+    incident_saving.connect(kill, weak=False)
+    try:
+        with pytest.raises(Exception, match="terminat|closed|connection"):
+            workflow.log_incident(security, title="Lost", description="d")
+    finally:
+        incident_saving.disconnect(kill)
+    connection.close()
+    assert not Incident.objects.exists() and not Firing.objects.exists()
+    workflow.log_incident(security, title="Again", description="d")  # and the next one works
+    assert Incident.objects.get().firings.exists()
