@@ -284,3 +284,62 @@ def test_a_register_download_is_recorded_before_the_first_byte(client, dpo, inci
     download = DocumentDownload.objects.get()
     assert (download.user, download.document.kind) == (dpo, "register_csv")
     assert download.document.filters == {"state": "assessed"}
+
+
+def gba_text(client, incident, language="en"):
+    return read(
+        client.get(f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang={language}")
+    )[1]
+
+
+def test_the_gba_notification_says_which_phase_it_is(client, dpo, manager, assessed):
+    client.force_login(dpo)
+    assert "Initial notification (to be completed, GDPR art. 33(4))" in gba_text(client, assessed)
+    workflow.update_facts(assessed.pk, manager, {"ended_at": assessed.aware_at})
+    assert "Type Complete notification" in gba_text(client, assessed)
+    workflow.transition(
+        assessed.pk, manager, "notify_gba", reference="DBN-2026-4242", delay_reason=""
+    )
+    assert "Follow-up of notification DBN-2026-4242" in gba_text(client, assessed)
+
+
+def test_the_gba_notification_prints_the_assessment_values(client, dpo, assessed):
+    client.force_login(dpo)
+    text = gba_text(client, assessed)
+    for row in [
+        "Name Conitro",
+        "Enterprise number not known yet",
+        "Address not known yet",
+        "E-mail info@conitro.be",
+        "Special categories (art. 9-10) no",
+        "Approximate number of data subjects 1200",
+        "Approximate number of records 3400",
+        "Type of breach confidentiality",
+        "Internal or external External",
+        "Human or technical Human",
+        "Accidental or malicious Malicious",
+        "Likely consequences Phishing of customers.",
+        "Severity (ENISA) 2.00 — Medium",
+        "DPC 1.00 (Simple (contact, biographical data)) × EI 1.00 + CB 1.00 (confidentiality "
+        "0.50, integrity 0.00, availability 0.00, malicious intent yes)",
+        "Risk Risk (notify the GBA)",
+        "Measures taken Passwords reset.",
+        "Measures proposed Two-factor authentication.",
+        "Data subjects informed Will be informed",
+        "How, or why not (art. 34(3)) E-mail to each customer.",
+        "Bakkerij Van Damme BV 0440.966.354 — Els Van Damme, privacy@vandamme.example, +3292345678",
+        "Other authorities not known yet",
+        "How it was discovered Melding van een klant",
+        "GBA reference not known yet",
+    ]:
+        assert row in text, row
+    assert "Reason for the delay" not in text  # in time, nothing submitted yet
+
+
+def test_a_late_gba_notification_prints_the_reason_for_the_delay(client, dpo, manager, incident_in):
+    late = incident_in("assessed", hours_ago=30)
+    workflow.transition(
+        late.pk, manager, "notify_gba", reference="DBN-2026-77", delay_reason="Weekend staffing."
+    )
+    client.force_login(dpo)
+    assert "Reason for the delay Weekend staffing." in gba_text(client, late)

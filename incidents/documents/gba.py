@@ -106,8 +106,7 @@ def build_gba_notification(incident, language):
                         "dpc": assessment.dpc,
                         "category": assessment.get_enisa_dpc_display(),
                         "ei": assessment.enisa_ease_of_identification,
-                        "cb": severity.score
-                        - assessment.dpc * assessment.enisa_ease_of_identification,
+                        "cb": severity.circumstances,
                         "c": assessment.enisa_confidentiality,
                         "i": assessment.enisa_integrity,
                         "a": assessment.enisa_availability,
