@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 from pypdf import PdfReader
 
 from incidents import workflow
@@ -343,3 +344,90 @@ def test_a_late_gba_notification_prints_the_reason_for_the_delay(client, dpo, ma
     )
     client.force_login(dpo)
     assert "Reason for the delay Weekend staffing." in gba_text(client, late)
+
+
+def csv_rows(response):
+    import csv as csv_module
+
+    return list(csv_module.reader(register_csv(response).splitlines(), delimiter=";"))
+
+
+def test_every_column_of_the_register_csv(api, manager, incident_in):
+    notified = incident_in("controller_notified", hours_ago=30)
+    dismissed = incident_in("dismissed")
+    table = csv_rows(api("dpo").get("/api/register.csv?lang=en"))
+    assert table[0] == [
+        "Reference", "Title", "State", "Decision", "Aware since", "Deadline",
+        "Submitted to the GBA", "GBA reference", "Controllers notified", "Reason for the delay",
+        "Type of breach", "Approximate number of data subjects", "Approximate number of records",
+        "Severity (ENISA)", "Measures taken",
+    ]  # fmt: skip
+    row = dict(zip(table[0], next(r for r in table if r[0] == notified.reference), strict=True))
+    local = lambda moment: timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")  # noqa: E731
+    assert row == {
+        "Reference": notified.reference,
+        "Title": "Admin account phished",
+        "State": "Controller notified",
+        "Decision": "Notified to the GBA",
+        "Aware since": local(notified.aware_at),
+        "Deadline": local(notified.deadline_at),
+        "Submitted to the GBA": local(notified.gba_submitted_at),
+        "GBA reference": "DBN-2026-1234",
+        "Controllers notified": local(notified.controller_notified_at),
+        "Reason for the delay": "x",
+        "Type of breach": "confidentiality",
+        "Approximate number of data subjects": "1200",
+        "Approximate number of records": "3400",
+        "Severity (ENISA)": "2.00 Medium",
+        "Measures taken": "Passwords reset.",
+    }
+    gone = dict(zip(table[0], next(r for r in table if r[0] == dismissed.reference), strict=True))
+    assert gone["Decision"] == "Not a personal data breach: No personal data."
+    assert gone["Severity (ENISA)"] == gone["Type of breach"] == ""
+    dutch = csv_rows(api("dpo").get("/api/register.csv?lang=nl"))
+    assert next(r for r in dutch if r[0] == notified.reference)[13] == "2,00 Gemiddeld"
+
+
+def test_the_register_lists_the_latest_awareness_first(api, new_incident):
+    older, newer = new_incident(hours_ago=48), new_incident(hours_ago=2)
+    table = csv_rows(api("dpo").get("/api/register.csv?lang=en"))
+    assert [row[0] for row in table[1:]] == [newer.reference, older.reference]
+
+
+def test_a_no_risk_incident_is_register_only_and_an_open_one_says_open(
+    api, manager, incident_in, new_incident
+):
+    quiet = incident_in("assessed")
+    Assessment = type(quiet.assessment)
+    Assessment.objects.filter(pk=quiet.assessment.pk).update(risk_level="none")
+    open_one = new_incident()
+    table = {r[0]: r for r in csv_rows(api("dpo").get("/api/register.csv?lang=en"))}
+    assert table[quiet.reference][3] == "No risk: register only"
+    assert table[open_one.reference][3] == "Open"
+
+
+def test_the_controllers_notice_carries_the_facts_and_the_assessment(
+    client, manager, assessed, controller, organisation
+):
+    controller.language = "en"
+    controller.save()
+    client.force_login(manager)
+    _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    for row in [
+        "Bakkerij Van Damme BV Els Van Damme Kerkstraat 12, 9000 Gent",
+        "Notice of a personal data breach",
+        "As your processor, Conitro informs you of a personal data breach",
+        "What happened Password entered on a fake login page.",
+        f"Conitro became aware {timezone.localtime(assessed.aware_at):%d/%m/%Y %H:%M}",
+        "Start of the breach not known yet",
+        "Severity (ENISA) 2.00 — Medium",
+        "Categories of personal data E-mail",
+        "Categories of data subjects Cust",
+        "Approximate number of data subjects 1200",
+        "Likely consequences Phishing of customers.",
+        "Measures proposed Two-factor authentication.",
+        "Data subjects informed Will be informed: E-mail to each customer.",
+        "GBA reference not known yet",
+        "Contact point / DPO dpo@conitro.example",
+    ]:
+        assert row in text, row
