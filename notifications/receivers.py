@@ -1,7 +1,11 @@
 """React to incidents: plan the escalation with a new incident and send its first alert at once."""
 
+import logging
+
 from anymail.signals import tracking
 from django.dispatch import receiver
+from django_q.conf import Conf
+from django_q.signals import post_spawn
 
 from incidents.signals import incident_changed, incident_saving
 
@@ -29,6 +33,20 @@ def on_incident_changed(sender, incident, kind, **extra):
     rearm()
 
 
+@receiver(post_spawn)
+def dispatch_after_a_restart(sender, proc_name, **extra):
+    """A worker (re)started: what fell due while the cluster was down goes out now, not when
+    the schedule next comes round. Several workers doing it at once is harmless: firing is a
+    compare-and-set. (Tasks run inline, as in tests, call the worker once per task: no
+    restart there.)"""
+    if Conf.SYNC:
+        return
+    try:
+        enqueue("notifications.tasks.dispatch")
+    except Exception:  # noqa: BLE001 - the schedule still runs dispatch within a minute
+        logger.exception("could not queue a dispatch after %s started", proc_name)
+
+
 @receiver(tracking)
 def on_email_event(sender, event, esp_name, **extra):
     """SendGrid's delivery events, already verified by anymail, update the message."""
@@ -37,6 +55,8 @@ def on_email_event(sender, event, esp_name, **extra):
     if message is not None and status is not None:
         update_status(message, status, event.description or event.mta_response or "")
 
+
+logger = logging.getLogger(__name__)
 
 EMAIL_STATUSES = {
     "delivered": Message.Status.DELIVERED,

@@ -324,3 +324,34 @@ def test_a_person_without_an_e_mail_address_is_recorded_as_failed(
         workflow.log_incident(security, title="t", description="d")
     email = Message.objects.get(recipient=manager, channel="email")
     assert email.status == "failed" and email.error == f"{manager} has no e-mail address"
+
+
+def test_a_worker_that_starts_sends_what_fell_due_while_the_cluster_was_down(
+    logged, clock, monkeypatch
+):
+    from django_q.conf import Conf
+    from django_q.signals import post_spawn
+
+    clock.move_to(T0 + timedelta(hours=4, minutes=10))  # step 2 fell due 10 minutes ago
+    monkeypatch.setattr(Conf, "SYNC", False)
+    post_spawn.send(sender="django_q", proc_name="Process-1")  # what a starting worker sends
+    monkeypatch.setattr(Conf, "SYNC", True)
+    clock.shift(1)  # the broker hands out tasks queued before now
+    assert worker_runs_the_queue() == 1
+    assert sent("sms")[-1] == ("manager", "sms")
+    assert Firing.objects.get(incident=logged, step__position=2, repetition=0).late
+
+
+def worker_runs_the_queue():
+    """Run what a worker would take from the ORM broker, here and now."""
+    from django_q.brokers import get_broker
+    from django_q.tasks import _sync
+
+    broker = get_broker()
+    ran = 0
+    while tasks := broker.dequeue():
+        for task_id, package in tasks:
+            _sync(package)
+            broker.acknowledge(task_id)
+            ran += 1
+    return ran
