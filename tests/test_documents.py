@@ -431,3 +431,41 @@ def test_the_controllers_notice_carries_the_facts_and_the_assessment(
         "Contact point / DPO dpo@conitro.example",
     ]:
         assert row in text, row
+
+
+def test_the_register_csv_in_french_has_decimal_commas(api, incident_in):
+    notified = incident_in("gba_notified")
+    table = csv_rows(api("dpo").get("/api/register.csv?lang=fr"))
+    assert table[0][0] == "Référence"
+    assert next(r for r in table if r[0] == notified.reference)[13] == "2,00 Moyenne"
+
+
+def text_positions(page):
+    """(x, text) of every piece of text on a PDF page, x in points from the left edge."""
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.append((tm[4] * cm[0] + cm[4], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_the_register_pdf_has_its_columns_in_order_within_the_page(client, dpo, incident_in):
+    incident_in("gba_notified")
+    client.force_login(dpo)
+    reader, text = read(client.get("/register.pdf?lang=en"))
+    header = [
+        "Reference", "Title", "State", "Decision", "Aware since", "Submitted to the GBA",
+        "Controllers notified", "Severity (ENISA)",
+    ]  # fmt: skip
+    positions = [text.index(label) for label in header]
+    assert positions == sorted(positions)
+    for page in reader.pages:
+        right_margin = float(page.mediabox.width) - 18 * 72 / 25.4
+        beyond = [(x, t) for x, t in text_positions(page) if x > right_margin]
+        assert not beyond, beyond
+        first_words = {label.split()[0] for label in header}
+        columns = {round(x) for x, t in text_positions(page) if t.split()[0] in first_words}
+        assert len(columns) == len(header)  # eight columns, none on top of another
