@@ -135,3 +135,16 @@ def test_the_first_acknowledgement_per_person_and_step_goes_into_the_timeline(
     second = workflow.log_incident(security, title="Another", description="d")
     acknowledge(second, step, manager, "link")  # the same step of another incident
     assert second.events.filter(kind="acknowledged", actor=manager).count() == 1
+
+
+def test_the_call_reads_the_reference_digit_by_digit_and_the_deadline_in_brussels_time(
+    firing, manager
+):
+    manager.language = "en"
+    script = build_message(firing, manager, "call").text
+    assert script == (
+        "Breach desk of Conitro. Not assessed yet. Incident 2 0 2 6 - 0 0 0 1: "
+        f"{firing.incident.title}. The deadline is 02/07 10:00."
+    )
+    manager.language = "nl"
+    assert build_message(firing, manager, "call").text.startswith("Datalekdesk van Conitro.")
