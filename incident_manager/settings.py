@@ -237,6 +237,13 @@ Q_CLUSTER = {
 if os.environ.get("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
+    # Counts that must hold across web processes (wrong API tokens) live in Redis too.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
 
 # Conitro as documents name it (the GBA notification's part 1).
 ORGANISATION = {
