@@ -41,16 +41,15 @@ def incident_document(user, params, pk, kind):
         raise PermissionDenied(_("Your role may not download incident documents."))
     incident = get_object_or_404(Incident.objects.select_related("created_by"), pk=pk)
     language = language_of(params, user)
-    if kind == Document.Kind.GBA_NOTIFICATION and incident.state in {
-        State.DETECTED,
-        State.DISMISSED,
-    }:
+    if kind == Document.Kind.GBA_NOTIFICATION and incident.state == State.DISMISSED:
+        # Before the assessment it is an initial notification (art. 33(4)): what is known,
+        # and "not known yet" for the rest. A dismissed incident is no breach to notify.
         raise ValidationError(
             _(
-                "The GBA notification is made once the incident is assessed; %(reference)s is "
-                "%(state)s."
+                "%(reference)s was dismissed as not a personal-data breach: there is nothing "
+                "to notify."
             )
-            % {"reference": incident.reference, "state": incident.get_state_display()}
+            % {"reference": incident.reference}
         )
     document = current_document(incident, kind, language, user)
     record_download(document, user)

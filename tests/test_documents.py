@@ -151,11 +151,35 @@ def test_security_staff_may_not_download_the_register(client, security, api):
     assert not DocumentDownload.objects.exists()
 
 
-def test_the_gba_notification_is_not_made_before_assessment(api, incident_in):
+def test_before_the_assessment_the_gba_notification_is_an_initial_one(api, incident_in):
     incident = incident_in("detected")
+    response = api("dpo").get(
+        f"/api/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en"
+    )
+    _, text = read(response)
+    for row in [
+        "Type Initial notification (to be completed, GDPR art. 33(4))",
+        "What happened Password entered on a fake login page.",
+        "Categories of personal data not known yet",
+        "Special categories (art. 9-10) not known yet",
+        "Approximate number of data subjects not known yet",
+        "Type of breach not known yet",
+        "Accidental or malicious not known yet",
+        "Likely consequences not known yet",
+        "Severity (ENISA) not known yet",
+        "Measures taken not known yet",
+        "Data subjects informed not known yet",
+        "Controllers not known yet",
+        "Other authorities not known yet",
+    ]:
+        assert row in text, row
+
+
+def test_a_dismissed_incident_has_no_gba_notification(api, incident_in):
+    incident = incident_in("dismissed")
     response = api("dpo").get(f"/api/incidents/{incident.pk}/documents/gba-notification.pdf")
     assert response.status_code == 400
-    assert "assessed" in response.json()["non_field_errors"][0]
+    assert "nothing to notify" in response.json()["non_field_errors"][0]
 
 
 def test_api_downloads_with_a_token(api, assessed):
