@@ -412,10 +412,18 @@ def test_every_column_of_the_register_csv(api, manager, incident_in):
     assert next(r for r in dutch if r[0] == notified.reference)[13] == "2,00 Gemiddeld"
 
 
-def test_the_register_lists_the_latest_awareness_first(api, new_incident):
-    older, newer = new_incident(hours_ago=48), new_incident(hours_ago=2)
+def test_the_register_lists_the_latest_awareness_first(api, new_incident, security):
+    newer = new_incident(hours_ago=2)
+    older = new_incident(hours_ago=48)  # logged later, but Conitro knew of it earlier
+    same_time = workflow.log_incident(
+        security, title="Same moment", description="d", aware_at=newer.aware_at
+    )
     table = csv_rows(api("dpo").get("/api/register.csv?lang=en"))
-    assert [row[0] for row in table[1:]] == [newer.reference, older.reference]
+    assert [row[0] for row in table[1:]] == [
+        same_time.reference,  # the same awareness: the one logged last first
+        newer.reference,
+        older.reference,
+    ]
 
 
 def test_a_no_risk_incident_is_register_only_and_an_open_one_says_open(
