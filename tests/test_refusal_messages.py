@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from incidents import workflow
 from incidents.identifiers import validate_enterprise_number, validate_phone
@@ -115,3 +116,40 @@ def test_correcting_awareness_records_the_old_and_new_times(new_incident, manage
     event = incident.events.get(kind="aware_at_corrected")
     assert event.before["aware_at"] == workflow.as_json(incident.aware_at)
     assert event.after["aware_at"] == workflow.as_json(earlier)
+
+
+def test_the_times_of_a_notification_are_checked_with_their_reasons(incident_in, manager):
+    incident = incident_in("assessed", hours_ago=30)
+    deadline = incident.deadline_at
+    shown = timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M")
+
+    def refusal(submitted_at, **extra):
+        with pytest.raises(ValidationError) as refused:
+            workflow.transition(
+                incident.pk, manager, "notify_gba", reference="DBN-2026-1", **extra,
+                submitted_at=submitted_at,
+            )  # fmt: skip
+        return refused.value.message_dict
+
+    assert refusal(deadline + timedelta(seconds=1)) == {
+        "delay_reason": [
+            f"This notification comes after the deadline of {shown}: give the reason for the "
+            "delay (GDPR art. 33(1))."
+        ]
+    }
+    assert refusal(incident.aware_at - timedelta(seconds=1)) == {
+        "submitted_at": ["A notification cannot come before Conitro became aware of the breach."]
+    }
+    future = timezone.now() + timedelta(hours=2)
+    assert refusal(future, delay_reason="r") == {
+        "submitted_at": [
+            "This time cannot be in the future (you entered "
+            f"{timezone.localtime(future):%d/%m/%Y %H:%M})."
+        ]
+    }
+    # Exactly at the deadline is in time; exactly at awareness is allowed.
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-2",
+                        submitted_at=deadline)  # fmt: skip
+    other = incident_in("assessed", hours_ago=2)
+    workflow.transition(other.pk, manager, "notify_gba", reference="DBN-2026-3",
+                        submitted_at=other.aware_at)  # fmt: skip
