@@ -599,10 +599,9 @@ class Assessment(models.Model):
         return [label for name, label in labels.items() if getattr(self, name)]
 
     def missing_items(self):
-        """What still stops the incident from being assessed (empty when complete)."""
+        """What still stops the incident from being assessed (empty when complete). The kind
+        of breach is not among them: clean() refuses an assessment without one."""
         missing = []
-        if not self.breach_types():
-            missing.append(_("kind of breach"))
         if not self.data_categories.exists():
             missing.append(_("categories of personal data"))
         if not self.subject_categories.exists():

@@ -153,3 +153,32 @@ def test_the_times_of_a_notification_are_checked_with_their_reasons(incident_in,
     other = incident_in("assessed", hours_ago=2)
     workflow.transition(other.pk, manager, "notify_gba", reference="DBN-2026-3",
                         submitted_at=other.aware_at)  # fmt: skip
+
+
+def test_an_incomplete_assessment_names_what_is_missing(new_incident, security, assessment_values):
+    incident = new_incident()
+    with pytest.raises(ValidationError) as refused:
+        workflow.assess(incident.pk, security, assessment_values, {})
+    assert refused.value.messages == [
+        "The assessment is not complete: categories of personal data, categories of data "
+        "subjects, controllers affected."
+    ]
+
+
+def test_every_kind_of_breach_is_named(new_incident, security, assessment_values, categories):
+    from incidents.models import Controller
+
+    incident = new_incident()
+    values = {**assessment_values, "integrity": True, "availability": True}
+    controller = Controller.objects.create(
+        name="C", enterprise_number="0694679950", address="A", contact_person="P",
+        email="c@example.com", phone="+3292345678",
+    )  # fmt: skip
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    incident = workflow.assess(incident.pk, security, values, relations)
+    kinds = [str(kind) for kind in incident.assessment.breach_types()]
+    assert kinds == ["confidentiality", "integrity", "availability"]
