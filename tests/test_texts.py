@@ -148,3 +148,59 @@ def test_the_call_reads_the_reference_digit_by_digit_and_the_deadline_in_brussel
     )
     manager.language = "nl"
     assert build_message(firing, manager, "call").text.startswith("Datalekdesk van Conitro.")
+
+
+@pytest.fixture
+def frozen():
+    """The link in a message carries its issue time: freeze it to compare whole texts."""
+    with time_machine.travel(datetime(2026, 7, 1, 9, 0, tzinfo=UTC), tick=False):
+        yield
+
+
+def test_the_sms_in_full_with_its_title_cut_to_fit_one_sms(firing, manager, frozen):
+    manager.language = "en"
+    sms = build_message(firing, manager, "sms").text
+    link = f"https://breachdesk.example/ack/{ack_token(firing, manager)}/"
+    head = f"Not assessed yet {firing.incident.reference}: "
+    tail = f". Deadline 02/07 10:00. OK: {link}"
+    assert sms.startswith(head) and sms.endswith(tail)
+    title = sms[len(head) : -len(tail)]
+    assert title.endswith("..") and len(sms) == SMS_LENGTH - 1
+    assert to_gsm7(firing.incident.title).startswith(title[:-2])
+
+
+def test_a_short_title_is_not_cut_and_a_late_page_says_so(firing, manager):
+    manager.language = "en"
+    Incident = type(firing.incident)
+    Incident.objects.filter(pk=firing.incident.pk).update(title="Laptop stolen")
+    firing.refresh_from_db()
+    firing.late = True
+    sms = build_message(firing, manager, "sms").text
+    assert sms.startswith(f"Not assessed yet (late) {firing.incident.reference}: Laptop stolen. ")
+
+
+def test_the_email_in_full(firing, manager, settings, frozen):
+    settings.PUBLIC_BASE_URL = "https://breachdesk.example/"  # a trailing slash is not doubled
+    manager.language = "en"
+    message = build_message(firing, manager, "email")
+    incident = firing.incident
+    assert message.subject == f"[Breach desk] Not assessed yet {incident.reference}: " + (
+        incident.title
+    )
+    assert message.text == "\n".join(
+        [
+            f"Not assessed yet: {incident.reference} {incident.title}",
+            "",
+            "State: Detected",
+            "Aware since: 01/07/2026 10:00",
+            "Deadline (GBA and controller): 02/07/2026 10:00",
+            "",
+            "Acknowledge (stops the repeats of this alert): "
+            f"https://breachdesk.example/ack/{ack_token(firing, manager)}/",
+            f"The incident: https://breachdesk.example/incidents/{incident.pk}/",
+        ]
+    )
+
+
+def test_a_character_without_a_gsm7_look_alike_becomes_a_question_mark():
+    assert to_gsm7("Ωx✓") == "Ωx?"
