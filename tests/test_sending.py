@@ -108,3 +108,24 @@ def test_an_acknowledgement_link_works_until_exactly_its_age_limit(logged, manag
     assert read_ack_token(token, now=limit) == (firing.pk, manager.pk)
     with pytest.raises(Exception, match="expired"):
         read_ack_token(token, now=limit + timedelta(seconds=1))
+
+
+class BrokenBackend:
+    """A channel whose library fails in a way nobody foresaw."""
+
+    def send(self, message):
+        raise RuntimeError("socket closed by the library")
+
+
+def test_an_unforeseen_error_of_a_channel_is_a_temporary_failure_of_that_message(
+    logged, settings, caplog
+):
+    from notifications.sending import send_message
+
+    settings.SMS_BACKEND = "tests.test_sending.BrokenBackend"
+    sms = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=sms.pk).update(status="queued", attempts=0)
+    assert send_message(sms.pk) == "queued"
+    sms.refresh_from_db()
+    assert sms.error == "RuntimeError: socket closed by the library" and sms.attempts == 1
+    assert f"message {sms.pk}: unexpected error from its channel" in caplog.text
