@@ -14,7 +14,7 @@ from .documents.base import facts_hash
 from .documents.register import build_register_pdf, csv_lines
 from .documents.store import current_document, record_download, store
 from .forms import RegisterFilterForm
-from .models import LANGUAGES, Document, DocumentDownload, Incident, State
+from .models import LANGUAGES, Document, Incident, State
 
 LANGUAGE_CODES = [code for code, _label in LANGUAGES]
 
@@ -73,9 +73,10 @@ def register_document(user, params, file_format):
     language = language_of(params, user)
     incidents = Incident.objects.register(**filters)
     shown = {k: str(v) for k, v in filters.items()}
-    if file_format == "csv":
-        return stream_csv(user, incidents, language, shown)
+    # The filters and every incident version in the file: what the download contains.
     digest = facts_hash([shown, list(incidents.values_list("reference", "version", "updated_at"))])
+    if file_format == "csv":
+        return stream_csv(user, incidents, language, shown, digest)
     earlier = Document.objects.filter(
         incident=None, kind=Document.Kind.REGISTER_PDF, language=language
     )
@@ -96,12 +97,11 @@ def register_document(user, params, file_format):
     return attachment(document)
 
 
-def stream_csv(user, incidents, language, shown):
+def stream_csv(user, incidents, language, shown, digest):
     """Rows go out as they are read, never all in memory. The download is recorded before
     the first byte, so an aborted download is in the audit trail too: the record holds the
     filters and the digest of every incident version the file contains (its bytes are not
     kept; the same filters give the same rows again for the same versions)."""
-    digest = facts_hash([shown, list(incidents.values_list("reference", "version", "updated_at"))])
     earlier = Document.objects.filter(kind=Document.Kind.REGISTER_CSV, language=language)
     document = Document.objects.create(
         incident=None,
@@ -116,7 +116,7 @@ def stream_csv(user, incidents, language, shown):
         filters=shown,
         created_by=user,
     )
-    DocumentDownload.objects.create(document=document, user=user)
+    record_download(document, user)
 
     def lines():
         for line in csv_lines(incidents, language):
