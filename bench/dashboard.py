@@ -102,7 +102,7 @@ def page_with_history(user, controller):
     )
     assessment.data_categories.set(DataCategory.objects.all())
     assessment.subject_categories.set(SubjectCategory.objects.all())
-    assessment.controllers.set([controller])
+    incident.controllers.set([controller])
     IncidentEvent.objects.bulk_create(
         [
             IncidentEvent(

@@ -220,7 +220,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Breach desk API",
     "DESCRIPTION": "Log and follow personal-data breaches against the 24-hour clock.",
     "VERSION": "1",
-    "ENUM_NAME_OVERRIDES": {"IncidentStateEnum": "incidents.models.State.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStateEnum": "incidents.models.State.choices",
+        "LanguageEnum": "incidents.models.LANGUAGES",
+    },
 }
 
 # django-q2: the ORM broker needs no other service; Redis when REDIS_URL is set.
@@ -253,10 +256,14 @@ ORGANISATION = {
     "dpo_name": os.environ.get("ORGANISATION_DPO_NAME", ""),
     "dpo_email": os.environ.get("ORGANISATION_DPO_EMAIL", "info@conitro.be"),
     "dpo_phone": os.environ.get("ORGANISATION_DPO_PHONE", ""),
-    # A gettext message id: printed in the document's language.
-    "purpose": "Operating web shops on behalf of the controllers: orders, invoicing, "
-    "payments, delivery and customer service",
+    # Where the letters are signed ("Gent, 26/11/2026").
+    "place": os.environ.get("ORGANISATION_PLACE", ""),
 }
+
+# every_breach: Conitro notifies the GBA of every breach, as its privacy policy promises
+# ("iedere veiligheidsinbreuk"). risk_based: a breach unlikely to result in a risk is recorded
+# with its reasoning and not notified (GDPR art. 33(1)). The controllers are always told.
+GBA_NOTIFICATION_POLICY = os.environ.get("GBA_NOTIFICATION_POLICY", "every_breach")
 
 # Channels. Nothing reaches a real provider unless its credentials are set.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")

@@ -21,7 +21,18 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import downloads, fields, reference_audit, workflow
-from .models import Assessment, Controller, Document, Incident, IncidentEvent, State
+from .models import (
+    Assessment,
+    Controller,
+    DataCategory,
+    Document,
+    Incident,
+    IncidentEvent,
+    Obligation,
+    ProcessingActivity,
+    State,
+    SubjectCategory,
+)
 
 
 class NormalizingSerializerField(serializers.CharField):
@@ -72,6 +83,11 @@ class ControllerSerializer(ModelSerializer):
             "email",
             "phone",
             "language",
+            "dpo_name",
+            "dpo_email",
+            "gba_on_behalf",
+            "subjects_informed_by_conitro",
+            "activities",
         ]
 
 
@@ -100,8 +116,42 @@ class VersionField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+def controller_ids(**kwargs):
+    return serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Controller.objects.all(), **kwargs
+    )
+
+
+class ObligationSerializer(serializers.ModelSerializer):
+    controller = serializers.PrimaryKeyRelatedField(read_only=True)
+    controller_name = serializers.CharField(source="controller.name", read_only=True)
+    met_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = Obligation
+        fields = [
+            "id",
+            "kind",
+            "controller",
+            "controller_name",
+            "deadline_at",
+            "status",
+            "met_at",
+            "met_by",
+            "how",
+            "reference",
+            "delay_reason",
+            "note",
+        ]
+
+
 class AssessmentSerializer(ModelSerializer):
     severity = SeveritySerializer(read_only=True)
+    controllers = controller_ids(
+        write_only=True,
+        required=False,
+        help_text="Ids of the controllers affected (GET /api/controllers/); replaces the list.",
+    )
     assessed_by = serializers.StringRelatedField()
     version = VersionField(
         write_only=True, required=False, help_text="The incident version you last saw."
@@ -141,22 +191,34 @@ class IncidentSerializer(ModelSerializer):
             "controller_notification_method",
             "controller_delay_reason",
             "closed_at",
+            "text_language",
+            "controllers",
         ]
         read_only_fields = [
             name
             for name in fields
             if name
-            not in {"title", "description", "aware_at", "occurred_at", "ended_at", "discovered_how"}
+            not in {
+                "title",
+                "description",
+                "aware_at",
+                "occurred_at",
+                "ended_at",
+                "discovered_how",
+                "text_language",
+                "controllers",
+            }
         ]
         extra_kwargs = {"aware_at": {"required": False, "help_text": "Defaults to now."}}
 
 
 class IncidentDetailSerializer(IncidentSerializer):
     assessment = AssessmentSerializer(read_only=True, source="assessment_or_none")
+    obligations = ObligationSerializer(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
 
     class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "assessment", "events"]
+        fields = [*IncidentSerializer.Meta.fields, "assessment", "obligations", "events"]
 
 
 class VersionSerializer(serializers.Serializer):
@@ -165,16 +227,33 @@ class VersionSerializer(serializers.Serializer):
     )
 
 
-class NotifyGbaSerializer(VersionSerializer):
+class ObligationActionSerializer(VersionSerializer):
+    controllers = controller_ids(
+        required=False,
+        help_text="For which controllers; empty or absent: every one still waiting.",
+    )
+    delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NotifyGbaSerializer(ObligationActionSerializer):
     reference = serializers.CharField(max_length=44, help_text="The GBA's DBN… reference.")
     submitted_at = serializers.DateTimeField(required=False)
-    delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class NotifyControllerSerializer(VersionSerializer):
+class CompleteGbaSerializer(ObligationActionSerializer):
+    reference = serializers.CharField(
+        max_length=44, required=False, allow_blank=True, help_text="Empty: part 1's reference."
+    )
+    submitted_at = serializers.DateTimeField(required=False)
+
+
+class NotifyControllerSerializer(ObligationActionSerializer):
     how = serializers.CharField(max_length=200, help_text="E-mail, phone call, letter…")
     notified_at = serializers.DateTimeField(required=False)
-    delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class InformSubjectsSerializer(NotifyControllerSerializer):
+    pass
 
 
 class DismissSerializer(VersionSerializer):
@@ -198,7 +277,9 @@ class RolePermission(permissions.DjangoModelPermissions):
 
 TRANSITION_SERIALIZERS = {
     "notify_gba": NotifyGbaSerializer,
+    "complete_gba": CompleteGbaSerializer,
     "notify_controller": NotifyControllerSerializer,
+    "inform_subjects": InformSubjectsSerializer,
     "close": VersionSerializer,
     "dismiss": DismissSerializer,
     "assess": AssessmentSerializer,
@@ -210,7 +291,10 @@ def with_details(incidents):
     return incidents.select_related("assessment", "assessment__assessed_by").prefetch_related(
         "assessment__data_categories",
         "assessment__subject_categories",
-        "assessment__controllers",
+        "assessment__processing_activities",
+        "controllers",
+        "obligations__controller",
+        "obligations__met_by",
         "events__actor",
     )
 
@@ -275,7 +359,12 @@ class IncidentViewSet(
         version = values.pop("version", None)
         relations = {
             name: values.pop(name)
-            for name in ["data_categories", "subject_categories", "controllers"]
+            for name in [
+                "data_categories",
+                "subject_categories",
+                "processing_activities",
+                "controllers",
+            ]
             if name in values
         }
         incident = workflow.assess(incident.pk, request.user, values, relations, version)
@@ -299,6 +388,16 @@ class IncidentViewSet(
     def notify_controller(self, request, pk):
         return self._transition(request, pk, "notify_controller")
 
+    @extend_schema(request=CompleteGbaSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="complete-gba")
+    def complete_gba(self, request, pk):
+        return self._transition(request, pk, "complete_gba")
+
+    @extend_schema(request=InformSubjectsSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="inform-subjects")
+    def inform_subjects(self, request, pk):
+        return self._transition(request, pk, "inform_subjects")
+
     @extend_schema(request=VersionSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk):
@@ -308,6 +407,33 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk):
         return self._transition(request, pk, "dismiss")
+
+
+class NamedItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name_nl = serializers.CharField()
+    name_fr = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class NamedItemViewSet(viewsets.ReadOnlyModelViewSet):
+    """Ids and names of a seeded list, so that an integrator can fill in `assess`."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = NamedItemSerializer
+    pagination_class = None
+
+
+class DataCategoryViewSet(NamedItemViewSet):
+    queryset = DataCategory.objects.all()
+
+
+class SubjectCategoryViewSet(NamedItemViewSet):
+    queryset = SubjectCategory.objects.all()
+
+
+class ProcessingActivityViewSet(NamedItemViewSet):
+    queryset = ProcessingActivity.objects.all()
 
 
 class ControllerViewSet(

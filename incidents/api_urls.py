@@ -6,6 +6,11 @@ from . import api
 router = DefaultRouter()
 router.register("incidents", api.IncidentViewSet, basename="incident")
 router.register("controllers", api.ControllerViewSet, basename="controller")
+router.register("data-categories", api.DataCategoryViewSet, basename="data-category")
+router.register("subject-categories", api.SubjectCategoryViewSet, basename="subject-category")
+router.register(
+    "processing-activities", api.ProcessingActivityViewSet, basename="processing-activity"
+)
 urlpatterns = [
     path(
         "incidents/<int:pk>/documents/gba-notification.pdf",

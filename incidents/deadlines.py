@@ -16,6 +16,21 @@ def notification_delay():
     return settings.INCIDENT_NOTIFICATION_DEADLINE
 
 
+def rule_delay(kind):
+    """How long the regime table gives for this obligation (DeadlineRule, editable in the
+    admin); Conitro's promise (INCIDENT_NOTIFICATION_DEADLINE) when the table has no row."""
+    from django.apps import apps
+
+    rule = apps.get_model("incidents", "DeadlineRule").objects.filter(kind=kind).first()
+    return rule.delay if rule else notification_delay()
+
+
+def promise_deadline(aware_at):
+    """Conitro's promise: the GBA and every controller told within 24 h of awareness (the
+    earlier of the two rules, should they ever differ)."""
+    return deadline_for(aware_at, min(rule_delay("tell_controller"), rule_delay("notify_gba")))
+
+
 def deadline_for(aware_at, delay=None):
     """The moment the GBA and the controller must have been told."""
     if aware_at.tzinfo is None:

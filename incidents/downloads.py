@@ -51,9 +51,23 @@ def incident_document(user, params, pk, kind):
             )
             % {"reference": incident.reference}
         )
-    document = current_document(incident, kind, language, user)
+    controller = None
+    if kind == Document.Kind.GBA_NOTIFICATION and params.get("controller"):
+        # One controller's notification; without one, the combined one with its annex.
+        controller = incident.controllers.filter(pk=parse_id(params["controller"])).first()
+        if controller is None:
+            raise ValidationError(
+                {"controller": _("This incident does not affect that controller.")}
+            )
+    document = current_document(incident, kind, language, user, controller)
     record_download(document, user)
     return attachment(document)
+
+
+def parse_id(value):
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    raise ValidationError({"controller": _("A controller is chosen by its number (id).")})
 
 
 def register_filters(params):

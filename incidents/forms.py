@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Assessment, Controller, Incident, State
+from .models import Assessment, Controller, Incident, Obligation, ProcessingActivity, State
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -31,13 +31,40 @@ class VersionedForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    def __init__(self, *args, incident=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+def controllers_field(**kwargs):
+    return forms.ModelMultipleChoiceField(
+        queryset=Controller.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Controllers affected"),
+        **kwargs,
+    )
+
 
 class IncidentForm(forms.ModelForm):
     """Log a breach: only what is known in the first minute is required."""
 
+    controllers = controllers_field(
+        required=False,
+        help_text=_(
+            "If already known: each one gets its obligations (told, GBA) at once. "
+            "Otherwise name them in the assessment."
+        ),
+    )
+
     class Meta:
         model = Incident
-        fields = ["title", "description", "aware_at", "occurred_at", "discovered_how"]
+        fields = [
+            "title",
+            "description",
+            "aware_at",
+            "occurred_at",
+            "discovered_how",
+            "text_language",
+        ]
         field_classes = {"aware_at": forms.DateTimeField, "occurred_at": forms.DateTimeField}
         widgets = {
             "aware_at": DateTimeInput(),
@@ -53,10 +80,14 @@ class IncidentForm(forms.ModelForm):
                 self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("aware_at", timezone.localtime().replace(second=0))
+        if "text_language" in self.fields:
+            # Empty: the language of the person logging it.
+            self.fields["text_language"].required = False
 
 
 class FactsForm(IncidentForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    controllers = None
 
     class Meta(IncidentForm.Meta):
         fields = [*IncidentForm.Meta.fields, "ended_at"]
@@ -66,7 +97,20 @@ class FactsForm(IncidentForm):
 
 class AssessmentForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    relations = ["data_categories", "subject_categories", "controllers"]
+    relations = ["data_categories", "subject_categories", "processing_activities", "controllers"]
+    controllers = controllers_field()
+    processing_activities = forms.ModelMultipleChoiceField(
+        queryset=ProcessingActivity.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Processing activities affected"),
+        help_text=_("The purpose of the processing, as the GBA form asks for it."),
+    )
+
+    def __init__(self, *args, incident=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if incident is not None and not self.is_bound:
+            self.initial.setdefault("controllers", list(incident.controllers.all()))
 
     class Meta:
         model = Assessment
@@ -87,7 +131,8 @@ class AssessmentForm(forms.ModelForm):
             "measures_proposed",
             "subjects_informed",
             "subjects_informed_reason",
-            "controllers",
+            "measures_before",
+            "international",
             "other_authorities",
             "enisa_dpc",
             "enisa_dpc_adjustment",
@@ -97,11 +142,14 @@ class AssessmentForm(forms.ModelForm):
             "enisa_availability",
             "enisa_malicious",
             "risk_level",
+            "risk_reasoning",
         ]
         widgets = {
             "data_categories": forms.CheckboxSelectMultiple,
             "subject_categories": forms.CheckboxSelectMultiple,
-            "controllers": forms.CheckboxSelectMultiple,
+            "measures_before": forms.Textarea(attrs={"rows": 2}),
+            "international": forms.Textarea(attrs={"rows": 2}),
+            "risk_reasoning": forms.Textarea(attrs={"rows": 2}),
             "consequences": forms.Textarea(attrs={"rows": 3}),
             "measures_taken": forms.Textarea(attrs={"rows": 3}),
             "measures_proposed": forms.Textarea(attrs={"rows": 3}),
@@ -124,7 +172,29 @@ class AssessmentForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.relations}
 
 
-class GbaNotificationForm(VersionedForm):
+class ObligationForm(VersionedForm):
+    """Records what was done for some controllers (empty: every one still waiting)."""
+
+    kind = None
+    controllers = forms.ModelMultipleChoiceField(
+        queryset=Controller.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("For which controllers"),
+        help_text=_("None ticked: every controller still waiting."),
+    )
+
+    def __init__(self, *args, incident=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if incident is not None:
+            waiting = incident.obligations.filter(kind=self.kind, status=Obligation.Status.OPEN)
+            self.fields["controllers"].queryset = Controller.objects.filter(
+                pk__in=waiting.values("controller")
+            )
+
+
+class GbaNotificationForm(ObligationForm):
+    kind = Obligation.Kind.NOTIFY_GBA
     reference = forms.CharField(
         label=_("GBA reference (DBN…)"),
         max_length=44,
@@ -141,7 +211,45 @@ class GbaNotificationForm(VersionedForm):
     )
 
 
-class ControllerNotificationForm(VersionedForm):
+class GbaCompletionForm(ObligationForm):
+    kind = Obligation.Kind.COMPLETE_GBA
+    reference = forms.CharField(
+        label=_("GBA reference (DBN…)"),
+        max_length=44,
+        required=False,
+        help_text=_("Empty: the reference of part 1."),
+    )
+    submitted_at = datetime_field(
+        label=_("Submitted at"), required=False, help_text=_("Empty means now.")
+    )
+    delay_reason = forms.CharField(
+        label=_("Reason for the delay"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when part 2 comes after its deadline."),
+    )
+
+
+class SubjectsInformedForm(ObligationForm):
+    kind = Obligation.Kind.INFORM_SUBJECTS
+    how = forms.CharField(
+        label=_("How the data subjects were informed"),
+        max_length=200,
+        help_text=_("E-mail to each person, letter, public communication (art. 34(3)(c))…"),
+    )
+    notified_at = datetime_field(
+        label=_("Informed at"), required=False, help_text=_("Empty means now.")
+    )
+    delay_reason = forms.CharField(
+        label=_("Reason for the delay"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ControllerNotificationForm(ObligationForm):
+    kind = Obligation.Kind.TELL_CONTROLLER
+
     how = forms.CharField(
         label=_("How the controllers were told"),
         max_length=200,
@@ -171,7 +279,9 @@ class CloseForm(VersionedForm):
 
 ACTION_FORMS = {
     "notify_gba": GbaNotificationForm,
+    "complete_gba": GbaCompletionForm,
     "notify_controller": ControllerNotificationForm,
+    "inform_subjects": SubjectsInformedForm,
     "dismiss": DismissForm,
     "close": CloseForm,
 }
@@ -188,8 +298,16 @@ class ControllerForm(forms.ModelForm):
             "email",
             "phone",
             "language",
+            "dpo_name",
+            "dpo_email",
+            "gba_on_behalf",
+            "subjects_informed_by_conitro",
+            "activities",
         ]
-        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "activities": forms.CheckboxSelectMultiple,
+        }
 
 
 REGISTER_DATES = [

@@ -16,10 +16,10 @@ from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
 from . import severity as enisa
-from .deadlines import deadline_for
+from .deadlines import promise_deadline
 from .fields import EnterpriseNumberField, PhoneNumberField
 from .identifiers import format_enterprise_number
 
@@ -42,12 +42,12 @@ OPEN_STATES = [*CLOCK_RUNNING_STATES, State.CONTROLLER_NOTIFIED]
 TRANSITION_PERMISSIONS = {
     "assess": "incidents.assess_incident",
     "notify_gba": "incidents.notify_incident",
+    "complete_gba": "incidents.notify_incident",
     "notify_controller": "incidents.notify_incident",
+    "inform_subjects": "incidents.notify_incident",
     "close": "incidents.close_incident",
     "dismiss": "incidents.dismiss_incident",
 }
-
-DBN_REFERENCE = re.compile(r"^DBN[-/._]?[A-Z0-9][A-Z0-9\-/._]{2,40}$")
 
 
 class TranslatedName(models.Model):
@@ -81,6 +81,15 @@ class SubjectCategory(TranslatedName):
         verbose_name_plural = gettext_lazy("categories of data subjects")
 
 
+class ProcessingActivity(TranslatedName):
+    """One of Conitro's processing activities for its controllers (the purpose the GBA form
+    asks for), chosen per incident."""
+
+    class Meta(TranslatedName.Meta):
+        verbose_name = gettext_lazy("processing activity")
+        verbose_name_plural = gettext_lazy("processing activities")
+
+
 class Controller(models.Model):
     """A client of Conitro on whose behalf it processes personal data."""
 
@@ -92,6 +101,30 @@ class Controller(models.Model):
     phone = PhoneNumberField(gettext_lazy("phone"))
     language = models.CharField(
         gettext_lazy("language"), max_length=2, choices=LANGUAGES, default="nl"
+    )
+    dpo_name = models.CharField(gettext_lazy("DPO (name)"), max_length=200, blank=True)
+    dpo_email = models.EmailField(gettext_lazy("DPO (e-mail)"), blank=True)
+    gba_on_behalf = models.BooleanField(
+        gettext_lazy("Conitro notifies the GBA on its behalf"),
+        default=True,
+        help_text=gettext_lazy(
+            "The processing agreement authorises Conitro to notify the GBA for this controller. "
+            "Untick it when the controller notifies the GBA itself."
+        ),
+    )
+    subjects_informed_by_conitro = models.BooleanField(
+        gettext_lazy("Conitro informs the data subjects"),
+        default=False,
+        help_text=gettext_lazy(
+            "The controller asked Conitro to inform the data subjects of a high-risk breach "
+            "(GDPR art. 34)."
+        ),
+    )
+    activities = models.ManyToManyField(
+        "ProcessingActivity",
+        blank=True,
+        related_name="controllers",
+        verbose_name=gettext_lazy("processing activities"),
     )
 
     class Meta:
@@ -267,6 +300,30 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         validators=limited_text(MEDIUM_TEXT),
     )
     closed_at = models.DateTimeField(gettext_lazy("closed"), null=True, blank=True)
+    controllers = models.ManyToManyField(
+        Controller,
+        blank=True,
+        related_name="incidents",
+        verbose_name=gettext_lazy("controllers affected"),
+    )
+    text_language = models.CharField(
+        gettext_lazy("language of the texts"),
+        max_length=2,
+        choices=LANGUAGES,
+        default="nl",
+        help_text=gettext_lazy(
+            "The language the description and the other free texts are written in. The GBA "
+            "accepts Dutch, French or German only."
+        ),
+    )
+    gba_combined = models.BooleanField(
+        gettext_lazy("one combined GBA notification for all controllers"),
+        default=False,
+        help_text=gettext_lazy(
+            "For a shared platform with many controllers: one notification with an annex "
+            "listing them, instead of one notification per controller."
+        ),
+    )
 
     objects = IncidentQuerySet.as_manager()
 
@@ -289,7 +346,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return f"{self.reference} {self.title}"
 
     def save(self, *args, **kwargs):
-        self.deadline_at = deadline_for(self.aware_at)
+        if self._state.adding or self.deadline_at is None:
+            self.deadline_at = promise_deadline(self.aware_at)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -324,33 +382,43 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         assessment = self.assessment_or_none()
         return assessment is not None and not assessment.missing_items()
 
-    def _check_late(self, at, reason, field):
-        if at > self.deadline_at and not (reason or "").strip():
-            deadline = timezone.localtime(self.deadline_at).strftime("%d/%m/%Y %H:%M")
-            raise ValidationError(
-                {
-                    field: _(
-                        "This notification comes after the deadline of %(deadline)s: "
-                        "give the reason for the delay (GDPR art. 33(1))."
-                    )
-                    % {"deadline": deadline}
-                }
-            )
+    def live_obligations(self, *kinds):
+        """The obligations that count (a withdrawn one does not), of these kinds or all."""
+        return [
+            o
+            for o in self.obligations.all()
+            if o.status != Obligation.Status.WITHDRAWN and (not kinds or o.kind in kinds)
+        ]
 
-    def _check_notification_time(self, at, field):
-        if at < self.aware_at:
-            raise ValidationError(
-                {field: _("A notification cannot come before Conitro became aware of the breach.")}
-            )
-        try:
-            validate_not_in_future(at)
-        except ValidationError as error:
-            raise ValidationError({field: error.messages}) from error
+    def controllers_known(self):
+        return bool(self.live_obligations(Obligation.Kind.TELL_CONTROLLER))
+
+    def gba_settled(self):
+        """Every GBA notification Conitro owes is filed or not required (a controller that
+        notifies the GBA itself gives Conitro none); until the controllers are known, it is
+        not."""
+        return self.controllers_known() and all(
+            o.settled for o in self.live_obligations(Obligation.Kind.NOTIFY_GBA)
+        )
+
+    def notifications_settled(self):
+        return self.gba_settled() and all(
+            o.settled for o in self.live_obligations(Obligation.Kind.TELL_CONTROLLER)
+        )
+
+    def everything_settled(self):
+        return self.controllers_known() and all(o.settled for o in self.live_obligations())
+
+    # The state is a summary of the obligations: the workflow moves it (summarise()) after
+    # every change to them. People act on obligations, not on these transitions, except for
+    # close and dismiss.
 
     @transition(
         field=state,
-        source=[State.DETECTED, State.ASSESSED],
-        target=State.ASSESSED,
+        source=[State.DETECTED, State.ASSESSED, State.GBA_NOTIFIED, State.CONTROLLER_NOTIFIED],
+        target=GET_STATE(
+            lambda self: State.ASSESSED if self.state == State.DETECTED else self.state
+        ),
         conditions=[assessment_complete],
         permission=TRANSITION_PERMISSIONS["assess"],
     )
@@ -358,54 +426,31 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         """The assessment is saved by the workflow; re-assessing keeps the state."""
 
     @transition(
-        field=state,
-        source=State.ASSESSED,
-        target=State.GBA_NOTIFIED,
-        conditions=[assessment_complete],
-        permission=TRANSITION_PERMISSIONS["notify_gba"],
+        field=state, source=State.ASSESSED, target=State.GBA_NOTIFIED, conditions=[gba_settled]
     )
-    def notify_gba(self, reference, submitted_at=None, delay_reason=""):
-        reference = (reference or "").strip().upper()
-        if not DBN_REFERENCE.match(reference):
-            raise ValidationError(
-                {
-                    "reference": _(
-                        "The GBA's reference starts with DBN, as shown after submitting "
-                        "part 1 in the GBA portal (you entered %(value)s)."
-                    )
-                    % {"value": reference or _("nothing")}
-                }
-            )
-        submitted_at = submitted_at or timezone.now()
-        self._check_notification_time(submitted_at, "submitted_at")
-        self._check_late(submitted_at, delay_reason, "delay_reason")
-        self.gba_reference = reference
-        self.gba_submitted_at = submitted_at
-        self.gba_delay_reason = (delay_reason or "").strip()
+    def gba_notified(self):
+        """Every GBA notification Conitro owes is filed (or not required)."""
 
     @transition(
         field=state,
-        source=State.GBA_NOTIFIED,
+        source=[State.ASSESSED, State.GBA_NOTIFIED],
         target=State.CONTROLLER_NOTIFIED,
-        permission=TRANSITION_PERMISSIONS["notify_controller"],
+        conditions=[notifications_settled],
     )
-    def notify_controller(self, how, notified_at=None, delay_reason=""):
-        # Not called `method`: django-fsm passes the transition method under that name.
-        if not (how or "").strip():
-            raise ValidationError(
-                {"how": _("Say how the controllers were told (e-mail, phone, letter).")}
-            )
-        notified_at = notified_at or timezone.now()
-        self._check_notification_time(notified_at, "notified_at")
-        self._check_late(notified_at, delay_reason, "delay_reason")
-        self.controller_notified_at = notified_at
-        self.controller_notification_method = how.strip()
-        self.controller_delay_reason = (delay_reason or "").strip()
+    def controllers_notified(self):
+        """Every controller is told and every GBA notification filed (or not required)."""
+
+    @transition(
+        field=state, source=[State.GBA_NOTIFIED, State.CONTROLLER_NOTIFIED], target=State.ASSESSED
+    )
+    def reopen(self):
+        """A new controller or a new assessment made an obligation open again."""
 
     @transition(
         field=state,
         source=State.CONTROLLER_NOTIFIED,
         target=State.CLOSED,
+        conditions=[everything_settled],
         permission=TRANSITION_PERMISSIONS["close"],
     )
     def close(self):
@@ -433,14 +478,17 @@ class Assessment(models.Model):
     class Origin(models.TextChoices):
         INTERNAL = "internal", gettext_lazy("Internal")
         EXTERNAL = "external", gettext_lazy("External")
+        UNKNOWN = "unknown", gettext_lazy("Not known yet")
 
     class Actor(models.TextChoices):
         HUMAN = "human", gettext_lazy("Human")
         TECHNICAL = "technical", gettext_lazy("Technical")
+        UNKNOWN = "unknown", gettext_lazy("Not known yet")
 
     class Intent(models.TextChoices):
         ACCIDENTAL = "accidental", gettext_lazy("Accidental")
         MALICIOUS = "malicious", gettext_lazy("Malicious")
+        UNKNOWN = "unknown", gettext_lazy("Not known yet")
 
     class SubjectsInformed(models.TextChoices):
         INFORMED = "informed", gettext_lazy("Informed")
@@ -448,9 +496,10 @@ class Assessment(models.Model):
         NOT_INFORMED = "not_informed", gettext_lazy("Will not be informed")
 
     class Risk(models.TextChoices):
-        NONE = "none", gettext_lazy("No risk (register only)")
-        RISK = "risk", gettext_lazy("Risk (notify the GBA)")
-        HIGH = "high", gettext_lazy("High risk (also inform the data subjects)")
+        # What the documents print: the legal test, not what the desk does about it.
+        NONE = "none", gettext_lazy("Unlikely to result in a risk")
+        RISK = "risk", gettext_lazy("Risk to the rights and freedoms of the data subjects")
+        HIGH = "high", gettext_lazy("High risk to the rights and freedoms of the data subjects")
 
     incident = models.OneToOneField(Incident, on_delete=models.PROTECT, related_name="assessment")
     confidentiality = models.BooleanField(gettext_lazy("confidentiality breach"), default=False)
@@ -474,10 +523,22 @@ class Assessment(models.Model):
     subject_categories = models.ManyToManyField(
         SubjectCategory, verbose_name=gettext_lazy("categories of data subjects")
     )
-    subjects_count = models.PositiveIntegerField(gettext_lazy("approximate number of people"))
-    records_count = models.PositiveIntegerField(gettext_lazy("approximate number of records"))
+    subjects_count = models.PositiveIntegerField(
+        gettext_lazy("approximate number of people"),
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Leave empty when not known yet: the documents say so."),
+    )
+    records_count = models.PositiveIntegerField(
+        gettext_lazy("approximate number of records"),
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Leave empty when not known yet: the documents say so."),
+    )
     consequences = models.TextField(
         gettext_lazy("likely consequences"),
+        blank=True,
+        help_text=gettext_lazy("Leave empty when not known yet: the documents say so."),
         max_length=LONG_TEXT,
         validators=limited_text(LONG_TEXT),
     )
@@ -498,8 +559,34 @@ class Assessment(models.Model):
         max_length=MEDIUM_TEXT,
         validators=limited_text(MEDIUM_TEXT),
     )
-    controllers = models.ManyToManyField(
-        Controller, verbose_name=gettext_lazy("controllers affected")
+    processing_activities = models.ManyToManyField(
+        ProcessingActivity,
+        blank=True,
+        verbose_name=gettext_lazy("processing activities affected"),
+        help_text=gettext_lazy("The purpose of the processing, as the GBA form asks for it."),
+    )
+    measures_before = models.TextField(
+        gettext_lazy("security measures in place before the breach"),
+        blank=True,
+        max_length=LONG_TEXT,
+        validators=limited_text(LONG_TEXT),
+    )
+    international = models.TextField(
+        gettext_lazy("international aspects"),
+        blank=True,
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
+        help_text=gettext_lazy("Data subjects or establishments in other countries, if any."),
+    )
+    risk_reasoning = models.TextField(
+        gettext_lazy("reasoning for the risk level"),
+        blank=True,
+        max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
+        help_text=gettext_lazy(
+            "Why this level: the register keeps it (GDPR art. 33(5)). Required when the "
+            "breach is unlikely to result in a risk."
+        ),
     )
     other_authorities = models.TextField(
         gettext_lazy("other supervisory authorities (cross-border)"),
@@ -578,6 +665,15 @@ class Assessment(models.Model):
             raise ValidationError(
                 _("Tick at least one kind of breach: confidentiality, integrity or availability.")
             )
+        if self.risk_level == self.Risk.NONE and not (self.risk_reasoning or "").strip():
+            raise ValidationError(
+                {
+                    "risk_reasoning": _(
+                        "Say why the breach is unlikely to result in a risk: the register keeps "
+                        "the reasoning (GDPR art. 33(5))."
+                    )
+                }
+            )
 
     @property
     def severity(self):
@@ -606,9 +702,27 @@ class Assessment(models.Model):
             missing.append(_("categories of personal data"))
         if not self.subject_categories.exists():
             missing.append(_("categories of data subjects"))
-        if not self.controllers.exists():
+        if not self.incident.controllers.exists():
             missing.append(_("controllers affected"))
         return missing
+
+    def unknowns(self):
+        """What is saved as not known yet: a GBA notification with any of these is an initial
+        one, to be completed (GDPR art. 33(4))."""
+        unknown = []
+        if self.subjects_count is None:
+            unknown.append(_("number of data subjects"))
+        if self.records_count is None:
+            unknown.append(_("number of records"))
+        if not (self.consequences or "").strip():
+            unknown.append(_("likely consequences"))
+        for field in ("cause_origin", "cause_actor", "cause_intent"):
+            if getattr(self, field) == "unknown":
+                unknown.append(_("cause of the breach"))
+                break
+        if self.incident.ended_at is None:
+            unknown.append(_("end of the breach"))
+        return unknown
 
 
 class AppendOnly(models.Model):
@@ -649,6 +763,8 @@ class IncidentEvent(AppendOnly):
         ACKNOWLEDGED = "acknowledged", gettext_lazy("Alert acknowledged")
         DOCUMENT_DOWNLOADED = "downloaded", gettext_lazy("Document downloaded")
         NOTICE_SENT = "notice_sent", gettext_lazy("Controller notice sent")
+        OBLIGATIONS = "obligations", gettext_lazy("Obligations changed")
+        RECORDED = "recorded", gettext_lazy("Notification recorded")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -771,3 +887,88 @@ class ReferenceChange(AppendOnly):
 
     def __str__(self):
         return f"{self.model} {self.object_repr} {self.action}"
+
+
+class DeadlineRule(models.Model):
+    """The regime table (DOMAIN.md, "Other clocks"): how long each obligation may take, from
+    which moment. Data, editable in the admin; an obligation keeps the deadline it was given
+    when it was created (a corrected awareness time recomputes the open ones)."""
+
+    class Kind(models.TextChoices):
+        TELL_CONTROLLER = "tell_controller", gettext_lazy("Tell the controller")
+        NOTIFY_GBA = "notify_gba", gettext_lazy("Notify the GBA for the controller")
+        COMPLETE_GBA = "complete_gba", gettext_lazy("Complete the GBA notification (part 2)")
+        INFORM_SUBJECTS = "inform_subjects", gettext_lazy("Inform the data subjects")
+        CONTROLLER_GBA = "controller_gba", gettext_lazy("The controller notifies the GBA itself")
+
+    class Anchor(models.TextChoices):
+        AWARE = "aware", gettext_lazy("Conitro became aware")
+        CONTROLLER_TOLD = "controller_told", gettext_lazy("the controller was told")
+        GBA_PART1 = "gba_part1", gettext_lazy("part 1 was filed with the GBA")
+        HIGH_RISK = "high_risk", gettext_lazy("the high risk was assessed")
+
+    kind = models.CharField(
+        gettext_lazy("obligation"), max_length=20, choices=Kind.choices, unique=True
+    )
+    anchor = models.CharField(gettext_lazy("from"), max_length=20, choices=Anchor.choices)
+    delay = models.DurationField(gettext_lazy("within"))
+    basis = models.CharField(gettext_lazy("legal basis"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["delay", "kind"]
+        verbose_name = gettext_lazy("deadline rule")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.delay} from {self.get_anchor_display()}"
+
+
+class Obligation(models.Model):
+    """Something Conitro owes for one incident and one controller, with its own deadline.
+    Created by the workflow (incidents/obligations.py), never deleted: a controller taken off
+    the incident withdraws its obligations, a no-risk decision makes the GBA's not required."""
+
+    Kind = DeadlineRule.Kind
+
+    class Status(models.TextChoices):
+        OPEN = "open", gettext_lazy("open")
+        MET = "met", gettext_lazy("met")
+        NOT_REQUIRED = "not_required", gettext_lazy("not required")
+        WITHDRAWN = "withdrawn", gettext_lazy("withdrawn")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="obligations")
+    controller = models.ForeignKey(Controller, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    deadline_at = models.DateTimeField(gettext_lazy("deadline"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    met_at = models.DateTimeField(null=True, blank=True)
+    met_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    how = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=44, blank=True)
+    delay_reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["deadline_at", "kind", "controller_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "kind", "controller"], name="one_obligation_per_controller"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "deadline_at"])]
+        verbose_name = gettext_lazy("obligation")
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind} {self.controller_id}: {self.status}"
+
+    @property
+    def settled(self):
+        return self.status in {self.Status.MET, self.Status.NOT_REQUIRED}
+
+    @property
+    def late(self):
+        at = self.met_at if self.status == self.Status.MET else timezone.now()
+        return self.status in {self.Status.OPEN, self.Status.MET} and at > self.deadline_at

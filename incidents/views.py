@@ -24,7 +24,7 @@ from .forms import (
     IncidentForm,
     RegisterFilterForm,
 )
-from .models import Controller, Document, Incident, IncidentEvent
+from .models import Controller, Document, Incident, IncidentEvent, Obligation
 
 PAGE_SIZE = 50
 
@@ -104,7 +104,9 @@ def incident_with_everything(pk):
     ).prefetch_related(
         "assessment__data_categories",
         "assessment__subject_categories",
-        "assessment__controllers",
+        "assessment__processing_activities",
+        "controllers",
+        Prefetch("obligations", queryset=Obligation.objects.select_related("controller", "met_by")),
         Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
     )
     return get_object_or_404(incidents, pk=pk)
@@ -116,7 +118,7 @@ def detail(request, pk):
     incident = incident_with_everything(pk)
     actions = workflow.allowed_actions(incident, request.user)
     forms = {
-        action: ACTION_FORMS[action](initial={"version": incident.version})
+        action: ACTION_FORMS[action](initial={"version": incident.version}, incident=incident)
         for action in actions
         if action in ACTION_FORMS
     }
@@ -167,7 +169,10 @@ def assess(request, pk):
     incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
     assessment = incident.assessment_or_none()
     form = AssessmentForm(
-        request.POST or None, instance=assessment, initial={"version": incident.version}
+        request.POST or None,
+        instance=assessment,
+        initial={"version": incident.version},
+        incident=incident,
     )
     if request.method == "POST" and form.is_valid():
         done = run(
@@ -197,7 +202,9 @@ def action(request, pk, action):
     if action not in ACTION_FORMS:
         raise Http404
     incident = get_object_or_404(Incident, pk=pk)
-    form = ACTION_FORMS[action](request.POST or None, initial={"version": incident.version})
+    form = ACTION_FORMS[action](
+        request.POST or None, initial={"version": incident.version}, incident=incident
+    )
     if request.method == "POST" and form.is_valid():
         arguments = dict(form.cleaned_data)
         version = arguments.pop("version")

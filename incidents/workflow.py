@@ -17,18 +17,28 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from .deadlines import deadline_for
+from . import obligations
+from .deadlines import promise_deadline
 from .models import (
     TRANSITION_PERMISSIONS,
     Assessment,
     Incident,
     IncidentEvent,
+    Obligation,
     ReferenceCounter,
     State,
 )
 from .signals import incident_changed, incident_saving
 
-FACT_FIELDS = ["title", "description", "aware_at", "occurred_at", "ended_at", "discovered_how"]
+FACT_FIELDS = [
+    "title",
+    "description",
+    "aware_at",
+    "occurred_at",
+    "ended_at",
+    "discovered_how",
+    "text_language",
+]
 TRANSITION_FIELDS = [
     "dismissal_reason",
     "gba_reference",
@@ -41,11 +51,12 @@ TRANSITION_FIELDS = [
 class TransitionRefused(Exception):
     """The action is not possible from the incident's current state."""
 
-    def __init__(self, incident, action):
+    def __init__(self, incident, action, reason=None):
         self.incident = incident
         self.action = action
         super().__init__(
-            _("%(reference)s is %(state)s: it cannot be %(action)s from that state.")
+            reason
+            or _("%(reference)s is %(state)s: it cannot be %(action)s from that state.")
             % {
                 "reference": incident.reference,
                 "state": incident.get_state_display(),
@@ -72,7 +83,9 @@ ACTION_LABELS = {
     "change": gettext_lazy("changed"),
     "assess": gettext_lazy("assessed"),
     "notify_gba": gettext_lazy("recorded as notified to the GBA"),
+    "complete_gba": gettext_lazy("recorded as completed with the GBA"),
     "notify_controller": gettext_lazy("recorded as notified to the controllers"),
+    "inform_subjects": gettext_lazy("recorded as communicated to the data subjects"),
     "close": gettext_lazy("closed"),
     "dismiss": gettext_lazy("dismissed"),
 }
@@ -100,10 +113,15 @@ def next_reference(year):
     return f"INC-{year}-{counter.last:04d}"
 
 
-def log_incident(user, *, title, description, aware_at=None, occurred_at=None, **facts):
+def log_incident(
+    user, *, title, description, aware_at=None, occurred_at=None, controllers=(), **facts
+):
+    """Log an incident; the controllers it touches, when already known, get their obligations
+    at once (they can be named later, in the assessment)."""
     if not user.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("Your role may not log incidents."))
     now = timezone.now()
+    facts["text_language"] = facts.get("text_language") or getattr(user, "language", "") or "nl"
     incident = Incident(
         title=title,
         description=description,
@@ -116,13 +134,18 @@ def log_incident(user, *, title, description, aware_at=None, occurred_at=None, *
     with transaction.atomic():
         incident.reference = next_reference(timezone.localtime(now).year)
         incident.save()
+        after = {field: as_json(getattr(incident, field)) for field in FACT_FIELDS}
+        if controllers:
+            incident.controllers.set(controllers)
+            after["controllers"] = as_json(list(controllers))
         IncidentEvent.objects.create(
             incident=incident,
             actor=user,
             kind=IncidentEvent.Kind.CREATED,
             to_state=incident.state,
-            after={field: as_json(getattr(incident, field)) for field in FACT_FIELDS},
+            after=after,
         )
+        obligations.sync(incident, user, now)
         announce(incident, "created")
     return incident
 
@@ -167,6 +190,8 @@ def update_facts(incident_id, user, changes, expected_version=None):
     """Change title, description or times. Correcting aware_at moves the deadline."""
     if not user.has_perm("incidents.change_incident"):
         raise PermissionDenied(_("Your role may not change incidents."))
+    changes = dict(changes)
+    controllers = changes.pop("controllers", None)
     unknown = set(changes) - set(FACT_FIELDS)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed.") for field in unknown})
@@ -189,7 +214,8 @@ def update_facts(incident_id, user, changes, expected_version=None):
                 "after": as_json(changes[field]),
             }
             if field == "aware_at":
-                incident.deadline_at = deadline_for(incident.aware_at)
+                incident.deadline_at = promise_deadline(incident.aware_at)
+                obligations.move_deadlines(incident)
                 announce(incident, "aware_at_corrected")
                 event["kind"] = IncidentEvent.Kind.AWARE_AT_CORRECTED
                 event["before"] = {
@@ -201,7 +227,27 @@ def update_facts(incident_id, user, changes, expected_version=None):
                     "deadline_at": as_json(incident.deadline_at),
                 }
             IncidentEvent.objects.create(**event)
+        if controllers is not None:
+            set_controllers(incident, user, controllers)
     return incident
+
+
+def set_controllers(incident, user, controllers):
+    """The controllers the incident touches changed: their obligations follow."""
+    before = as_json(list(incident.controllers.all()))
+    incident.controllers.set(controllers)
+    after = as_json(list(controllers))
+    if before != after:
+        IncidentEvent.objects.create(
+            incident=incident,
+            actor=user,
+            kind=IncidentEvent.Kind.CHANGED,
+            field="controllers",
+            before=before,
+            after=after,
+        )
+    obligations.sync(incident, user)
+    summarise(incident, user)
 
 
 def _all_fields(instance):
@@ -216,8 +262,9 @@ def assessment_snapshot(assessment):
         for field in Assessment._meta.fields
         if field.name not in {"id", "incident", "assessed_by", "assessed_at"}
     }
-    for name in ["data_categories", "subject_categories", "controllers"]:
+    for name in ["data_categories", "subject_categories", "processing_activities"]:
         snapshot[name] = as_json(list(getattr(assessment, name).all()))
+    snapshot["controllers"] = as_json(list(assessment.incident.controllers.all()))
     return snapshot
 
 
@@ -235,7 +282,8 @@ def assess(incident_id, user, values, relations, expected_version=None):
         assessment.full_clean(exclude=["incident", "assessed_by"])
         assessment.save()
         for name, items in relations.items():
-            getattr(assessment, name).set(items)
+            target = incident if name == "controllers" else assessment
+            getattr(target, name).set(items)
         after = assessment_snapshot(assessment)
         changes = {k: v for k, v in after.items() if before.get(k) != v}
         _run_transition(incident, user, "assess", {})
@@ -247,18 +295,138 @@ def assess(incident_id, user, values, relations, expected_version=None):
                 before={k: before.get(k) for k in changes},
                 after=changes,
             )
+        obligations.sync(incident, user)
+        summarise(incident, user)
     return incident
 
 
+# What a person records, and the obligation it meets.
+ACTION_KINDS = {
+    "notify_gba": Obligation.Kind.NOTIFY_GBA,
+    "complete_gba": Obligation.Kind.COMPLETE_GBA,
+    "notify_controller": Obligation.Kind.TELL_CONTROLLER,
+    "inform_subjects": Obligation.Kind.INFORM_SUBJECTS,
+}
+
+
 def transition(incident_id, user, action, expected_version=None, **arguments):
-    """notify_gba, notify_controller, close or dismiss, with their arguments."""
+    """Record a notification (notify_gba, complete_gba, notify_controller, inform_subjects:
+    it meets obligations, and the state follows), or close or dismiss the incident."""
     if action not in TRANSITION_PERMISSIONS or action == "assess":
         raise ValueError(f"unknown action {action!r}")
     _check_permission(user, action)
     with locked(incident_id, expected_version) as incident:
-        _check_state(incident, action)
-        _run_transition(incident, user, action, arguments)
+        if action in ACTION_KINDS:
+            if not incident.is_open:
+                raise TransitionRefused(incident, action)
+            record(incident, user, action, **arguments)
+        else:
+            _check_state(incident, action)
+            _run_transition(incident, user, action, arguments)
+            if action == "dismiss":
+                obligations.withdraw_all(
+                    incident,
+                    user,
+                    _("Dismissed: %(reason)s") % {"reason": incident.dismissal_reason},
+                )
     return incident
+
+
+def record(
+    incident,
+    user,
+    action,
+    *,
+    reference="",
+    submitted_at=None,
+    notified_at=None,
+    how="",
+    delay_reason="",
+    controllers=None,
+):
+    kind = ACTION_KINDS[action]
+    if not action_possible(incident, action):
+        raise TransitionRefused(
+            incident,
+            action,
+            _("%(reference)s is %(state)s. %(reason)s")
+            % {
+                "reference": incident.reference,
+                "state": incident.get_state_display(),
+                "reason": obligations.nothing_open_message(incident, kind),
+            },
+        )
+    entered = {"reference": reference, "how": how, "delay_reason": delay_reason}
+    at = submitted_at or notified_at
+    met = obligations.meet(
+        incident,
+        user,
+        kind,
+        at=at,
+        how=how,
+        reference=reference,
+        delay_reason=delay_reason,
+        controllers=controllers,
+    )
+    first = met[0]
+    if kind == Obligation.Kind.NOTIFY_GBA:
+        incident.gba_reference = incident.gba_reference or first.reference
+        incident.gba_submitted_at = max(first.met_at, incident.gba_submitted_at or first.met_at)
+        incident.gba_delay_reason = first.delay_reason or incident.gba_delay_reason
+    elif kind == Obligation.Kind.TELL_CONTROLLER:
+        incident.controller_notified_at = max(
+            first.met_at, incident.controller_notified_at or first.met_at
+        )
+        incident.controller_notification_method = first.how
+        incident.controller_delay_reason = first.delay_reason or incident.controller_delay_reason
+    incident.clean_fields(exclude=[f for f in _all_fields(incident) if f not in TRANSITION_FIELDS])
+    IncidentEvent.objects.create(
+        incident=incident,
+        actor=user,
+        kind=IncidentEvent.Kind.RECORDED,
+        field=action,
+        after={
+            **{k: as_json(v) for k, v in entered.items() if v not in (None, "")},
+            **({"at": as_json(at)} if at else {}),
+            "controllers": sorted(o.controller.name for o in met),
+        },
+    )
+    summarise(incident, user)
+    return met
+
+
+def summarise(incident, user):
+    """Move the state to what the obligations say: gba_notified once every GBA notification
+    owed is filed, controller_notified once every controller is told as well (in whatever
+    order they happened), back to assessed when a new obligation opened."""
+    from django.db.models import prefetch_related_objects
+
+    getattr(incident, "_prefetched_objects_cache", {}).pop("obligations", None)
+    prefetch_related_objects([incident], "obligations")
+    moves = []
+    if incident.state == State.GBA_NOTIFIED and not incident.gba_settled():
+        moves.append("reopen")
+    if incident.state == State.CONTROLLER_NOTIFIED and not incident.notifications_settled():
+        moves.append("reopen")
+    for move in moves:
+        _summary_transition(incident, user, move)
+    if incident.state == State.ASSESSED and incident.gba_settled():
+        _summary_transition(incident, user, "gba_notified")
+    if incident.state in {State.ASSESSED, State.GBA_NOTIFIED} and incident.notifications_settled():
+        _summary_transition(incident, user, "controllers_notified")
+
+
+def _summary_transition(incident, user, name):
+    from_state = incident.state
+    getattr(incident, name)()
+    IncidentEvent.objects.create(
+        incident=incident,
+        actor=user,
+        kind=IncidentEvent.Kind.TRANSITION,
+        from_state=from_state,
+        to_state=incident.state,
+    )
+    announce(incident, "transition")
 
 
 def _check_permission(user, action):
@@ -272,7 +440,9 @@ def _check_permission(user, action):
 ACTION_TITLES = {
     "assess": gettext_lazy("Assess"),
     "notify_gba": gettext_lazy("Record the GBA notification"),
+    "complete_gba": gettext_lazy("Record the completed GBA notification (part 2)"),
     "notify_controller": gettext_lazy("Record the controller notification"),
+    "inform_subjects": gettext_lazy("Record the communication to the data subjects"),
     "close": gettext_lazy("Close"),
     "dismiss": gettext_lazy("Dismiss: not a personal-data breach"),
 }
@@ -280,10 +450,22 @@ ACTION_TITLES = {
 ROLE_NAMES = {
     "assess": gettext_lazy("security staff, managers and the DPO"),
     "notify_gba": gettext_lazy("managers and the DPO"),
+    "complete_gba": gettext_lazy("managers and the DPO"),
     "notify_controller": gettext_lazy("managers and the DPO"),
+    "inform_subjects": gettext_lazy("managers and the DPO"),
     "close": gettext_lazy("managers and the DPO"),
     "dismiss": gettext_lazy("managers and the DPO"),
 }
+
+
+def action_possible(incident, action):
+    """Whether the action makes sense now (regardless of who asks)."""
+    if action in ACTION_KINDS:
+        kind = ACTION_KINDS[action]
+        return incident.is_open and any(
+            o.status == Obligation.Status.OPEN for o in incident.live_obligations(kind)
+        )
+    return can_proceed(getattr(incident, action), check_conditions=False)
 
 
 def _check_state(incident, action):
@@ -293,6 +475,16 @@ def _check_state(incident, action):
 
 def _run_transition(incident, user, action, arguments):
     method = getattr(incident, action)
+    if action == "close" and not can_proceed(method):
+        waiting = [o for o in incident.live_obligations() if not o.settled]
+        raise ValidationError(
+            _("Obligations are still open: %(open)s.")
+            % {
+                "open": "; ".join(
+                    f"{o.get_kind_display()} ({o.controller.name})" for o in waiting[:10]
+                )
+            }
+        )
     if not can_proceed(method):
         assessment = incident.assessment_or_none()
         missing = assessment.missing_items() if assessment else [_("the assessment")]
@@ -319,9 +511,7 @@ def allowed_actions(incident, user):
     """The actions this person may take on this incident now (for the page's buttons)."""
     actions = []
     for action, permission in TRANSITION_PERMISSIONS.items():
-        if user.has_perm(permission) and can_proceed(
-            getattr(incident, action), check_conditions=False
-        ):
+        if user.has_perm(permission) and action_possible(incident, action):
             actions.append(action)
     return actions
 

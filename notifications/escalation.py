@@ -127,9 +127,7 @@ def fire(firing_id, now=None):
         firing = Firing.objects.select_related("incident", "step").get(pk=firing_id)
         incident, step = firing.incident, firing.step
         firing.late = now - max(firing.due_at, firing.planned_at) > LATE_AFTER
-        if incident.state in CLOSED_STATES or (
-            step.until_state and has_reached(incident.state, step.until_state)
-        ):
+        if incident.state in CLOSED_STATES or step_done(incident, step):
             firing.outcome = Firing.Outcome.STATE_REACHED
         elif (firing.repetition or firing.phase == Firing.Phase.CALL) and (
             Acknowledgement.objects.filter(incident=incident, step=step).exists()
@@ -146,6 +144,20 @@ def fire(firing_id, now=None):
         )
         schedule_followers(firing, now)
     return [m.pk for m in messages if m.status == Message.Status.QUEUED]
+
+
+def step_done(incident, step):
+    """The step waits for something that is done: its state is reached, or the obligations
+    it stands for are all met (the state can lag behind them, e.g. before the assessment)."""
+    if not step.until_state:
+        return False
+    if has_reached(incident.state, step.until_state):
+        return True
+    if step.until_state == State.GBA_NOTIFIED:
+        return incident.gba_settled()
+    if step.until_state == State.CONTROLLER_NOTIFIED:
+        return incident.notifications_settled()
+    return False
 
 
 def schedule_followers(firing, now):

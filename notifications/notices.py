@@ -1,8 +1,8 @@
 """Notices to the controllers (GDPR art. 33(2)): a letter per affected controller, in its
 language, sent by e-mail and tracked like every other message.
 
-The incident reaches `controller_notified` when every affected controller's notice has been
-accepted by the provider (or when a manager records another way it was done, on the incident).
+A controller is told (its obligation met) when the provider accepted its notice, or when a
+manager records another way it was done; the incident's state follows its obligations.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,16 +13,22 @@ from django.utils.translation import gettext as _
 from incidents import workflow
 from incidents.documents.notice import notice_email
 from incidents.documents.store import current_document
-from incidents.models import Document, Incident, IncidentEvent, State
+from incidents.models import Document, Incident, IncidentEvent, Obligation
 
 from .models import Channel, Message
 
 ACCEPTED = [Message.Status.SENT, Message.Status.DELIVERED]
+TELL = Obligation.Kind.TELL_CONTROLLER
 
 
 def affected_controllers(incident):
-    assessment = incident.assessment_or_none()
-    return list(assessment.controllers.all()) if assessment else []
+    return list(incident.controllers.all())
+
+
+def waiting_controllers(incident):
+    """The controllers not told yet (their obligation to be told is open)."""
+    waiting = incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN)
+    return [o.controller for o in waiting.select_related("controller")]
 
 
 def latest_notices(incident):
@@ -34,31 +40,36 @@ def latest_notices(incident):
 
 
 def check_may_send(incident, user):
+    """Controllers are told whatever the GBA's state: before, during or after its filing."""
     if not user.has_perm("incidents.notify_incident"):
         raise PermissionDenied(_("Only managers and the DPO send notices to controllers."))
-    if incident.state != State.GBA_NOTIFIED:
+    if not incident.is_open:
         raise workflow.TransitionRefused(incident, "notify_controller")
-    if not affected_controllers(incident):
-        raise ValidationError(_("The assessment names no affected controller."))
+    if not incident.controllers.exists():
+        raise ValidationError(
+            _("Name the affected controllers first (when logging or in the assessment).")
+        )
 
 
 def send_notices(incident_id, user, delay_reason=""):
-    """Send (or send again, after a failure) each affected controller's notice.
+    """Send (or send again, after a failure) the notice of each controller not told yet.
 
     The incident's row lock makes two people pressing "send" at once take turns: the second
-    sees the first one's notices and sends none of them again.
+    sees the first one's notices and sends none of them again; a notice the provider accepted
+    is never sent again.
     """
     queued = []
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident_id)
         check_may_send(incident, user)
-        late = timezone.now() > incident.deadline_at
+        waiting = incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN)
+        late = waiting.filter(deadline_at__lt=timezone.now()).exists()
         if late and not delay_reason.strip():
             raise ValidationError(
                 {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
             )
         previous = latest_notices(incident)
-        for controller in affected_controllers(incident):
+        for controller in waiting_controllers(incident):
             earlier = previous.get(controller.pk)
             if earlier and earlier.status not in Message.FINAL_FAILURES:
                 continue  # already on its way or accepted: never twice
@@ -99,32 +110,31 @@ def send_notices(incident_id, user, delay_reason=""):
     return queued
 
 
-def complete_if_all_sent(incident_id):
-    """Move the incident on once the provider accepted every affected controller's notice."""
-    incident = Incident.objects.get(pk=incident_id)
-    if incident.state != State.GBA_NOTIFIED:
+def complete_if_all_sent(incident_id, message=None):
+    """The provider accepted a notice: that controller is told (its obligation is met at the
+    moment the provider accepted it). The state follows the obligations."""
+    if message is None or message.controller_id is None or message.status not in ACCEPTED:
         return None
-    notices = latest_notices(incident)
-    controllers = affected_controllers(incident)
-    if not controllers or any(
-        notices.get(c.pk) is None or notices[c.pk].status not in ACCEPTED for c in controllers
-    ):
+    obligation = Obligation.objects.filter(
+        incident_id=incident_id, kind=TELL, controller_id=message.controller_id
+    ).first()
+    if obligation is None or obligation.status != Obligation.Status.OPEN:
         return None
-    last = max(notices[c.pk].sent_at for c in controllers)
-    requester = notices[controllers[0].pk].requested_by
-    reason = (
-        incident.events.filter(kind=IncidentEvent.Kind.NOTICE_SENT)
-        .last()
-        .after.get("delay_reason", "")
-    )
+    sent = IncidentEvent.objects.filter(
+        incident_id=incident_id,
+        kind=IncidentEvent.Kind.NOTICE_SENT,
+        after__controller=message.controller.name,
+    ).last()
+    reason = sent.after.get("delay_reason", "") if sent else ""
     try:
         return workflow.transition(
-            incident.pk,
-            requester,
+            incident_id,
+            message.requested_by,
             "notify_controller",
             how=_("E-mail with the notice letter, accepted by the provider"),
-            notified_at=last,
-            delay_reason=reason,
+            notified_at=message.sent_at,
+            delay_reason=reason or _("Sent late; no reason given when sending."),
+            controllers=[message.controller],
         )
-    except (workflow.TransitionRefused, workflow.IncidentChanged):
+    except (workflow.TransitionRefused, workflow.IncidentChanged, ValidationError):
         return None  # someone recorded it meanwhile

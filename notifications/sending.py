@@ -55,7 +55,7 @@ def send_message(message_id):
     if message.controller_id:
         from .notices import complete_if_all_sent
 
-        complete_if_all_sent(message.incident_id)
+        complete_if_all_sent(message.incident_id, Message.objects.get(pk=message.pk))
     return Message.Status.SENT
 
 

@@ -29,7 +29,7 @@ from incidents import workflow
 from incidents.documents.notice import notice_email
 from incidents.documents.store import current_document, record_download
 from incidents.downloads import attachment
-from incidents.models import Controller, Document, Incident
+from incidents.models import Document, Incident
 
 from . import notices
 from .acknowledgements import acknowledge, acknowledge_reply
@@ -213,8 +213,8 @@ def controller_notice_pdf(request, pk, controller_pk):
     if not request.user.has_perm("incidents.view_incident"):
         raise PermissionDenied
     incident = get_object_or_404(Incident, pk=pk)
-    # Only a controller the assessment names has a notice (none before the assessment).
-    controller = get_object_or_404(Controller, pk=controller_pk, assessment__incident=incident)
+    # Only a controller the incident touches has a notice.
+    controller = get_object_or_404(incident.controllers, pk=controller_pk)
     document = current_document(
         incident, Document.Kind.CONTROLLER_NOTICE, controller.language, request.user, controller
     )

@@ -190,12 +190,14 @@ def assessment_values():
 
 @pytest.fixture
 def new_incident(security):
-    def make(hours_ago=1, title="Admin account phished"):
+    def make(hours_ago=1, title="Admin account phished", ended=True):
+        aware = timezone.now() - timedelta(hours=hours_ago)
         return workflow.log_incident(
             security,
             title=title,
             description="Password entered on a fake login page.",
-            aware_at=timezone.now() - timedelta(hours=hours_ago),
+            aware_at=aware,
+            ended_at=aware - timedelta(minutes=20) if ended else None,
         )
 
     return make

@@ -92,7 +92,12 @@ def test_detail_has_assessment_severity_and_events(api, incident_in):
     incident = incident_in("assessed")
     body = api("security").get(f"/api/incidents/{incident.pk}/").json()
     assert body["assessment"]["severity"] == {"score": "2.00", "band": "medium"}
-    assert [event["kind"] for event in body["events"]] == ["created", "transition", "assessed"]
+    kinds = [event["kind"] for event in body["events"]]
+    assert kinds == ["created", "transition", "assessed", "obligations"]
+    assert [(o["kind"], o["controller_name"], o["status"]) for o in body["obligations"]] == [
+        ("notify_gba", "Bakkerij Van Damme BV", "open"),
+        ("tell_controller", "Bakkerij Van Damme BV", "open"),
+    ]
 
 
 def test_unknown_incident_is_a_404(api):

@@ -40,15 +40,17 @@ def assessed(incident_in, manager):
 GBA_ITEMS = {
     "nl": [
         "Melding van een inbreuk in verband met persoonsgegevens",
-        "Identificatie van de organisatie",
+        "Identificatie: de meldende verwerker",
+        "Verwerker (AVG art. 28)",
+        "Gegevensbeschermingsautoriteit",
         "Conitro",
         "De verwerking waarop de inbreuk betrekking heeft",
         "Categorieën persoonsgegevens",
         "E-mailadres",
         "Categorieën betrokkenen",
         "Klanten",
-        "1200",
-        "3400",
+        "1.200",
+        "3.400",
         "Beschrijving van het datalek",
         "Extern",
         "Menselijk",
@@ -57,7 +59,7 @@ GBA_ITEMS = {
         "Melding van een klant",
         "Waarschijnlijke gevolgen",
         "Phishing of customers.",
-        "2.00",
+        "2,00",
         "Genomen maatregelen",
         "Passwords reset.",
         "Two-factor authentication.",
@@ -70,12 +72,15 @@ GBA_ITEMS = {
     ],
     "fr": [
         "Notification d'une violation de données à caractère personnel",
-        "Identification de l'organisation",
+        "Identification : le sous-traitant notifiant",
+        "Sous-traitant (RGPD art. 28)",
+        "Autorité de protection des données",
         "Catégories de données à caractère personnel",
         "E-mail",
         "Clients",
-        "1200",
-        "3400",
+        "1 200",  # a narrow no-break space in the PDF; pypdf reads it as a space
+        "3 400",
+        "2,00",
         "Description de la violation",
         "Externe",
         "Humaine",
@@ -166,11 +171,11 @@ def test_before_the_assessment_the_gba_notification_is_an_initial_one(api, incid
         "Type of breach not known yet",
         "Accidental or malicious not known yet",
         "Likely consequences not known yet",
-        "Severity (ENISA) not known yet",
+        "Risk to the data subjects not known yet",
         "Measures taken not known yet",
         "Data subjects informed not known yet",
-        "Controllers not known yet",
-        "Other authorities not known yet",
+        "Controller not known yet",
+        "Other supervisory authorities not known yet",
     ]:
         assert row in text, row
 
@@ -187,7 +192,7 @@ def test_api_downloads_with_a_token(api, assessed):
         f"/api/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=fr"
     )
     _, text = read(response)
-    assert "Notification d'une violation" in text
+    assert "Notification d’une violation" in text or "Notification d'une violation" in text
     assert (
         api("manager").get(f"/api/incidents/{assessed.pk}/documents/report.pdf?lang=xx").status_code
         == 400
@@ -319,13 +324,24 @@ def gba_text(client, incident, language="en"):
 
 def test_the_gba_notification_says_which_phase_it_is(client, dpo, manager, assessed):
     client.force_login(dpo)
+    workflow.update_facts(assessed.pk, manager, {"ended_at": None})
     assert "Initial notification (to be completed, GDPR art. 33(4))" in gba_text(client, assessed)
-    workflow.update_facts(assessed.pk, manager, {"ended_at": assessed.aware_at})
-    assert "Type Complete notification" in gba_text(client, assessed)
     workflow.transition(
-        assessed.pk, manager, "notify_gba", reference="DBN-2026-4242", delay_reason=""
+        assessed.pk, manager, "notify_gba", reference="DBN-2026-4141", delay_reason=""
     )
-    assert "Follow-up of notification DBN-2026-4242" in gba_text(client, assessed)
+    # Part 1 filed with the end unknown: part 2 is owed, within 21 days.
+    part2 = assessed.obligations.get(kind="complete_gba")
+    assert part2.deadline_at == part2.incident.obligations.get(kind="notify_gba").met_at + (
+        timedelta(days=21)
+    )
+    text = gba_text(client, assessed)
+    assert "Update of the initial notification DBN-2026-4141, still to be completed" in text
+    workflow.update_facts(assessed.pk, manager, {"ended_at": assessed.aware_at})
+    text = gba_text(client, assessed)
+    assert "Type Complete notification (part 2) of DBN-2026-4141" in text
+    assert "CET: ended at" in text.split("What changed since the last filing")[1]
+    workflow.transition(assessed.pk, manager, "complete_gba")
+    assert "Follow-up of notification DBN-2026-4141" in gba_text(client, assessed)
 
 
 def test_the_gba_notification_prints_the_assessment_values(client, dpo, assessed):
@@ -337,25 +353,30 @@ def test_the_gba_notification_prints_the_assessment_values(client, dpo, assessed
         "Address not known yet",
         "E-mail info@conitro.be",
         "Special categories (art. 9-10) no",
-        "Approximate number of data subjects 1200",
-        "Approximate number of records 3400",
+        "Approximate number of data subjects 1,200",
+        "Approximate number of records 3,400",
         "Type of breach confidentiality",
         "Internal or external External",
         "Human or technical Human",
         "Accidental or malicious Malicious",
         "Likely consequences Phishing of customers.",
-        "Severity (ENISA) 2.00 — Medium",
+        "Severity by an internal method (ENISA 2013; not the legal test) 2.00 — Medium",
         "DPC 1.00 (Simple (contact, biographical data)) × EI 1.00 + CB 1.00 (confidentiality "
         "0.50, integrity 0.00, availability 0.00, malicious intent yes)",
-        "Risk Risk (notify the GBA)",
+        "Risk to the data subjects Risk to the rights and freedoms of the data subjects",
+        "Role of the notifier Processor (GDPR art. 28), notifying on behalf of the controller",
         "Measures taken Passwords reset.",
         "Measures proposed Two-factor authentication.",
         "Data subjects informed Will be informed",
         "How, or why not (art. 34(3)) E-mail to each customer.",
-        "Bakkerij Van Damme BV 0440.966.354 — Els Van Damme, privacy@vandamme.example, +3292345678",
-        "Other authorities not known yet",
+        "Controller Bakkerij Van Damme BV",
+        "Enterprise number 0440.966.354",
+        "Address Kerkstraat 12, 9000 Gent",
+        "Contact person Els Van Damme — privacy@vandamme.example — +3292345678",
+        "Other supervisory authorities not known yet",
         "How it was discovered Melding van een klant",
-        "GBA reference not known yet",
+        "GBA reference none yet",
+        "Part 1 submitted not submitted yet",
     ]:
         assert row in text, row
     assert "Reason for the delay" not in text  # in time, nothing submitted yet
@@ -447,20 +468,24 @@ def test_the_controllers_notice_carries_the_facts_and_the_assessment(
     _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
     for row in [
         "Bakkerij Van Damme BV Els Van Damme Kerkstraat 12, 9000 Gent",
-        "Notice of a personal data breach",
-        "As your processor, Conitro informs you of a personal data breach",
+        "Subject: personal data breach",
+        "Dear Els Van Damme,",
+        "As processor of personal data for Bakkerij Van Damme BV, Conitro informs you",
+        "we will notify the breach on your behalf to the Belgian Data Protection Authority",
+        "Your own 72 hours to notify the Data Protection Authority",
         "What happened Password entered on a fake login page.",
-        f"Conitro became aware {timezone.localtime(assessed.aware_at):%d/%m/%Y %H:%M}",
-        "Start of the breach not known yet",
-        "Severity (ENISA) 2.00 — Medium",
+        f"Conitro became aware {timezone.localtime(assessed.aware_at):%d/%m/%Y %H:%M %Z}",
+        "Severity by an internal method (ENISA 2013; not the legal test) 2.00 — Medium",
         "Categories of personal data E-mail",
         "Categories of data subjects Cust",
-        "Approximate number of data subjects 1200",
+        "Approximate number of data subjects 1,200",
         "Likely consequences Phishing of customers.",
         "Measures proposed Two-factor authentication.",
         "Data subjects informed Will be informed: E-mail to each customer.",
-        "GBA reference not known yet",
+        "GBA reference none yet",
         "Contact point / DPO dpo@conitro.example",
+        "Kind regards,",
+        "Data protection officer (DPO)",
     ]:
         assert row in text, row
 
@@ -501,3 +526,31 @@ def test_the_register_pdf_has_its_columns_in_order_within_the_page(client, dpo, 
         first_words = {label.split()[0] for label in header}
         columns = {round(x) for x, t in text_positions(page) if t.split()[0] in first_words}
         assert len(columns) == len(header)  # eight columns, none on top of another
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "score", "two"),
+    [
+        ("nl", "1.840", "5,25", "2,00"),
+        ("fr", "1\u202f840", "5,25", "2,00"),
+        ("en", "1,840", "5.25", "2.00"),
+    ],
+)
+def test_numbers_are_written_the_belgian_way_per_language(language, count, score, two):
+    from decimal import Decimal
+
+    from incidents.documents.base import number
+
+    assert number(1840, language=language) == count
+    assert number(Decimal("5.25"), language=language) == score
+    assert number(Decimal("2.00"), language=language) == two  # a score keeps its decimals
+    assert number(None, "?", language) == "?"
+
+
+def test_times_in_documents_carry_their_zone_across_the_clock_change():
+    from incidents.documents.base import local
+
+    before = datetime(2026, 10, 24, 19, 15, tzinfo=UTC)  # Saturday evening, summer time
+    after = before + timedelta(hours=24)  # the clocks went back on Sunday at 03:00
+    assert local(before) == "24/10/2026 21:15 CEST"
+    assert local(after) == "25/10/2026 20:15 CET"

@@ -127,8 +127,9 @@ def assessment_of(other):
     }
     relations = {
         name: list(getattr(other.assessment, name).all())
-        for name in ["data_categories", "subject_categories", "controllers"]
+        for name in ["data_categories", "subject_categories"]
     }
+    relations["controllers"] = list(other.controllers.all())
     return {"values": values, "relations": relations}
 
 

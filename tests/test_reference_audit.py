@@ -45,6 +45,7 @@ def test_a_controller_changed_on_its_page_or_by_the_api_is_recorded(
         "email": controller.email,
         "phone": controller.phone,
         "language": controller.language,
+        "gba_on_behalf": "on",
     }
     assert client.post(f"/controllers/{controller.pk}/", data).status_code == 302
     api("manager").patch(f"/api/controllers/{controller.pk}/", {"language": "fr"}, format="json")

@@ -121,7 +121,7 @@ def test_correcting_awareness_records_the_old_and_new_times(new_incident, manage
 def test_the_times_of_a_notification_are_checked_with_their_reasons(incident_in, manager):
     incident = incident_in("assessed", hours_ago=30)
     deadline = incident.deadline_at
-    shown = timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M")
+    shown = timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M %Z")
 
     def refusal(submitted_at, **extra):
         with pytest.raises(ValidationError) as refused:

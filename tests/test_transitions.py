@@ -33,9 +33,12 @@ MAY = {
 }
 STATES = ["detected", "assessed", "gba_notified", "controller_notified", "closed", "dismissed"]
 ALLOWED_FROM = {
-    "assess": {"detected", "assessed"},
+    # Reassessing is possible until the incident is closed (a phased notification completes).
+    "assess": {"detected", "assessed", "gba_notified", "controller_notified"},
+    # Recording needs an open obligation: none before the controllers are named, none left
+    # once every GBA notification is filed. The controllers may be told before the GBA.
     "notify_gba": {"assessed"},
-    "notify_controller": {"gba_notified"},
+    "notify_controller": {"assessed", "gba_notified"},
     "close": {"controller_notified"},
     "dismiss": {"detected", "assessed"},
 }
@@ -159,9 +162,19 @@ def test_the_audit_event_keeps_what_the_person_entered(incident_in, manager):
     workflow.transition(
         incident.pk, manager, "notify_gba", reference="dbn-2026-4711", delay_reason="Weekend."
     )
-    event = incident.events.get(kind="transition", to_state="gba_notified")
-    assert event.after == {"reference": "dbn-2026-4711", "delay_reason": "Weekend."}
+    event = incident.events.get(kind="recorded", field="notify_gba")
+    assert event.after == {
+        "reference": "dbn-2026-4711",
+        "delay_reason": "Weekend.",
+        "controllers": ["Bakkerij Van Damme BV"],
+    }
     assert event.actor == manager
+    obligation = incident.obligations.get(kind="notify_gba")
+    assert (obligation.status, obligation.reference, obligation.delay_reason) == (
+        "met",
+        "DBN-2026-4711",
+        "Weekend.",
+    )
 
     other = incident_in("detected")
     workflow.transition(other.pk, manager, "dismiss", reason="A test mailbox, no real people.")

@@ -8,6 +8,7 @@ DejaVu Sans ships in fonts/ and is embedded, so é, è, ë, ç, à, ô, ĳ, €,
 import hashlib
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.utils import timezone
@@ -67,10 +68,31 @@ def paragraph(value, style="body"):
     return Paragraph(text(value), STYLES[style])
 
 
-def local(moment, unknown):
+def local(moment, unknown=""):
+    """24/10/2026 21:15 CEST: Brussels time with its zone, since a 24-hour span can cross a
+    clock change (the zone's abbreviation is the same in every language)."""
     if moment is None:
         return unknown
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
+    shown = timezone.localtime(moment)
+    return f"{shown:%d/%m/%Y %H:%M} {shown.tzname()}"
+
+
+# Numbers the Belgian way per language (CLDR, through Babel): nl 1.840 and 5,25; fr 1 840
+# (narrow no-break space) and 5,25; en 1,840 and 5.25.
+NUMBER_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
+
+
+def number(value, unknown="", language=None):
+    if value is None:
+        return unknown
+    from babel.numbers import format_decimal
+    from django.utils import translation
+
+    language = language or translation.get_language() or "nl"
+    pattern = "#,##0"
+    if isinstance(value, Decimal) and value.as_tuple().exponent < 0:
+        pattern += "." + "0" * -value.as_tuple().exponent  # a score keeps its 2,00
+    return format_decimal(value, format=pattern, locale=NUMBER_LOCALES.get(language[:2], "nl_BE"))
 
 
 def fields_table(rows, label_width=62 * mm):

@@ -3,6 +3,7 @@
 A document is made again (a new version) only when these facts changed.
 """
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from ..workflow import FACT_FIELDS, as_json, assessment_snapshot
@@ -23,18 +24,56 @@ INCIDENT_FIELDS = [
 ]
 
 
+CONTROLLER_FIELDS = [
+    "pk",
+    "name",
+    "enterprise_number",
+    "address",
+    "contact_person",
+    "email",
+    "phone",
+    "language",
+    "dpo_name",
+    "dpo_email",
+    "gba_on_behalf",
+    "subjects_informed_by_conitro",
+]
+
+
 def incident_facts(incident):
+    """Everything a document prints: a change to any of it (a controller's address, the
+    organisation's settings, an obligation met) makes a new document version."""
     facts = {field: as_json(getattr(incident, field)) for field in INCIDENT_FIELDS}
+    facts["text_language"] = incident.text_language
+    facts["gba_combined"] = incident.gba_combined
     facts["assessment"] = assessment_snapshot(incident.assessment_or_none())
+    facts["controllers"] = list(incident.controllers.values_list(*CONTROLLER_FIELDS))
+    facts["obligations"] = [
+        [as_json(value) for value in row]
+        for row in incident.obligations.values_list(
+            "kind", "controller_id", "status", "deadline_at", "met_at", "reference", "delay_reason"
+        )
+    ]
+    facts["organisation"] = settings.ORGANISATION
     return facts
 
 
 def assessment_rows(assessment, language, unknown):
     """The assessment as label/value rows, as the report and the controller's notice print it
     (call inside translation.override(language))."""
+    from .base import number
+
     severity = assessment.severity
+
+    def known(value):
+        return value if value not in (None, "") else unknown
+
+    cause = [
+        getattr(assessment, f"get_{field}_display")()
+        for field in ("cause_origin", "cause_actor", "cause_intent")
+        if getattr(assessment, field) != "unknown"
+    ]
     return [
-        (_("Severity (ENISA)"), f"{severity.score} — {severity.band_label}"),
         (_("Type of breach"), ", ".join(str(kind) for kind in assessment.breach_types())),
         (
             _("Categories of personal data"),
@@ -44,11 +83,20 @@ def assessment_rows(assessment, language, unknown):
             _("Categories of data subjects"),
             "; ".join(c.name_in(language) for c in assessment.subject_categories.all()),
         ),
-        (_("Approximate number of data subjects"), str(assessment.subjects_count)),
-        (_("Approximate number of records"), str(assessment.records_count)),
-        (_("Likely consequences"), assessment.consequences),
-        (_("Measures taken"), assessment.measures_taken),
-        (_("Measures proposed"), assessment.measures_proposed or unknown),
+        (
+            _("Approximate number of data subjects"),
+            number(assessment.subjects_count, unknown, language),
+        ),
+        (_("Approximate number of records"), number(assessment.records_count, unknown, language)),
+        (_("Cause"), ", ".join(str(c) for c in cause) or unknown),
+        (_("Likely consequences"), known(assessment.consequences)),
+        (_("Risk to the data subjects"), assessment.get_risk_level_display()),
+        (
+            _("Severity by an internal method (ENISA 2013; not the legal test)"),
+            f"{number(severity.score, language=language)} — {severity.band_label}",
+        ),
+        (_("Measures taken"), known(assessment.measures_taken)),
+        (_("Measures proposed"), known(assessment.measures_proposed)),
         (
             _("Data subjects informed"),
             f"{assessment.get_subjects_informed_display()}: {assessment.subjects_informed_reason}",

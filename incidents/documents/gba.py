@@ -1,33 +1,69 @@
-"""The GBA notification document: every item of GDPR art. 33(3), in the GBA's order.
+"""The GBA notification document: every item of GDPR art. 33(3), in the GBA form's order.
 
 The GBA takes notifications through its portal only, so this is what the DPO reviews and then
-types in: 1. the organisation, 2. the processing affected, 3. the breach, then consequences,
-measures, communication to the data subjects, controllers, other authorities and the timeline.
-What is not known yet says so ("nog niet gekend"), as a phased notification (art. 33(4)) may.
+types in. Conitro is a processor: it notifies *on behalf of* a named controller, as the
+processing agreement authorises (WP250rev.01, EDPB 9/2022), so the document says who notifies
+for whom. One document per controller by default; one combined document with an annex of the
+controllers when the incident says so (a shared platform).
+
+Phases (art. 33(4)): *initial* (what is known; "not known yet" for the rest, honestly), then
+*complete* (part 2, to the DBN reference), then *follow-up* (listing what changed since).
 """
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, pgettext
 
 from ..identifiers import format_enterprise_number
-from .base import facts_hash, local, paragraph, render, section
+from ..models import Assessment, Incident, IncidentEvent, Obligation
+from .base import data_table, facts_hash, local, number, paragraph, render, section
 from .facts import incident_facts
 
-# The default of settings.ORGANISATION["purpose"], marked here so that it gets translated.
-gettext_noop(
-    "Operating web shops on behalf of the controllers: orders, invoicing, payments, delivery "
-    "and customer service"
-)
+AUTHORITY = {
+    "name": gettext_lazy("Data Protection Authority (Gegevensbeschermingsautoriteit / Autorité "
+                         "de protection des données)"),
+    "address": "Drukpersstraat 35, 1000 Brussel",
+    "enterprise_number": "0694.679.950",
+}  # fmt: skip
 
 
-def notification_type(incident, assessment):
-    if incident.gba_reference:
-        return _("Follow-up of notification %(reference)s") % {"reference": incident.gba_reference}
-    if assessment is None or assessment.missing_items() or incident.ended_at is None:
-        return _("Initial notification (to be completed, GDPR art. 33(4))")
-    return _("Complete notification")
+def filing(incident, controller):
+    """(part 1, part 2) obligations of this controller, or Nones."""
+    if controller is None:
+        return None, None
+    owed = {
+        o.kind: o
+        for o in incident.obligations.all()
+        if o.controller_id == controller.pk
+        and o.kind in {Obligation.Kind.NOTIFY_GBA, Obligation.Kind.COMPLETE_GBA}
+    }
+    return owed.get(Obligation.Kind.NOTIFY_GBA), owed.get(Obligation.Kind.COMPLETE_GBA)
+
+
+def filed(obligation):
+    return obligation is not None and obligation.status == Obligation.Status.MET
+
+
+def notification_type(incident, assessment, part1, part2):
+    """Initial, complete (part 2) or follow-up; the reference it continues."""
+    complete = (
+        assessment is not None and not assessment.missing_items() and not (assessment.unknowns())
+    )
+    if filed(part2) or (filed(part1) and part2 is None):
+        reference = (part2 if filed(part2) else part1).reference
+        return _("Follow-up of notification %(reference)s") % {"reference": reference}
+    if filed(part1):
+        if complete:
+            return _("Complete notification (part 2) of %(reference)s") % {
+                "reference": part1.reference
+            }
+        return _("Update of the initial notification %(reference)s, still to be completed") % {
+            "reference": part1.reference
+        }
+    if complete:
+        return _("Complete notification")
+    return _("Initial notification (to be completed, GDPR art. 33(4))")
 
 
 def organisation_rows(unknown):
@@ -42,58 +78,175 @@ def organisation_rows(unknown):
         (_("Contact point / DPO"), organisation["dpo_name"] or unknown),
         (_("E-mail"), organisation["dpo_email"] or unknown),
         (_("Phone"), organisation["dpo_phone"] or unknown),
+        (
+            _("Role of the notifier"),
+            _(
+                "Processor (GDPR art. 28), notifying on behalf of the controller named below, "
+                "as the processing agreement authorises"
+            ),
+        ),
     ]
+
+
+def controller_rows(controller, unknown):
+    return [
+        (_("Controller"), controller.name),
+        (_("Enterprise number"), controller.enterprise_number_display or unknown),
+        (_("Address"), controller.address or unknown),
+        (
+            _("Contact person"),
+            f"{controller.contact_person} — {controller.email} — {controller.phone}",
+        ),
+        (
+            _("DPO of the controller"),
+            " — ".join(v for v in (controller.dpo_name, controller.dpo_email) if v) or unknown,
+        ),
+    ]
+
+
+def language_name(code):
+    return {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}.get(code, code)
 
 
 def yes_no(value):
     return _("yes") if value else _("no")
 
 
-def build_gba_notification(incident, language):
+def cause_display(assessment, field, unknown):
+    value = getattr(assessment, field)
+    if value == "unknown":
+        return unknown
+    return getattr(assessment, f"get_{field}_display")()
+
+
+def changes_since(incident, since):
+    """What changed after a filing, as the follow-up lists it: one line per change."""
+    if since is None:
+        return []
+    lines = []
+    for event in incident.events.filter(at__gt=since).order_by("at", "id"):
+        if event.kind in {IncidentEvent.Kind.CHANGED, IncidentEvent.Kind.AWARE_AT_CORRECTED}:
+            names = [event.field or "aware_at"]
+        elif event.kind == IncidentEvent.Kind.ASSESSED:
+            names = list(event.after or {})
+        else:
+            continue
+        labels = sorted({str(field_label(name)) for name in names})
+        lines.append(f"{local(event.at)}: {', '.join(labels)}")
+    return lines
+
+
+def field_label(name):
+    for model in (Incident, Assessment):
+        try:
+            return model._meta.get_field(name).verbose_name
+        except Exception:  # noqa: BLE001, S112 - not a field of this model
+            continue
+    return name
+
+
+def build_gba_notification(incident, language, controller=None):
     with translation.override(language):
         unknown = _("not known yet")
         assessment = incident.assessment_or_none()
+        controllers = list(incident.controllers.all())
+        if controller is None and len(controllers) == 1 and not incident.gba_combined:
+            controller = controllers[0]
+        part1, part2 = filing(incident, controller)
 
         def known(value):
             return value if value not in (None, "", []) else unknown
 
         story = [
-            paragraph(_("Notification of a personal data breach to the GBA/APD"), "title"),
+            paragraph(_("Notification of a personal data breach"), "title"),
             paragraph(
-                _("GDPR art. 33 — %(reference)s — %(title)s")
-                % {"reference": incident.reference, "title": incident.title},
+                _("To the %(authority)s, %(address)s — GDPR art. 33 — %(reference)s — %(title)s")
+                % {
+                    "authority": AUTHORITY["name"],
+                    "address": AUTHORITY["address"],
+                    "reference": incident.reference,
+                    "title": incident.title,
+                },
                 "small",
             ),
         ]
+        if incident.text_language != language:
+            story.append(
+                paragraph(
+                    _(
+                        "The free texts of this incident are written in %(written)s; the GBA "
+                        "accepts Dutch, French or German: translate them before submitting."
+                    )
+                    % {"written": language_name(incident.text_language)},
+                    "h1",
+                )
+            )
         story += section(
             _("0. Type of notification"),
-            [(_("Type"), notification_type(incident, assessment))],
+            [(_("Type"), notification_type(incident, assessment, part1, part2))],
         )
-        story += section(_("1. Identification of the organisation"), organisation_rows(unknown))
+        story += section(
+            _("1. Identification: the notifying processor"), organisation_rows(unknown)
+        )
+        if controller is not None:
+            story += section(
+                _("1b. The controller on whose behalf Conitro notifies"),
+                controller_rows(controller, unknown),
+            )
+        elif controllers:
+            story += section(
+                _("1b. The controllers on whose behalf Conitro notifies"),
+                [
+                    (
+                        _("Controllers"),
+                        _("%(count)s controllers: see the annex.")
+                        % {"count": number(len(controllers), language=language)},
+                    )
+                ],
+            )
+        else:
+            story += section(
+                _("1b. The controller on whose behalf Conitro notifies"),
+                [(_("Controller"), unknown)],
+            )
         if assessment:
             data = "; ".join(c.name_in(language) for c in assessment.data_categories.all())
             subjects = "; ".join(c.name_in(language) for c in assessment.subject_categories.all())
+            purposes = "; ".join(
+                a.name_in(language) for a in assessment.processing_activities.all()
+            )
             processing = [
-                (_("Purpose of the processing"), _(settings.ORGANISATION["purpose"])),
+                (_("Purpose of the processing"), known(purposes)),
                 (_("Categories of personal data"), known(data)),
                 (_("Special categories (art. 9-10)"), yes_no(assessment.special_categories)),
                 (_("Categories of data subjects"), known(subjects)),
-                (_("Approximate number of data subjects"), str(assessment.subjects_count)),
-                (_("Approximate number of records"), str(assessment.records_count)),
+                (
+                    _("Approximate number of data subjects"),
+                    number(assessment.subjects_count, unknown),
+                ),
+                (_("Approximate number of records"), number(assessment.records_count, unknown)),
             ]
             breach_types = ", ".join(str(label) for label in assessment.breach_types())
             cause = [
                 (_("Type of breach"), known(breach_types)),
-                (_("Internal or external"), assessment.get_cause_origin_display()),
-                (_("Human or technical"), assessment.get_cause_actor_display()),
-                (_("Accidental or malicious"), assessment.get_cause_intent_display()),
+                (_("Internal or external"), cause_display(assessment, "cause_origin", unknown)),
+                (_("Human or technical"), cause_display(assessment, "cause_actor", unknown)),
+                (
+                    _("Accidental or malicious"),
+                    cause_display(assessment, "cause_intent", unknown),
+                ),
+                (
+                    _("Security measures in place before the breach"),
+                    known(assessment.measures_before),
+                ),
             ]
             severity = assessment.severity
             consequences = [
-                (_("Likely consequences"), assessment.consequences),
+                (_("Likely consequences"), known(assessment.consequences)),
+                (_("Risk to the data subjects"), assessment.get_risk_level_display()),
                 (
-                    _("Severity (ENISA)"),
-                    f"{severity.score} — {severity.band_label}",
+                    _("Severity by an internal method (ENISA 2013; not the legal test)"),
+                    f"{number(severity.score)} — {severity.band_label}",
                 ),
                 (
                     _("ENISA inputs"),
@@ -103,40 +256,36 @@ def build_gba_notification(incident, language):
                         "malicious intent %(m)s)"
                     )
                     % {
-                        "dpc": assessment.dpc,
+                        "dpc": number(assessment.dpc),
                         "category": assessment.get_enisa_dpc_display(),
-                        "ei": assessment.enisa_ease_of_identification,
-                        "cb": severity.circumstances,
-                        "c": assessment.enisa_confidentiality,
-                        "i": assessment.enisa_integrity,
-                        "a": assessment.enisa_availability,
+                        "ei": number(assessment.enisa_ease_of_identification),
+                        "cb": number(severity.circumstances),
+                        "c": number(assessment.enisa_confidentiality),
+                        "i": number(assessment.enisa_integrity),
+                        "a": number(assessment.enisa_availability),
                         "m": yes_no(assessment.enisa_malicious),
                     },
                 ),
-                (_("Risk"), assessment.get_risk_level_display()),
             ]
+            if assessment.risk_reasoning:
+                consequences.insert(2, (_("Reasoning"), assessment.risk_reasoning))
             measures = [
-                (_("Measures taken"), assessment.measures_taken),
+                (_("Measures taken"), known(assessment.measures_taken)),
                 (_("Measures proposed"), known(assessment.measures_proposed)),
             ]
             communication = [
                 (_("Data subjects informed"), assessment.get_subjects_informed_display()),
-                (_("How, or why not (art. 34(3))"), assessment.subjects_informed_reason),
+                (_("How, or why not (art. 34(3))"), known(assessment.subjects_informed_reason)),
             ]
-            controllers = [
-                (
-                    controller.name,
-                    f"{controller.enterprise_number_display} — {controller.contact_person}, "
-                    f"{controller.email}, {controller.phone}",
-                )
-                for controller in assessment.controllers.all()
-            ] or [(_("Controllers"), unknown)]
-            authorities = [(_("Other authorities"), known(assessment.other_authorities))]
+            authorities = [
+                (_("International aspects"), known(assessment.international)),
+                (_("Other supervisory authorities"), known(assessment.other_authorities)),
+            ]
         else:
-            processing = [(_("Purpose of the processing"), _(settings.ORGANISATION["purpose"]))]
-            processing += [
+            processing = [
                 (label, unknown)
                 for label in [
+                    _("Purpose of the processing"),
                     _("Categories of personal data"),
                     _("Special categories (art. 9-10)"),
                     _("Categories of data subjects"),
@@ -151,13 +300,19 @@ def build_gba_notification(incident, language):
                     _("Internal or external"),
                     _("Human or technical"),
                     _("Accidental or malicious"),
+                    _("Security measures in place before the breach"),
                 ]
             ]
-            consequences = [(_("Likely consequences"), unknown), (_("Severity (ENISA)"), unknown)]
+            consequences = [
+                (_("Likely consequences"), unknown),
+                (_("Risk to the data subjects"), unknown),
+            ]
             measures = [(_("Measures taken"), unknown), (_("Measures proposed"), unknown)]
             communication = [(_("Data subjects informed"), unknown)]
-            controllers = [(_("Controllers"), unknown)]
-            authorities = [(_("Other authorities"), unknown)]
+            authorities = [
+                (_("International aspects"), unknown),
+                (_("Other supervisory authorities"), unknown),
+            ]
         story += section(_("2. The processing affected by the breach"), processing)
         story += section(
             _("3. Description of the breach"),
@@ -170,22 +325,22 @@ def build_gba_notification(incident, language):
                 *cause,
             ],
         )
-        story += section(_("4. Likely consequences and severity"), consequences)
+        story += section(_("4. Likely consequences and risk"), consequences)
         story += section(_("5. Measures taken and proposed"), measures)
         story += section(_("6. Communication to the data subjects"), communication)
-        story += section(_("7. Controllers concerned"), controllers)
-        story += section(_("8. Other supervisory authorities (cross-border)"), authorities)
-        timeline = [
-            (_("Aware since"), local(incident.aware_at, unknown)),
-            (_("Deadline (24 h)"), local(incident.deadline_at, unknown)),
-            (_("Submitted to the GBA"), local(incident.gba_submitted_at, unknown)),
-            (_("GBA reference"), known(incident.gba_reference)),
-        ]
-        if incident.gba_delay_reason or (
-            incident.gba_submitted_at and incident.gba_submitted_at > incident.deadline_at
-        ):
-            timeline.append((_("Reason for the delay"), known(incident.gba_delay_reason)))
-        story += section(_("9. Timeline"), timeline)
+        story += section(_("7. Cross-border aspects"), authorities)
+        story += section(_("8. Timeline"), timeline_rows(incident, part1, part2, unknown))
+        changes = changes_since(incident, part2.met_at if filed(part2) else (
+            part1.met_at if filed(part1) else None
+        ))  # fmt: skip
+        if changes:
+            story += section(
+                _("9. What changed since the last filing"),
+                [(_("Changed"), "\n".join(changes))],
+            )
+        if controller is None and controllers:
+            story.append(paragraph(_("Annex: the controllers concerned"), "h1"))
+            story += annex_tables(controllers, unknown)
         return render(
             story,
             title=_("GBA notification"),
@@ -194,3 +349,57 @@ def build_gba_notification(incident, language):
             language=language,
             facts_digest=facts_hash(incident_facts(incident)),
         )
+
+
+def timeline_rows(incident, part1, part2, unknown):
+    deadline = part1.deadline_at if part1 else incident.deadline_at
+    rows = [
+        (_("Conitro became aware"), local(incident.aware_at, unknown)),
+        (_("Deadline (Conitro's 24 hours)"), local(deadline, unknown)),
+        (
+            pgettext("GBA notification", "Part 1 submitted"),
+            local(part1.met_at, _("not submitted yet")) if part1 else _("not submitted yet"),
+        ),
+        (_("GBA reference"), part1.reference if filed(part1) else _("none yet")),
+    ]
+    if part2 is not None:
+        rows.append(
+            (
+                pgettext("GBA notification", "Part 2 due by"),
+                local(part2.deadline_at),
+            )
+        )
+    submitted = part1.met_at if filed(part1) else None
+    if (submitted or timezone.now()) > deadline:
+        reason = part1.delay_reason if part1 else ""
+        rows.append(
+            (
+                _("Reason for the delay"),
+                reason or _("to be given: the 24-hour deadline has passed"),
+            )
+        )
+    return rows
+
+
+def annex_tables(controllers, unknown, per_table=25):
+    """Short tables, each with the header: reportlab splits one long table in quadratic time."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+
+    width = A4[0] - 36 * mm
+    rows = [
+        [
+            c.name,
+            c.enterprise_number_display or unknown,
+            c.address,
+            f"{c.contact_person}, {c.email}",
+            " — ".join(v for v in (c.dpo_name, c.dpo_email) if v) or unknown,
+        ]
+        for c in controllers
+    ]
+    header = [_("Controller"), _("Enterprise number"), _("Address"), _("Contact"), _("DPO")]
+    widths = [w * width for w in (0.22, 0.14, 0.24, 0.24, 0.16)]
+    return [
+        data_table(header, rows[start : start + per_table], widths)
+        for start in range(0, len(rows), per_table)
+    ]

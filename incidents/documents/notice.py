@@ -1,65 +1,126 @@
-"""The notice to a controller (GDPR art. 33(2)): a letter in the controller's language with
-the facts as far as they concern it."""
+"""The notice to a controller (GDPR art. 33(2)): a letter from a processor to its controller, in
+the controller's language, from a template (templates/letters/): sender and address, place and
+date, the addressee, the facts the controller needs for its own notification, whether Conitro
+notified the GBA on its behalf (with the DBN) or the controller must, by when its own 72 hours
+end, and the signatory (the DPO). The e-mail that carries it has its own template."""
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ..models import Obligation
+from ..obligations import controller_deadline, gba_not_required_reason
 from .base import facts_hash, local, paragraph, render, section
 from .facts import assessment_rows, incident_facts
 
 
+def gba_status(incident, controller):
+    """What the letter says about the GBA for this controller."""
+    filing = incident.obligations.filter(
+        kind=Obligation.Kind.NOTIFY_GBA, controller=controller
+    ).first()
+    on_behalf = controller.gba_on_behalf
+    status = {"on_behalf": on_behalf, "reference": "", "submitted": "", "deadline": ""}
+    if filing is None:
+        status["not_required"] = gba_not_required_reason(incident, controller) or ""
+        return status
+    if filing.status == Obligation.Status.MET:
+        status.update(reference=filing.reference, submitted=local(filing.met_at))
+    elif filing.status == Obligation.Status.NOT_REQUIRED:
+        status["not_required"] = filing.note
+    status["deadline"] = local(filing.deadline_at)
+    return status
+
+
+def letter_context(incident, controller):
+    told = incident.obligations.filter(
+        kind=Obligation.Kind.TELL_CONTROLLER, controller=controller, status=Obligation.Status.MET
+    ).first()
+    # Counted from when the controller was told; for a letter not sent yet, from today.
+    told_at = told.met_at if told else timezone.now()
+    return {
+        "incident": incident,
+        "controller": controller,
+        "organisation": settings.ORGANISATION,
+        "aware": local(incident.aware_at),
+        "gba": gba_status(incident, controller),
+        "controller_deadline": local(controller_deadline(told_at)),
+    }
+
+
 def notice_email(incident, controller):
     """Subject and body of the e-mail that carries the letter."""
-    with translation.override(controller.language):
+    language = controller.language
+    with translation.override(language):
         subject = _("Personal data breach %(reference)s — notice from %(organisation)s") % {
             "reference": incident.reference,
             "organisation": settings.ORGANISATION["name"],
         }
-        body = _(
-            "Dear %(contact)s,\n\n"
-            "As your processor, %(organisation)s informs you of a personal data breach that "
-            "concerns data we process on your behalf (GDPR art. 33(2)). The attached letter "
-            "gives the facts known today; we will complete them as the investigation goes on.\n\n"
-            "Reference: %(reference)s\nAware since: %(aware)s\n\n"
-            "Kind regards,\n%(organisation)s — %(email)s"
-        ) % {
-            "contact": controller.contact_person,
-            "organisation": settings.ORGANISATION["name"],
-            "reference": incident.reference,
-            "aware": local(incident.aware_at, ""),
-            "email": settings.ORGANISATION["dpo_email"],
-        }
+        body = render_to_string(
+            f"letters/notice_email_{language}.txt", letter_context(incident, controller)
+        ).strip()
         return subject, body
 
 
 def build_controller_notice(incident, language, controller):
     with translation.override(language):
         unknown = _("not known yet")
-        assessment = incident.assessment_or_none()
-        _subject, body = notice_email(incident, controller)
+        organisation = settings.ORGANISATION
+        context = letter_context(incident, controller)
+        letter = render_to_string(f"letters/controller_notice_{language}.txt", context).strip()
+        subject_line, _blank, body = letter.partition("\n\n")
+        place = organisation["place"]
+        today = timezone.localtime().strftime("%d/%m/%Y")
         story = [
-            paragraph(settings.ORGANISATION["name"], "small"),
+            paragraph(
+                "\n".join(
+                    v
+                    for v in (
+                        organisation["name"],
+                        organisation["address"] or unknown,
+                        organisation["dpo_email"],
+                    )
+                    if v
+                ),
+                "small",
+            ),
             paragraph(
                 f"{controller.name}\n{controller.contact_person}\n{controller.address}", "body"
             ),
-            paragraph(timezone.localtime().strftime("%d/%m/%Y"), "small"),
-            paragraph(_("Notice of a personal data breach"), "title"),
-            paragraph(body.split("\n\n", 1)[1].rsplit("\n\n", 1)[0]),
+            paragraph(f"{place}, {today}" if place else today, "small"),
+            paragraph(subject_line, "h1"),
         ]
+        *parts, closing = body.split("\n\n")
+        story += [paragraph(part) for part in parts]
         rows = [
             (_("What happened"), incident.description),
             (_("Conitro became aware"), local(incident.aware_at, unknown)),
             (_("Start of the breach"), local(incident.occurred_at, unknown)),
             (_("End of the breach"), local(incident.ended_at, unknown)),
         ]
+        assessment = incident.assessment_or_none()
         if assessment:
             rows += assessment_rows(assessment, language, unknown)
         rows += [
-            (_("GBA reference"), incident.gba_reference or unknown),
-            (_("Contact point / DPO"), settings.ORGANISATION["dpo_email"]),
+            (_("GBA reference"), context["gba"]["reference"] or _("none yet")),
+            (_("Contact point / DPO"), organisation["dpo_email"]),
         ]
         story += section(_("The breach"), rows)
+        story.append(paragraph(closing))
+        story.append(
+            paragraph(
+                "\n".join(
+                    v
+                    for v in (
+                        organisation["dpo_name"],
+                        _("Data protection officer (DPO)"),
+                        organisation["name"],
+                    )
+                    if v
+                )
+            )
+        )
         return render(
             story,
             title=_("Notice to the controller"),

@@ -71,7 +71,7 @@ def build_incident_report(incident, language):
                     (_("Special categories (art. 9-10)"), yes_no(assessment.special_categories)),
                     (
                         _("Controllers affected"),
-                        "; ".join(c.name for c in assessment.controllers.all()),
+                        "; ".join(c.name for c in incident.controllers.all()),
                     ),
                     (
                         _("Assessed by"),

@@ -1,0 +1,307 @@
+"""What Conitro owes, to whom, by when (GDPR art. 33(2), 33(1) on a controller's behalf, 33(4),
+34; Conitro's 24-hour promise).
+
+For every controller an incident touches: *tell the controller*; *notify the GBA* for it when
+the processing agreement lets Conitro do so (Controller.gba_on_behalf); *complete the GBA
+notification* (part 2) when part 1 was filed with facts still unknown; *inform the data
+subjects* of a high-risk breach when the controller asked Conitro to. Deadlines come from the
+regime table (DeadlineRule). Obligations are never deleted: they are withdrawn, not required
+(with the reason) or met (by whom, when, how, with the delay's reason when late).
+
+Called by the workflow inside the incident's row lock; every change is an audit event.
+"""
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .deadlines import deadline_for, rule_delay
+from .models import Assessment, DeadlineRule, IncidentEvent, Obligation, validate_not_in_future
+
+Kind = Obligation.Kind
+Status = Obligation.Status
+
+DBN_REFERENCE = re.compile(r"^DBN[-/._]?[A-Z0-9][A-Z0-9\-/._]{2,40}$")
+EVERY_BREACH = "every_breach"
+RISK_BASED = "risk_based"
+
+
+def gba_policy():
+    policy = getattr(settings, "GBA_NOTIFICATION_POLICY", EVERY_BREACH)
+    if policy not in {EVERY_BREACH, RISK_BASED}:
+        raise ValueError(f"GBA_NOTIFICATION_POLICY must be {EVERY_BREACH} or {RISK_BASED}")
+    return policy
+
+
+def gba_not_required_reason(incident, controller):
+    """Why Conitro does not notify the GBA for this controller, or None when it must."""
+    if not controller.gba_on_behalf:
+        return _("The controller notifies the GBA itself (processing agreement).")
+    assessment = incident.assessment_or_none()
+    if (
+        gba_policy() == RISK_BASED
+        and assessment is not None
+        and assessment.risk_level == Assessment.Risk.NONE
+    ):
+        return _("Unlikely to result in a risk: recorded in the register, not notified. %s") % (
+            assessment.risk_reasoning
+        )
+    return None
+
+
+def subjects_not_required_reason(incident, controller):
+    assessment = incident.assessment_or_none()
+    if assessment is None or assessment.risk_level != Assessment.Risk.HIGH:
+        return _("No high risk assessed.")
+    if not controller.subjects_informed_by_conitro:
+        return _("The controller informs the data subjects itself.")
+    return None
+
+
+def sync(incident, user, now=None):
+    """Make the obligations match the incident's controllers and assessment: create what is
+    owed, withdraw what a removed controller no longer needs, mark as not required what the
+    policy or the assessment does not ask for, and open again what it asks for once more."""
+    now = now or timezone.now()
+    controllers = {c.pk: c for c in incident.controllers.all()}
+    existing = {
+        (o.kind, o.controller_id): o for o in incident.obligations.select_related("controller")
+    }
+    delays = {rule.kind: rule.delay for rule in DeadlineRule.objects.all()}
+
+    def delay(kind):
+        return delays.get(kind) or rule_delay(kind)
+
+    created, changed = [], []
+
+    def want(kind, controller, deadline, not_required):
+        status = Status.NOT_REQUIRED if not_required else Status.OPEN
+        obligation = existing.get((kind, controller.pk))
+        if obligation is None:
+            if kind == Kind.INFORM_SUBJECTS and not_required:
+                return  # never owed: nothing to record
+            created.append(
+                Obligation(
+                    incident=incident,
+                    controller=controller,
+                    kind=kind,
+                    deadline_at=deadline,
+                    status=status,
+                    note=not_required or "",
+                )
+            )
+        elif obligation.status != Status.MET and (
+            obligation.status != status or (not_required or "") != obligation.note
+        ):
+            obligation.status, obligation.note = status, not_required or ""
+            changed.append(obligation)
+
+    for controller in controllers.values():
+        aware_deadline = deadline_for(incident.aware_at, delay(Kind.TELL_CONTROLLER))
+        want(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
+        gba_deadline = deadline_for(incident.aware_at, delay(Kind.NOTIFY_GBA))
+        want(
+            Kind.NOTIFY_GBA, controller, gba_deadline, gba_not_required_reason(incident, controller)
+        )
+        subjects_deadline = now + delay(Kind.INFORM_SUBJECTS)
+        want(
+            Kind.INFORM_SUBJECTS,
+            controller,
+            subjects_deadline,
+            subjects_not_required_reason(incident, controller),
+        )
+    for (_kind, controller_id), obligation in existing.items():
+        if controller_id not in controllers and obligation.status in {
+            Status.OPEN,
+            Status.NOT_REQUIRED,
+        }:
+            obligation.status = Status.WITHDRAWN
+            obligation.note = _("The controller is no longer among those affected.")
+            changed.append(obligation)
+    Obligation.objects.bulk_create(created, batch_size=1000)
+    if changed:
+        Obligation.objects.bulk_update(changed, ["status", "note", "updated_at"], batch_size=1000)
+    record_event(incident, user, created, changed)
+    return created, changed
+
+
+def record_event(incident, user, created, changed, note=""):
+    if not (created or changed):
+        return
+    IncidentEvent.objects.create(
+        incident=incident,
+        actor=user,
+        kind=IncidentEvent.Kind.OBLIGATIONS,
+        after={
+            "created": summary(created),
+            "changed": summary(changed),
+        },
+        note=note,
+    )
+
+
+def summary(obligations):
+    """{"tell_controller:open": ["Bakkerij Van Damme BV", …], …}: compact for 5,000 rows."""
+    grouped = {}
+    for obligation in obligations:
+        key = f"{obligation.kind}:{obligation.status}"
+        grouped.setdefault(key, []).append(obligation.controller.name)
+    return grouped
+
+
+def move_deadlines(incident):
+    """Awareness was corrected: the open obligations counted from it move with it."""
+    anchored = {Kind.TELL_CONTROLLER, Kind.NOTIFY_GBA}
+    for obligation in incident.obligations.filter(kind__in=anchored, status=Status.OPEN):
+        obligation.deadline_at = deadline_for(incident.aware_at, rule_delay(obligation.kind))
+        obligation.save(update_fields=["deadline_at", "updated_at"])
+
+
+def check_time(incident, at, field):
+    if at < incident.aware_at:
+        raise ValidationError(
+            {field: _("A notification cannot come before Conitro became aware of the breach.")}
+        )
+    try:
+        validate_not_in_future(at)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from error
+
+
+def check_late(obligations, at, delay_reason):
+    late = [o for o in obligations if at > o.deadline_at]
+    if late and not (delay_reason or "").strip():
+        deadline = min(o.deadline_at for o in late)
+        shown = timezone.localtime(deadline).strftime("%d/%m/%Y %H:%M %Z")
+        raise ValidationError(
+            {
+                "delay_reason": _(
+                    "This notification comes after the deadline of %(deadline)s: give the "
+                    "reason for the delay (GDPR art. 33(1))."
+                )
+                % {"deadline": shown}
+            }
+        )
+
+
+def open_obligations(incident, kind, controllers=None):
+    obligations = incident.obligations.select_related("controller").filter(
+        kind=kind, status=Status.OPEN
+    )
+    if controllers:
+        obligations = obligations.filter(controller__in=controllers)
+    return list(obligations)
+
+
+def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason="", controllers=None):
+    """Record that Conitro did what it owed (for these controllers, or every one still open).
+    Returns the obligations met."""
+    at = at or timezone.now()
+    delay_reason = (delay_reason or "").strip()
+    how = (how or "").strip()
+    reference = (reference or "").strip().upper()
+    obligations = open_obligations(incident, kind, controllers)
+    if not obligations:
+        raise ValidationError(nothing_open_message(incident, kind))
+    if kind == Kind.NOTIFY_GBA and not DBN_REFERENCE.match(reference):
+        raise ValidationError(
+            {
+                "reference": _(
+                    "The GBA's reference starts with DBN, as shown after submitting "
+                    "part 1 in the GBA portal (you entered %(value)s)."
+                )
+                % {"value": reference or _("nothing")}
+            }
+        )
+    if kind == Kind.COMPLETE_GBA and reference and not DBN_REFERENCE.match(reference):
+        raise ValidationError(
+            {
+                "reference": _("The GBA's reference starts with DBN (you entered %(value)s).")
+                % {"value": reference}
+            }
+        )
+    if kind in {Kind.TELL_CONTROLLER, Kind.INFORM_SUBJECTS} and not how:
+        raise ValidationError({"how": _("Say how it was done (e-mail, phone, letter).")})
+    check_time(incident, at, "submitted_at" if "gba" in kind else "notified_at")
+    check_late(obligations, at, delay_reason)
+    for obligation in obligations:
+        obligation.status = Status.MET
+        obligation.met_at = at
+        obligation.met_by = user
+        obligation.how = how[:200]
+        obligation.reference = reference or (
+            obligation_reference(incident, obligation.controller)
+            if kind == Kind.COMPLETE_GBA
+            else ""
+        )
+        obligation.delay_reason = delay_reason if at > obligation.deadline_at else ""
+    Obligation.objects.bulk_update(
+        obligations,
+        ["status", "met_at", "met_by", "how", "reference", "delay_reason", "updated_at"],
+        batch_size=1000,
+    )
+    created = []
+    if kind == Kind.NOTIFY_GBA:
+        created = part_two_owed(incident, obligations, at)
+    record_event(incident, user, created, obligations, note=delay_reason)
+    return obligations
+
+
+def part_two_owed(incident, filed, at):
+    """Part 1 filed while facts were still unknown: part 2 is owed within 21 days."""
+    assessment = incident.assessment_or_none()
+    if assessment is not None and not assessment.unknowns() and not assessment.missing_items():
+        return []
+    deadline = at + rule_delay(Kind.COMPLETE_GBA)
+    created = [
+        Obligation(
+            incident=incident,
+            controller=o.controller,
+            kind=Kind.COMPLETE_GBA,
+            deadline_at=deadline,
+        )
+        for o in filed
+    ]
+    return Obligation.objects.bulk_create(created, batch_size=1000, ignore_conflicts=True)
+
+
+def obligation_reference(incident, controller):
+    filed = incident.obligations.filter(kind=Kind.NOTIFY_GBA, controller=controller).first()
+    return filed.reference if filed else ""
+
+
+def nothing_open_message(incident, kind):
+    if not incident.controllers.exists():
+        return _("Name the affected controllers first: obligations are per controller.")
+    return {
+        Kind.TELL_CONTROLLER: _("Every affected controller has been told already."),
+        Kind.NOTIFY_GBA: _(
+            "No GBA notification is owed now: each one is filed, not required, or the "
+            "controller notifies the GBA itself."
+        ),
+        Kind.COMPLETE_GBA: _(
+            "No GBA notification waits to be completed: part 2 is owed only after a part 1 "
+            "filed with facts still unknown."
+        ),
+        Kind.INFORM_SUBJECTS: _(
+            "Conitro does not owe the data subjects a communication for this incident."
+        ),
+    }[kind]
+
+
+def withdraw_all(incident, user, reason):
+    """The incident was dismissed: what was still open is not required."""
+    open_ = list(incident.obligations.select_related("controller").filter(status=Status.OPEN))
+    for obligation in open_:
+        obligation.status = Status.NOT_REQUIRED
+        obligation.note = reason
+    Obligation.objects.bulk_update(open_, ["status", "note", "updated_at"], batch_size=1000)
+    record_event(incident, user, [], open_)
+
+
+def controller_deadline(told_at):
+    """When the controller's own 72 hours (art. 33(1)) end, counted from when it was told."""
+    return told_at + rule_delay(Kind.CONTROLLER_GBA) if told_at else None
