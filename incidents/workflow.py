@@ -414,6 +414,8 @@ def summarise(incident, user):
         _summary_transition(incident, user, "gba_notified")
     if incident.state in {State.ASSESSED, State.GBA_NOTIFIED} and incident.notifications_settled():
         _summary_transition(incident, user, "controllers_notified")
+    # Whoever gets this incident back reads the obligations afresh.
+    incident._prefetched_objects_cache.pop("obligations", None)
 
 
 def _summary_transition(incident, user, name):

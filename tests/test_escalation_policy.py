@@ -356,3 +356,31 @@ def worker_runs_the_queue():
             broker.acknowledge(task_id)
             ran += 1
     return ran
+
+
+def test_obligations_met_before_the_assessment_stop_the_deadline_steps(
+    logged, clock, manager, controller
+):
+    """Everything owed is done (controller told, GBA filed) while the incident is not assessed
+    yet: the steps that wait for it stop, although the state is still `detected`."""
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.update_facts(logged.pk, manager, {"controllers": [controller]})
+    workflow.transition(logged.pk, manager, "notify_controller", how="Phone call with Els")
+    workflow.transition(logged.pk, manager, "notify_gba", reference="DBN-2026-10")
+    logged.refresh_from_db()
+    assert logged.state == "detected"
+    at(clock, timedelta(hours=12))
+    at(clock, timedelta(hours=20))
+    at(clock, timedelta(hours=24))
+    for position in (3, 4, 5):
+        firing = Firing.objects.get(incident=logged, step__position=position, repetition=0)
+        assert firing.outcome == "state_reached", position
+    assert not Message.objects.filter(incident=logged, firing__step__position__in=[3, 4, 5])
+
+
+def test_a_controller_told_first_keeps_the_gba_step_paging(logged, clock, manager, controller):
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.update_facts(logged.pk, manager, {"controllers": [controller]})
+    workflow.transition(logged.pk, manager, "notify_controller", how="Phone call with Els")
+    at(clock, timedelta(hours=12))
+    assert Message.objects.filter(incident=logged, firing__step__position=3).exists()

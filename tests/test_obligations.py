@@ -1,0 +1,276 @@
+"""What Conitro owes, to whom, by when: obligations per controller, the state that summarises
+them, the GBA policy, phased notification, and the escalation that stops when they are met."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+from django.utils import timezone
+
+from incidents import workflow
+from incidents.models import Controller, DeadlineRule, Obligation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def second(db):
+    return Controller.objects.create(
+        name="Librairie Lefèvre SRL",
+        enterprise_number="0831797467",
+        address="Rue Haute 5, 1000 Bruxelles",
+        contact_person="Hélène Lefèvre",
+        email="dpo@lefevre.example",
+        phone="+3225550000",
+        language="fr",
+    )
+
+
+def owed(incident):
+    return sorted(
+        (o.kind, o.controller.name, o.status)
+        for o in Obligation.objects.filter(incident=incident).select_related("controller")
+    )
+
+
+def test_logging_with_controllers_creates_what_is_owed_at_once(security, controller, second):
+    incident = workflow.log_incident(
+        security, title="Shop database exposed", description="…", controllers=[controller, second]
+    )
+    assert owed(incident) == [
+        ("notify_gba", "Bakkerij Van Damme BV", "open"),
+        ("notify_gba", "Librairie Lefèvre SRL", "open"),
+        ("tell_controller", "Bakkerij Van Damme BV", "open"),
+        ("tell_controller", "Librairie Lefèvre SRL", "open"),
+    ]
+    deadlines = {o.deadline_at for o in incident.obligations.all()}
+    assert deadlines == {incident.aware_at + timedelta(hours=24)} == {incident.deadline_at}
+    assert incident.events.filter(kind="obligations").count() == 1
+
+
+def test_a_controller_that_notifies_the_gba_itself_is_only_told(security, controller):
+    controller.gba_on_behalf = False
+    controller.save()
+    incident = workflow.log_incident(security, title="t", description="d", controllers=[controller])
+    gba = incident.obligations.get(kind="notify_gba")
+    assert gba.status == "not_required"
+    assert "notifies the GBA itself" in gba.note
+
+
+def test_the_controller_may_be_told_before_the_gba_and_the_state_follows(
+    incident_in, manager, controller
+):
+    incident = incident_in("assessed")
+    incident = workflow.transition(incident.pk, manager, "notify_controller", how="Phone call")
+    assert incident.state == "assessed"  # the GBA is still owed
+    assert incident.obligations.get(kind="tell_controller").status == "met"
+    incident = workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-5")
+    assert incident.state == "controller_notified"
+    transitions = [(e.from_state, e.to_state) for e in incident.events.filter(kind="transition")]
+    assert transitions[-2:] == [
+        ("assessed", "gba_notified"),
+        ("gba_notified", "controller_notified"),
+    ]
+
+
+def test_each_controller_has_its_own_gba_filing(incident_in, manager, controller, second):
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    incident = workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-1", controllers=[controller]
+    )
+    assert incident.state == "assessed"  # the second controller's filing is still owed
+    incident = workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-2", controllers=[second]
+    )
+    assert incident.state == "gba_notified"
+    references = dict(
+        incident.obligations.filter(kind="notify_gba").values_list("controller__name", "reference")
+    )
+    assert references == {
+        "Bakkerij Van Damme BV": "DBN-2026-1",
+        "Librairie Lefèvre SRL": "DBN-2026-2",
+    }
+    assert incident.gba_reference == "DBN-2026-1"
+
+
+def test_nothing_left_to_record_is_refused_and_changes_nothing(incident_in, manager):
+    incident = incident_in("gba_notified")
+    version = incident.version
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-9")
+    assert "No GBA notification is owed now" in str(refused.value)
+    incident.refresh_from_db()
+    assert incident.version == version
+
+
+def test_before_any_controller_is_named_nothing_can_be_recorded(new_incident, manager):
+    incident = new_incident()
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.transition(incident.pk, manager, "notify_controller", how="Phone")
+    assert "Name the affected controllers first" in str(refused.value)
+
+
+def test_a_controller_taken_off_is_withdrawn_never_deleted(
+    incident_in, manager, controller, second
+):
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller]})
+    assert ("tell_controller", "Librairie Lefèvre SRL", "withdrawn") in owed(incident)
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    assert ("tell_controller", "Librairie Lefèvre SRL", "open") in owed(incident)
+    assert incident.obligations.count() == 4
+
+
+def test_a_new_controller_after_the_filing_reopens_the_summary(
+    incident_in, manager, controller, second
+):
+    incident = incident_in("controller_notified")
+    incident = workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    incident.refresh_from_db()
+    assert incident.state == "assessed"
+    assert incident.events.filter(kind="transition").last().to_state == "assessed"
+
+
+@override_settings(GBA_NOTIFICATION_POLICY="risk_based")
+def test_risk_based_a_breach_without_risk_is_recorded_not_notified(
+    incident_in, manager, assessment_values, categories, controller
+):
+    incident = incident_in("detected")
+    values = {**assessment_values, "risk_level": "none", "risk_reasoning": "Encrypted, key safe."}
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    incident = workflow.assess(incident.pk, manager, values, relations)
+    gba = incident.obligations.get(kind="notify_gba")
+    assert gba.status == "not_required" and "Encrypted, key safe." in gba.note
+    assert incident.state == "gba_notified"
+    incident = workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    assert incident.state == "controller_notified"  # the controller is always told
+    incident = workflow.transition(incident.pk, manager, "close")
+    assert incident.state == "closed"
+    # Reassessed as a risk: the GBA is owed again.
+    other = incident_in("detected")
+    workflow.assess(other.pk, manager, values, relations)
+    workflow.assess(other.pk, manager, {**values, "risk_level": "risk"}, relations)
+    assert other.obligations.get(kind="notify_gba").status == "open"
+
+
+def test_every_breach_policy_notifies_even_without_risk(
+    incident_in, manager, assessment_values, categories, controller
+):
+    incident = incident_in("detected")
+    values = {**assessment_values, "risk_level": "none", "risk_reasoning": "Encrypted."}
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    incident = workflow.assess(incident.pk, manager, values, relations)
+    assert incident.obligations.get(kind="notify_gba").status == "open"
+
+
+def test_no_risk_needs_its_reasoning(
+    incident_in, manager, assessment_values, categories, controller
+):
+    incident = incident_in("detected")
+    with pytest.raises(ValidationError) as refused:
+        workflow.assess(
+            incident.pk,
+            manager,
+            {**assessment_values, "risk_level": "none"},
+            {"data_categories": [categories[0]], "subject_categories": [categories[1]],
+             "controllers": [controller]},
+        )  # fmt: skip
+    assert "risk_reasoning" in refused.value.message_dict
+
+
+def test_high_risk_owes_the_data_subjects_when_the_controller_asked(
+    incident_in, manager, assessment_values, categories, controller
+):
+    controller.subjects_informed_by_conitro = True
+    controller.save()
+    incident = incident_in("assessed")
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    before = timezone.now()
+    workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "high"}, relations)
+    subjects = incident.obligations.get(kind="inform_subjects")
+    assert subjects.status == "open"
+    assert (
+        before + timedelta(hours=72) <= subjects.deadline_at <= timezone.now() + timedelta(hours=72)
+    )
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-3")
+    incident = workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    assert incident.state == "controller_notified"
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "close")
+    assert "Inform the data subjects (Bakkerij Van Damme BV)" in " ".join(refused.value.messages)
+    workflow.transition(incident.pk, manager, "inform_subjects", how="E-mail to each customer")
+    assert workflow.transition(incident.pk, manager, "close").state == "closed"
+
+
+def test_part_one_with_unknown_facts_owes_part_two_within_the_rule(
+    incident_in, manager, assessment_values, categories, controller
+):
+    rule = DeadlineRule.objects.get(kind="complete_gba")
+    rule.delay = timedelta(days=14)  # edited in the admin
+    rule.save()
+    incident = incident_in("detected")
+    values = {**assessment_values, "subjects_count": None, "cause_origin": "unknown"}
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    workflow.assess(incident.pk, manager, values, relations)
+    incident = workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-8")
+    part1 = incident.obligations.get(kind="notify_gba")
+    part2 = incident.obligations.get(kind="complete_gba")
+    assert part2.deadline_at == part1.met_at + timedelta(days=14)
+    assert incident.state == "controller_notified" or incident.state == "gba_notified"
+    incident = workflow.transition(incident.pk, manager, "complete_gba")
+    part2.refresh_from_db()
+    assert (part2.status, part2.reference) == ("met", "DBN-2026-8")
+
+
+def test_the_regime_table_sets_the_promise(security, controller):
+    for kind in ("tell_controller", "notify_gba"):
+        DeadlineRule.objects.filter(kind=kind).update(delay=timedelta(hours=12))
+    incident = workflow.log_incident(security, title="t", description="d", controllers=[controller])
+    assert incident.deadline_at == incident.aware_at + timedelta(hours=12)
+    assert {o.deadline_at for o in incident.obligations.all()} == {incident.deadline_at}
+
+
+def test_correcting_awareness_moves_the_open_deadlines(incident_in, manager):
+    incident = incident_in("assessed")
+    earlier = incident.aware_at - timedelta(hours=3)
+    workflow.update_facts(incident.pk, manager, {"aware_at": earlier})
+    assert {o.deadline_at for o in incident.obligations.all()} == {earlier + timedelta(hours=24)}
+
+
+def test_dismissing_settles_what_was_open(incident_in, manager):
+    incident = incident_in("assessed")
+    workflow.transition(incident.pk, manager, "dismiss", reason="Test data only.")
+    assert {o.status for o in incident.obligations.all()} == {"not_required"}
+    assert all("Test data only." in o.note for o in incident.obligations.all())
+
+
+def test_a_late_filing_needs_its_reason_per_obligation(incident_in, manager):
+    incident = incident_in("assessed", hours_ago=30)
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "notify_controller", how="Phone")
+    assert "delay_reason" in refused.value.message_dict
+    assert incident.obligations.get(kind="tell_controller").status == "open"
+    workflow.transition(
+        incident.pk, manager, "notify_controller", how="Phone", delay_reason="Weekend."
+    )
+    told = incident.obligations.get(kind="tell_controller")
+    assert (told.status, told.delay_reason, told.met_by) == ("met", "Weekend.", manager)
