@@ -1,6 +1,7 @@
 """Web pages: thin views over the workflow. Every page needs a login; what a page offers
 follows the person's role and the incident's state."""
 
+from collections import Counter
 from functools import wraps
 
 from django.contrib import messages
@@ -112,6 +113,28 @@ def incident_with_everything(pk):
     return get_object_or_404(incidents, pk=pk)
 
 
+# A shared platform can touch 5,000 controllers: the page lists the first ones and counts all.
+OBLIGATIONS_LISTED = 50
+CONTROLLERS_LISTED = 20
+
+
+def text_language_warning(incident):
+    """Said before anyone downloads: documents in another language than the free texts."""
+    if incident.text_language == "en":
+        return _(
+            "The free texts of this incident are in English. The GBA accepts Dutch, French or "
+            "German only: the Dutch and French notifications say so; translate the texts "
+            "(correct the facts) before submitting."
+        )
+    if incident.text_language in {"nl", "fr"}:
+        other = {"nl": _("French"), "fr": _("Dutch")}[incident.text_language]
+        return _(
+            "The free texts of this incident are in %(language)s: a notification or letter in "
+            "%(other)s would mix languages and says so."
+        ) % {"language": incident.get_text_language_display(), "other": other}
+    return ""
+
+
 @login_required
 @permission_required("incidents.view_incident", raise_exception=True)
 def detail(request, pk):
@@ -122,11 +145,19 @@ def detail(request, pk):
         for action in actions
         if action in ACTION_FORMS
     }
+    obligations = sorted(incident.obligations.all(), key=lambda o: (o.settled, o.deadline_at))
+    counts = Counter((o.get_kind_display(), o.get_status_display()) for o in obligations)
+    controllers = list(incident.controllers.all()[:CONTROLLERS_LISTED])
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
+            "obligations": obligations[:OBLIGATIONS_LISTED],
+            "obligations_more": max(0, len(obligations) - OBLIGATIONS_LISTED),
+            "obligation_counts": [(k, s, n) for (k, s), n in sorted(counts.items())],
+            "controllers_for_documents": controllers,
+            "text_language_warning": text_language_warning(incident),
             "assessment": incident.assessment_or_none(),
             "actions": actions,
             "action_forms": forms,

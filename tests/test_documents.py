@@ -205,7 +205,28 @@ def test_the_report_has_the_timeline_messages_and_documents(client, dpo, assesse
     _, text = read(client.get(f"/incidents/{assessed.pk}/documents/report.pdf?lang=en"))
     for item in ["Timeline", "Alerts and messages", "Documents generated", "GBA notification"]:
         assert item in text
-    assert "detected → assessed" in text
+    assert "State: Detected → Assessed." in text
+    assert "Downloaded: GBA notification (en, version 1)." in text
+    # Sentences and Brussels time, not field names and UTC ISO times.
+    assert "aware_at" not in text and "+00:00" not in text
+
+
+def test_the_timeline_reads_as_sentences_in_the_readers_language(client, dpo, manager, assessed):
+    workflow.update_facts(assessed.pk, manager, {"ended_at": assessed.aware_at})
+    workflow.transition(assessed.pk, manager, "notify_gba", reference="DBN-2026-31")
+    client.force_login(dpo)
+    _, text = read(client.get(f"/incidents/{assessed.pk}/documents/report.pdf?lang=nl"))
+    text = " ".join(text.split())
+    assert "Toestand: Beoordeeld → GBA gemeld." in text
+    assert (
+        "Geregistreerd: De GBA melden voor de verwerkingsverantwoordelijke, voor Bakkerij" in text
+    )
+    assert "DBN-2026-31" in text
+    page = client.get(f"/incidents/{assessed.pk}/").content.decode()  # the DPO reads English
+    assert "State: Assessed → GBA notified." in page
+    assert "Ended at changed from “" in page and " CET” to “" in page
+    timeline = page.split('class="timeline"')[1]
+    assert "aware_at" not in timeline and "+00:00" not in timeline
 
 
 def register_csv(response):

@@ -47,8 +47,10 @@ def untranslated(monkeypatch):
         for name in ("gettext", "ngettext"):
             original = getattr(catalogue, name)
 
-            def lookup(message, *args, catalogue=catalogue, original=original, language=language):
-                if message and catalogue._catalog.get(message) is None:
+            def lookup(message, *args, catalogue=catalogue, original=original, name=name,
+                       language=language):  # fmt: skip
+                key = (message, 0) if name == "ngettext" else message  # plurals: (msgid, form)
+                if message and catalogue._catalog.get(key) is None:
                     missing.add((language, message))
                 return original(message, *args)
 

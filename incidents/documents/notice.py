@@ -91,6 +91,19 @@ def build_controller_notice(incident, language, controller):
             paragraph(f"{place}, {today}" if place else today, "small"),
             paragraph(subject_line, "h1"),
         ]
+        if incident.text_language != language:
+            from .gba import language_name
+
+            story.append(
+                paragraph(
+                    _(
+                        "Some facts below are written in %(written)s, as our staff recorded "
+                        "them; we will send them translated on request."
+                    )
+                    % {"written": language_name(incident.text_language)},
+                    "small",
+                )
+            )
         *parts, closing = body.split("\n\n")
         story += [paragraph(part) for part in parts]
         rows = [

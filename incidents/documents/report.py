@@ -5,22 +5,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 
+from ..timeline import sentence
 from .base import data_table, facts_hash, local, paragraph, render, section
 from .facts import assessment_rows, incident_facts
 from .gba import yes_no
-
-
-def describe(value):
-    """An audit value as a person reads it: 'field: value; …', leaving out what was empty."""
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return "; ".join(
-            f"{key}: {describe(item)}" for key, item in value.items() if item not in (None, "", [])
-        )
-    if isinstance(value, list):
-        return ", ".join(describe(item) for item in value)
-    return str(value)
 
 
 def build_incident_report(incident, language):
@@ -85,30 +73,12 @@ def build_incident_report(incident, language):
         events = incident.events.select_related("actor")
         story.append(
             data_table(
-                [_("When"), _("Who"), _("What"), _("Details")],
+                [_("When"), _("Who"), _("What happened")],
                 [
-                    [
-                        local(event.at, ""),
-                        str(event.actor or _("the system")),
-                        event.get_kind_display()
-                        + (
-                            f": {event.from_state} → {event.to_state}"
-                            if event.kind == "transition"
-                            else (f" ({event.field})" if event.field else "")
-                        ),
-                        " ".join(
-                            part
-                            for part in [
-                                describe(event.before),
-                                f"→ {describe(event.after)}" if event.after is not None else "",
-                                event.note,
-                            ]
-                            if part
-                        ),
-                    ]
+                    [local(event.at, ""), str(event.actor or _("the system")), sentence(event)]
                     for event in events
                 ],
-                [28 * mm, 28 * mm, 40 * mm, 78 * mm],
+                [30 * mm, 30 * mm, 114 * mm],
             )
         )
         story.append(paragraph(_("Alerts and messages"), "h1"))

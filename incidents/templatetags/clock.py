@@ -30,3 +30,11 @@ def countdown(incident, now):
         _("OVERDUE by"),
         text,
     )
+
+
+@register.filter
+def sentence(event):
+    """An audit event as a sentence in the reader's language (incidents/timeline.py)."""
+    from incidents.timeline import sentence as say
+
+    return say(event)

@@ -1,0 +1,150 @@
+"""The audit trail read as sentences, in the reader's language and Brussels time: the same text
+on the incident page and in the incident report. The events themselves stay as they were
+written (append-only JSON); this only says them.
+"""
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .models import Assessment, Incident, IncidentEvent, Obligation, State
+
+Kind = IncidentEvent.Kind
+ACTIONS = {
+    "notify_gba": Obligation.Kind.NOTIFY_GBA,
+    "complete_gba": Obligation.Kind.COMPLETE_GBA,
+    "notify_controller": Obligation.Kind.TELL_CONTROLLER,
+    "inform_subjects": Obligation.Kind.INFORM_SUBJECTS,
+}
+
+
+def when(value):
+    """A stored time (ISO text in UTC or a datetime) in Brussels, with its zone."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if not isinstance(value, datetime):
+        return ""
+    shown = timezone.localtime(value)
+    return f"{shown:%d/%m/%Y %H:%M} {shown.tzname()}"
+
+
+def label(name):
+    for model in (Incident, Assessment):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except Exception:  # noqa: BLE001, S112 - not a field of this model
+            continue
+    return name.replace("_", " ")
+
+
+def state(value):
+    return str(State(value).label) if value in State.values else value
+
+
+def value_text(name, value):
+    if value in (None, "", []):
+        return _("nothing")
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, str) and parse_datetime(value) is not None and "T" in value:
+        return when(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def sentence(event):
+    """One event as a sentence."""
+    after = event.after if isinstance(event.after, dict) else {}
+    before = event.before if isinstance(event.before, dict) else {}
+    if event.kind == Kind.CREATED:
+        return _("Logged, aware since %(aware)s.") % {"aware": when(after.get("aware_at"))}
+    if event.kind == Kind.TRANSITION:
+        text = _("State: %(before)s → %(after)s.") % {
+            "before": state(event.from_state) or "—",
+            "after": state(event.to_state),
+        }
+        if after.get("reason"):
+            text += " " + _("Reason: %(reason)s") % {"reason": after["reason"]}
+        return text
+    if event.kind == Kind.AWARE_AT_CORRECTED:
+        return _(
+            "Awareness time corrected from %(before)s to %(after)s; deadline now %(deadline)s."
+        ) % {
+            "before": when(before.get("aware_at")),
+            "after": when(after.get("aware_at")),
+            "deadline": when(after.get("deadline_at")),
+        }
+    if event.kind == Kind.CHANGED:
+        return _("%(field)s changed from “%(before)s” to “%(after)s”.") % {
+            "field": label(event.field).capitalize(),
+            "before": value_text(event.field, event.before),
+            "after": value_text(event.field, event.after),
+        }
+    if event.kind == Kind.ASSESSED:
+        fields = ", ".join(sorted(label(name) for name in after))
+        return _("Assessment saved: %(fields)s.") % {"fields": fields}
+    if event.kind == Kind.RECORDED:
+        kind = Obligation.Kind(ACTIONS.get(event.field, event.field)).label
+        text = _("Recorded: %(what)s, for %(controllers)s") % {
+            "what": kind,
+            "controllers": "; ".join(after.get("controllers", [])) or "—",
+        }
+        details = [
+            after.get("reference", ""),
+            when(after.get("at")) if after.get("at") else "",
+            after.get("how", ""),
+        ]
+        text += "".join(f" — {d}" for d in details if d) + "."
+        if after.get("delay_reason"):
+            text += " " + _("Reason for the delay: %(reason)s") % {"reason": after["delay_reason"]}
+        return text
+    if event.kind == Kind.OBLIGATIONS:
+        parts = []
+        for group in ("created", "changed"):
+            for key, names in sorted((after.get(group) or {}).items()):
+                kind, _colon, status = key.partition(":")
+                parts.append(
+                    ngettext(
+                        "%(what)s — %(status)s: %(count)s controller (%(names)s)",
+                        "%(what)s — %(status)s: %(count)s controllers (%(names)s)",
+                        len(names),
+                    )
+                    % {
+                        "what": Obligation.Kind(kind).label,
+                        "status": Obligation.Status(status).label,
+                        "count": len(names),
+                        "names": shorten(names),
+                    }
+                )
+        return _("Obligations: %(list)s.") % {"list": "; ".join(parts)}
+    if event.kind == Kind.ACKNOWLEDGED:
+        return _("Alert acknowledged.") + (f" {event.note}" if event.note else "")
+    if event.kind == Kind.DOCUMENT_DOWNLOADED:
+        return _("Downloaded: %(document)s (%(language)s, version %(version)s).") % {
+            "document": document_name(after.get("document", "")),
+            "language": after.get("language", ""),
+            "version": after.get("version", ""),
+        }
+    if event.kind == Kind.NOTICE_SENT:
+        return _("Notice sent to %(controller)s at %(to)s (version %(version)s).") % {
+            "controller": after.get("controller", ""),
+            "to": after.get("to", ""),
+            "version": after.get("document_version", ""),
+        }
+    return event.get_kind_display()
+
+
+def shorten(names, limit=5):
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + " " + _("and %(count)s more") % {"count": len(names) - limit}
+
+
+def document_name(kind):
+    from .models import Document
+
+    return str(Document.Kind(kind).label) if kind in Document.Kind.values else kind
