@@ -415,7 +415,7 @@ def test_a_late_gba_notification_prints_the_reason_for_the_delay(client, dpo, ma
 def csv_rows(response):
     import csv as csv_module
 
-    return list(csv_module.reader(register_csv(response).splitlines(), delimiter=";"))
+    return list(csv_module.reader(io.StringIO(register_csv(response), newline=""), delimiter=";"))
 
 
 def test_every_column_of_the_register_csv(api, manager, incident_in):
@@ -423,35 +423,57 @@ def test_every_column_of_the_register_csv(api, manager, incident_in):
     dismissed = incident_in("dismissed")
     table = csv_rows(api("dpo").get("/api/register.csv?lang=en"))
     assert table[0] == [
-        "Reference", "Title", "State", "Decision", "Aware since", "Deadline",
-        "Submitted to the GBA", "GBA reference", "Controllers notified", "Reason for the delay",
-        "Type of breach", "Approximate number of data subjects", "Approximate number of records",
-        "Severity (ENISA)", "Measures taken",
+        "Reference", "Title", "State", "Decision", "Reasoning", "Aware since", "Deadline",
+        "Start of the breach", "End of the breach", "How it was discovered", "What happened",
+        "Type of breach", "Categories of personal data", "Categories of data subjects",
+        "Approximate number of data subjects", "Approximate number of records",
+        "Controllers affected", "Likely consequences", "Measures taken", "Measures proposed",
+        "Risk to the data subjects", "Severity (ENISA)", "Obligations", "GBA reference",
+        "Reason for the delay",
     ]  # fmt: skip
     row = dict(zip(table[0], next(r for r in table if r[0] == notified.reference), strict=True))
-    local = lambda moment: timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")  # noqa: E731
+    local = lambda moment: f"{timezone.localtime(moment):%d/%m/%Y %H:%M %Z}"  # noqa: E731
+    told = notified.obligations.get(kind="tell_controller")
+    filed = notified.obligations.get(kind="notify_gba")
     assert row == {
         "Reference": notified.reference,
         "Title": "Admin account phished",
         "State": "Controller notified",
         "Decision": "Notified to the GBA",
+        "Reasoning": "",
         "Aware since": local(notified.aware_at),
         "Deadline": local(notified.deadline_at),
-        "Submitted to the GBA": local(notified.gba_submitted_at),
-        "GBA reference": "DBN-2026-1234",
-        "Controllers notified": local(notified.controller_notified_at),
-        "Reason for the delay": "x",
+        "Start of the breach": "",
+        "End of the breach": local(notified.ended_at),
+        "How it was discovered": "",
+        "What happened": "Password entered on a fake login page.",
         "Type of breach": "confidentiality",
-        "Approximate number of data subjects": "1200",
-        "Approximate number of records": "3400",
-        "Severity (ENISA)": "2.00 Medium",
+        "Categories of personal data": "E-mail",
+        "Categories of data subjects": "Cust",
+        "Approximate number of data subjects": "1,200",
+        "Approximate number of records": "3,400",
+        "Controllers affected": "Bakkerij Van Damme BV",
+        "Likely consequences": "Phishing of customers.",
         "Measures taken": "Passwords reset.",
+        "Measures proposed": "Two-factor authentication.",
+        "Risk to the data subjects": "Risk to the rights and freedoms of the data subjects",
+        "Severity (ENISA)": "2.00 Medium",
+        "Obligations": (
+            f"Notify the GBA for the controller — Bakkerij Van Damme BV: met "
+            f"{local(filed.met_at)} DBN-2026-1234 — late: x\n"
+            f"Tell the controller — Bakkerij Van Damme BV: met {local(told.met_at)} — late: x"
+        ),
+        "GBA reference": "DBN-2026-1234",
+        "Reason for the delay": "x",
     }
     gone = dict(zip(table[0], next(r for r in table if r[0] == dismissed.reference), strict=True))
     assert gone["Decision"] == "Not a personal data breach: No personal data."
+    assert gone["Reasoning"] == "No personal data."
     assert gone["Severity (ENISA)"] == gone["Type of breach"] == ""
     dutch = csv_rows(api("dpo").get("/api/register.csv?lang=nl"))
-    assert next(r for r in dutch if r[0] == notified.reference)[13] == "2,00 Gemiddeld"
+    dutch_row = next(r for r in dutch if r[0] == notified.reference)
+    assert dutch_row[21] == "2,00 Gemiddeld"
+    assert dutch_row[14] == "1.200"
 
 
 def test_the_register_lists_the_latest_awareness_first(api, new_incident, security):
@@ -515,7 +537,7 @@ def test_the_register_csv_in_french_has_decimal_commas(api, incident_in):
     notified = incident_in("gba_notified")
     table = csv_rows(api("dpo").get("/api/register.csv?lang=fr"))
     assert table[0][0] == "Référence"
-    assert next(r for r in table if r[0] == notified.reference)[13] == "2,00 Moyenne"
+    assert next(r for r in table if r[0] == notified.reference)[21] == "2,00 Moyenne"
 
 
 def text_positions(page):
@@ -535,8 +557,8 @@ def test_the_register_pdf_has_its_columns_in_order_within_the_page(client, dpo, 
     client.force_login(dpo)
     reader, text = read(client.get("/register.pdf?lang=en"))
     header = [
-        "Reference", "Title", "State", "Decision", "Aware since", "Submitted to the GBA",
-        "Controllers notified", "Severity (ENISA)",
+        "Reference", "Facts", "State and decision", "Aware since → deadline", "Data and people",
+        "Effects and remedial action", "Controllers and obligations", "Risk",
     ]  # fmt: skip
     positions = [text.index(label) for label in header]
     assert positions == sorted(positions)

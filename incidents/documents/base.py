@@ -45,6 +45,9 @@ STYLES = {
         "h1", fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=10, spaceAfter=4
     ),
     "body": ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, alignment=TA_LEFT),
+    "letter": ParagraphStyle(
+        "letter", fontName=FONT, fontSize=10, leading=14, spaceBefore=4, spaceAfter=6
+    ),
     "label": ParagraphStyle("label", fontName=BOLD, fontSize=8.5, leading=11, textColor=MUTED),
     "small": ParagraphStyle("small", fontName=FONT, fontSize=8, leading=10, textColor=MUTED),
     "cell": ParagraphStyle("cell", fontName=FONT, fontSize=7.5, leading=9.5),

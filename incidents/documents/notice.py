@@ -88,7 +88,7 @@ def build_controller_notice(incident, language, controller):
             paragraph(
                 f"{controller.name}\n{controller.contact_person}\n{controller.address}", "body"
             ),
-            paragraph(f"{place}, {today}" if place else today, "small"),
+            paragraph(f"{place}, {today}" if place else today, "letter"),
             paragraph(subject_line, "h1"),
         ]
         if incident.text_language != language:
@@ -105,7 +105,7 @@ def build_controller_notice(incident, language, controller):
                 )
             )
         *parts, closing = body.split("\n\n")
-        story += [paragraph(part) for part in parts]
+        story += [paragraph(part, "letter") for part in parts]
         rows = [
             (_("What happened"), incident.description),
             (_("Conitro became aware"), local(incident.aware_at, unknown)),
@@ -120,7 +120,7 @@ def build_controller_notice(incident, language, controller):
             (_("Contact point / DPO"), organisation["dpo_email"]),
         ]
         story += section(_("The breach"), rows)
-        story.append(paragraph(closing))
+        story.append(paragraph(closing, "letter"))
         story.append(
             paragraph(
                 "\n".join(

@@ -1,20 +1,24 @@
-"""The breach register (GDPR art. 33(5)): every incident, dismissed and not-notified ones
-included, with the decision and its reason. CSV is streamed row by row (memory does not grow
-with the number of incidents); the PDF is a table that repeats its header on every page."""
+"""The breach register (GDPR art. 33(5)): every incident, notified or not, dismissed ones too,
+with the facts, the effects, the remedial action, the data and people affected, the
+controllers, the risk and its reasoning, each obligation with its time and the reason for any
+delay, and the decision. CSV is streamed row by row (memory bounded by CHUNK, not by the
+register); the PDF is short tables that repeat their header, every column wrapped."""
 
 import csv
 import re
 
+from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
-from ..models import Incident
+from ..models import Incident, Obligation
+from .base import local, number
 
 CHUNK = 500  # rows fetched at a time: the CSV's memory is bounded by this, not by the register
-ROWS_PER_TABLE = 20
-PLAIN = {0, 2, 4, 5, 6, 7}  # reference, state, times, severity: short, never wrapped
+ROWS_PER_TABLE = 10
+OBLIGATIONS_LISTED = 10  # per incident; beyond, counted per kind and status (late ones named)
 
 
 def columns():
@@ -23,61 +27,129 @@ def columns():
         _("Title"),
         _("State"),
         _("Decision"),
+        _("Reasoning"),
         _("Aware since"),
         _("Deadline"),
-        _("Submitted to the GBA"),
-        _("GBA reference"),
-        _("Controllers notified"),
-        _("Reason for the delay"),
+        _("Start of the breach"),
+        _("End of the breach"),
+        _("How it was discovered"),
+        _("What happened"),
         _("Type of breach"),
+        _("Categories of personal data"),
+        _("Categories of data subjects"),
         _("Approximate number of data subjects"),
         _("Approximate number of records"),
-        _("Severity (ENISA)"),
+        _("Controllers affected"),
+        _("Likely consequences"),
         _("Measures taken"),
+        _("Measures proposed"),
+        _("Risk to the data subjects"),
+        _("Severity (ENISA)"),
+        _("Obligations"),
+        _("GBA reference"),
+        _("Reason for the delay"),
     ]
 
 
 def decision(incident, assessment):
     if incident.state == "dismissed":
         return _("Not a personal data breach: %(reason)s") % {"reason": incident.dismissal_reason}
-    if incident.gba_reference:
+    gba = [o for o in incident.obligations.all() if o.kind == Obligation.Kind.NOTIFY_GBA]
+    if any(o.status == Obligation.Status.MET for o in gba):
         return _("Notified to the GBA")
+    if gba and all(o.status == Obligation.Status.NOT_REQUIRED for o in gba):
+        return _("Not notified to the GBA: %(why)s") % {"why": gba[0].note}
     if assessment and assessment.risk_level == "none":
         return _("No risk: register only")
     return _("Open")
 
 
-def when(moment):
-    from django.utils import timezone
+def obligation_lines(incident):
+    """Each obligation with its time and delay reason; for a platform-wide breach (thousands
+    of controllers), counts per kind and status, and the late ones by name."""
+    obligations = list(incident.obligations.all())
+    if len(obligations) <= OBLIGATIONS_LISTED:
+        return [one_obligation(o) for o in obligations]
+    counts = {}
+    for o in obligations:
+        key = (o.get_kind_display(), o.get_status_display())
+        counts[key] = counts.get(key, 0) + 1
+    lines = [f"{kind} — {status}: {number(n)}" for (kind, status), n in sorted(counts.items())]
+    lines += [one_obligation(o) for o in obligations if o.late][:OBLIGATIONS_LISTED]
+    return lines
 
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+def one_obligation(o):
+    line = f"{o.get_kind_display()} — {o.controller.name}: {o.get_status_display()}"
+    if o.met_at:
+        line += f" {local(o.met_at)}"
+    else:
+        line += " " + _("(deadline %(deadline)s)") % {"deadline": local(o.deadline_at)}
+    if o.reference:
+        line += f" {o.reference}"
+    if o.delay_reason:
+        line += " — " + _("late: %(reason)s") % {"reason": o.delay_reason}
+    elif o.note:
+        line += f" — {o.note}"
+    return line
 
 
-def rows(incidents, decimal_comma=False):
-    for incident in incidents.select_related("assessment").iterator(chunk_size=CHUNK):
+def with_everything(incidents):
+    return incidents.select_related("assessment").prefetch_related(
+        "assessment__data_categories",
+        "assessment__subject_categories",
+        "controllers",
+        Prefetch("obligations", queryset=Obligation.objects.select_related("controller")),
+    )
+
+
+def rows(incidents, language="en"):
+    for incident in with_everything(incidents).iterator(chunk_size=CHUNK):
         assessment = incident.assessment_or_none()
-        score = ""
+        score = risk = kinds = data = subjects = people = records = ""
+        consequences = measures = proposed = reasoning = ""
         if assessment:
             severity = assessment.severity
-            score = f"{severity.score} {severity.band_label}"
-            if decimal_comma:
-                score = score.replace(".", ",")
+            score = f"{number(severity.score, language=language)} {severity.band_label}"
+            risk = assessment.get_risk_level_display()
+            kinds = ", ".join(str(t) for t in assessment.breach_types())
+            data = "; ".join(c.name_in(language) for c in assessment.data_categories.all())
+            subjects = "; ".join(c.name_in(language) for c in assessment.subject_categories.all())
+            people = number(assessment.subjects_count, _("not known yet"), language)
+            records = number(assessment.records_count, _("not known yet"), language)
+            consequences = assessment.consequences or _("not known yet")
+            measures = assessment.measures_taken
+            proposed = assessment.measures_proposed
+            reasoning = assessment.risk_reasoning
+        obligations = list(incident.obligations.all())
+        references = sorted({o.reference for o in obligations if o.reference})
+        delays = sorted({o.delay_reason for o in obligations if o.delay_reason})
         yield [
             incident.reference,
             incident.title,
             incident.get_state_display(),
             decision(incident, assessment),
-            when(incident.aware_at),
-            when(incident.deadline_at),
-            when(incident.gba_submitted_at),
-            incident.gba_reference,
-            when(incident.controller_notified_at),
-            incident.gba_delay_reason or incident.controller_delay_reason,
-            ", ".join(str(t) for t in assessment.breach_types()) if assessment else "",
-            str(assessment.subjects_count) if assessment else "",
-            str(assessment.records_count) if assessment else "",
+            incident.dismissal_reason if incident.state == "dismissed" else reasoning,
+            local(incident.aware_at),
+            local(incident.deadline_at),
+            local(incident.occurred_at),
+            local(incident.ended_at),
+            incident.discovered_how,
+            incident.description,
+            kinds,
+            data,
+            subjects,
+            people,
+            records,
+            "; ".join(c.name for c in incident.controllers.all()),
+            consequences,
+            measures,
+            proposed,
+            risk,
             score,
-            assessment.measures_taken if assessment else "",
+            "\n".join(obligation_lines(incident)),
+            ", ".join(references),
+            "\n".join(delays),
         ]
 
 
@@ -91,7 +163,7 @@ def csv_lines(incidents, language):
     with translation.override(language):
         writer = csv.writer(Echo(), delimiter=";", lineterminator="\r\n")
         yield "\ufeff" + writer.writerow(columns())
-        for row in rows(incidents, decimal_comma=language in {"nl", "fr"}):
+        for row in rows(incidents, language):
             yield writer.writerow([inert(cell) for cell in row])
 
 
@@ -107,26 +179,59 @@ def inert(cell):
     return cell
 
 
+# The PDF: eight columns, each cell a wrapped paragraph that may hold several register fields.
+PDF_WIDTHS = (0.095, 0.15, 0.10, 0.09, 0.12, 0.13, 0.19, 0.125)
+
+
+def pdf_row(row):
+    (reference, title, state, decided, reasoning, aware, deadline, start, end, how, what,
+     kinds, data, subjects, people, records, controllers, consequences, measures, proposed,
+     risk, score, obligations, references, delays) = row  # fmt: skip
+    return [
+        reference,
+        "\n".join(v for v in (title, what) if v),
+        "\n".join(v for v in (state, decided, reasoning) if v),
+        "\n".join(v for v in (aware, f"→ {deadline}", start and f"{start} – {end}") if v),
+        "\n".join(v for v in (kinds, data, subjects, f"{people} / {records}") if v.strip(" /")),
+        "\n".join(v for v in (consequences, measures, proposed) if v),
+        "\n".join(v for v in (controllers, obligations, references, delays) if v),
+        "\n".join(v for v in (risk, score) if v),
+    ]
+
+
+def pdf_header():
+    return [
+        _("Reference"),
+        _("Facts"),
+        _("State and decision"),
+        _("Aware since → deadline"),
+        _("Data and people"),
+        _("Effects and remedial action"),
+        _("Controllers and obligations"),
+        _("Risk"),
+    ]
+
+
 def build_register_pdf(incidents, language, filters):
-    """One table per 20 rows, each with the header: reportlab splits one long table across
-    pages in quadratic time, many short ones in linear time."""
+    """Short tables of ROWS_PER_TABLE rows, each with the header: reportlab splits one long
+    table across pages in quadratic time, many short ones in linear time."""
     from .base import data_table, facts_hash, paragraph, render
 
     with translation.override(language):
         width = landscape(A4)[0] - 36 * mm
-        widths = [w * width for w in (0.115, 0.185, 0.09, 0.21, 0.1, 0.1, 0.1, 0.1)]
-        header = [columns()[i] for i in (0, 1, 2, 3, 4, 6, 8, 13)]
+        widths = [w * width for w in PDF_WIDTHS]
+        header = pdf_header()
         description = ", ".join(f"{k}: {v}" for k, v in filters.items()) or _("all incidents")
         story = [paragraph(_("Breach register"), "title"), paragraph(description, "small")]
         references, chunk = [], []
-        for row in rows(incidents):
+        for row in rows(incidents, language):
             references.append(row[0])
-            chunk.append([row[i] or "—" for i in (0, 1, 2, 3, 4, 6, 8, 13)])
+            chunk.append([cell or "—" for cell in pdf_row(row)])
             if len(chunk) == ROWS_PER_TABLE:
-                story.append(data_table(header, chunk, widths, PLAIN))
+                story.append(data_table(header, chunk, widths))
                 chunk = []
         if chunk or not references:
-            story.append(data_table(header, chunk or [["—"] * 8], widths, PLAIN))
+            story.append(data_table(header, chunk or [["—"] * len(header)], widths))
         return render(
             story,
             title=_("Breach register"),

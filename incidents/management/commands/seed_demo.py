@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from incidents import workflow
-from incidents.models import Controller, DataCategory, Incident, SubjectCategory
+from incidents.models import (
+    Controller,
+    DataCategory,
+    Incident,
+    ProcessingActivity,
+    SubjectCategory,
+)
 
 PEOPLE = [
     ("sam", "security", "Sam Peeters", "+32471000001", "nl"),
@@ -49,6 +55,10 @@ class Command(BaseCommand):
                     "email": f"privacy@{number}.example",
                     "phone": "+3225550000",
                     "language": language,
+                    "dpo_name": f"DPO {name.split()[0]}",
+                    "dpo_email": f"dpo@{number}.example",
+                    # The bookshop's agreement lets it notify the GBA itself.
+                    "gba_on_behalf": language == "nl",
                 },
             )
         if not Incident.objects.exists():
@@ -80,57 +90,64 @@ class Command(BaseCommand):
 
     def incidents(self, security, manager):
         now = timezone.now()
+        bakery = Controller.objects.filter(enterprise_number="0440966354")
+        both = Controller.objects.filter(enterprise_number__in=["0440966354", "0831797467"])
         workflow.log_incident(
             security,
-            title="Phishing: webshop admin account compromised",
-            description="An employee entered their password on a fake Mollie login page.",
+            title="Phishing: beheerdersaccount van de webwinkel overgenomen",
+            description="Een medewerker gaf zijn wachtwoord in op een valse Mollie-loginpagina.",
             aware_at=now - timedelta(hours=1),
-            discovered_how="Reported by the employee.",
+            discovered_how="Gemeld door de medewerker.",
+            controllers=list(bakery),
         )
         misdirected = workflow.log_incident(
             security,
-            title="Invoice e-mails sent to the wrong customers",
-            description="A batch job mixed up addresses: 212 invoices went to other customers.",
+            title="Factuurmails naar de verkeerde klanten",
+            description="Een batchjob verwisselde adressen: 212 facturen gingen naar anderen.",
             aware_at=now - timedelta(hours=14),
         )
-        self.assess(misdirected, security)
+        self.assess(misdirected, security, both, known=False)
         lost = workflow.log_incident(
             security,
-            title="Backup disk lost in transit",
-            description="An unencrypted backup disk did not arrive at the off-site store.",
+            title="Back-upschijf verloren tijdens transport",
+            description="Een niet-versleutelde back-upschijf kwam niet aan in de externe opslag.",
             aware_at=now - timedelta(hours=22),
         )
-        self.assess(lost, security)
+        self.assess(lost, security, bakery)
+        # The controller was told first, the GBA after: both are Conitro's promise.
+        workflow.transition(lost.pk, manager, "notify_controller", how="Telefoon met Els Van Damme")
         workflow.transition(lost.pk, manager, "notify_gba", reference="DBN-2026-000731")
         noise = workflow.log_incident(
             security,
-            title="Burst of failed logins on the shop",
-            description="Credential stuffing attempt; no account was accessed.",
+            title="Golf van mislukte aanmeldingen op de webwinkel",
+            description="Credential stuffing; geen enkel account werd geopend.",
             aware_at=now - timedelta(hours=30),
         )
         workflow.transition(
             noise.pk,
             manager,
             "dismiss",
-            reason="All attempts failed (rate limiting and 2FA); no personal data was accessed.",
+            reason="Alle pogingen mislukten (rate limiting en 2FA); geen persoonsgegevens geraakt.",
         )
 
-    def assess(self, incident, user):
+    def assess(self, incident, user, controllers, known=True):
+        """known=False: a phased notification, the numbers and the cause not known yet."""
         workflow.assess(
             incident.pk,
             user,
             {
                 "confidentiality": True,
-                "cause_origin": "internal",
-                "cause_actor": "technical",
-                "cause_intent": "accidental",
-                "subjects_count": 212,
-                "records_count": 212,
-                "consequences": "Customers' names, addresses and purchases seen by others.",
-                "measures_taken": "Batch job stopped; recipients asked to delete the e-mails.",
-                "measures_proposed": "Test the address mapping before each run.",
+                "cause_origin": "internal" if known else "unknown",
+                "cause_actor": "technical" if known else "unknown",
+                "cause_intent": "accidental" if known else "unknown",
+                "subjects_count": 212 if known else None,
+                "records_count": 212 if known else None,
+                "consequences": "Namen, adressen en aankopen van klanten gezien door anderen.",
+                "measures_taken": "Batchjob gestopt; ontvangers gevraagd de e-mails te wissen.",
+                "measures_proposed": "De adreskoppeling testen vóór elke run.",
+                "measures_before": "Toegang op need-to-know, TLS, up-to-date software.",
                 "subjects_informed": "planned",
-                "subjects_informed_reason": "E-mail to each customer concerned.",
+                "subjects_informed_reason": "E-mail aan elke betrokken klant.",
                 "enisa_dpc": 1,
                 "enisa_ease_of_identification": Decimal("1.00"),
                 "enisa_confidentiality": Decimal("0.25"),
@@ -139,6 +156,7 @@ class Command(BaseCommand):
             {
                 "data_categories": DataCategory.objects.filter(position__in=[1, 2, 9]),
                 "subject_categories": SubjectCategory.objects.filter(position=1),
-                "controllers": Controller.objects.filter(enterprise_number="0440966354"),
+                "processing_activities": ProcessingActivity.objects.filter(position=0),
+                "controllers": controllers,
             },
         )
