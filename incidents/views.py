@@ -1,7 +1,6 @@
 """Web pages: thin views over the workflow. Every page needs a login; what a page offers
 follows the person's role and the incident's state."""
 
-from collections import Counter
 from functools import wraps
 
 from django.contrib import messages
@@ -9,7 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Case, Count, Prefetch, When
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -107,7 +106,6 @@ def incident_with_everything(pk):
         "assessment__subject_categories",
         "assessment__processing_activities",
         "controllers",
-        Prefetch("obligations", queryset=Obligation.objects.select_related("controller", "met_by")),
         Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
     )
     return get_object_or_404(incidents, pk=pk)
@@ -145,16 +143,24 @@ def detail(request, pk):
         for action in actions
         if action in ACTION_FORMS
     }
-    obligations = sorted(incident.obligations.all(), key=lambda o: (o.settled, o.deadline_at))
-    counts = Counter((o.get_kind_display(), o.get_status_display()) for o in obligations)
+    # Open ones first, then by deadline; the rest counted (a platform breach has thousands).
+    obligations = list(
+        incident.obligations.select_related("controller", "met_by")
+        .annotate(waiting=Case(When(status=Obligation.Status.OPEN, then=0), default=1))
+        .order_by("waiting", "deadline_at", "kind", "controller__name")[:OBLIGATIONS_LISTED]
+    )
+    counts = {
+        (Obligation.Kind(row["kind"]).label, Obligation.Status(row["status"]).label): row["n"]
+        for row in incident.obligations.values("kind", "status").annotate(n=Count("id"))
+    }
     controllers = list(incident.controllers.all()[:CONTROLLERS_LISTED])
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
-            "obligations": obligations[:OBLIGATIONS_LISTED],
-            "obligations_more": max(0, len(obligations) - OBLIGATIONS_LISTED),
+            "obligations": obligations,
+            "obligations_more": max(0, sum(counts.values()) - OBLIGATIONS_LISTED),
             "obligation_counts": [(k, s, n) for (k, s), n in sorted(counts.items())],
             "controllers_for_documents": controllers,
             "text_language_warning": text_language_warning(incident),

@@ -399,10 +399,6 @@ def summarise(incident, user):
     """Move the state to what the obligations say: gba_notified once every GBA notification
     owed is filed, controller_notified once every controller is told as well (in whatever
     order they happened), back to assessed when a new obligation opened."""
-    from django.db.models import prefetch_related_objects
-
-    getattr(incident, "_prefetched_objects_cache", {}).pop("obligations", None)
-    prefetch_related_objects([incident], "obligations")
     moves = []
     if incident.state == State.GBA_NOTIFIED and not incident.gba_settled():
         moves.append("reopen")
@@ -414,8 +410,6 @@ def summarise(incident, user):
         _summary_transition(incident, user, "gba_notified")
     if incident.state in {State.ASSESSED, State.GBA_NOTIFIED} and incident.notifications_settled():
         _summary_transition(incident, user, "controllers_notified")
-    # Whoever gets this incident back reads the obligations afresh.
-    incident._prefetched_objects_cache.pop("obligations", None)
 
 
 def _summary_transition(incident, user, name):
@@ -464,9 +458,7 @@ def action_possible(incident, action):
     """Whether the action makes sense now (regardless of who asks)."""
     if action in ACTION_KINDS:
         kind = ACTION_KINDS[action]
-        return incident.is_open and any(
-            o.status == Obligation.Status.OPEN for o in incident.live_obligations(kind)
-        )
+        return incident.is_open and incident._open(kind)
     return can_proceed(getattr(incident, action), check_conditions=False)
 
 
@@ -478,14 +470,11 @@ def _check_state(incident, action):
 def _run_transition(incident, user, action, arguments):
     method = getattr(incident, action)
     if action == "close" and not can_proceed(method):
-        waiting = [o for o in incident.live_obligations() if not o.settled]
+        waiting = incident.live_obligations().filter(status=Obligation.Status.OPEN)
+        waiting = waiting.select_related("controller")[:10]
         raise ValidationError(
             _("Obligations are still open: %(open)s.")
-            % {
-                "open": "; ".join(
-                    f"{o.get_kind_display()} ({o.controller.name})" for o in waiting[:10]
-                )
-            }
+            % {"open": "; ".join(f"{o.get_kind_display()} ({o.controller.name})" for o in waiting)}
         )
     if not can_proceed(method):
         assessment = incident.assessment_or_none()

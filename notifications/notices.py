@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import workflow
+from incidents.documents.facts import incident_facts
 from incidents.documents.notice import notice_email
 from incidents.documents.store import current_document
 from incidents.models import Document, Incident, IncidentEvent, Obligation
@@ -34,7 +35,8 @@ def waiting_controllers(incident):
 def latest_notices(incident):
     """controller id -> its latest notice message."""
     notices = {}
-    for message in incident.messages.filter(controller__isnull=False).order_by("created_at", "id"):
+    messages = incident.messages.filter(controller__isnull=False).select_related("document")
+    for message in messages.defer("document__content").order_by("created_at", "id"):
         notices[message.controller_id] = message
     return notices
 
@@ -69,12 +71,18 @@ def send_notices(incident_id, user, delay_reason=""):
                 {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
             )
         previous = latest_notices(incident)
+        facts = incident_facts(incident)  # once for every notice of this incident
         for controller in waiting_controllers(incident):
             earlier = previous.get(controller.pk)
             if earlier and earlier.status not in Message.FINAL_FAILURES:
                 continue  # already on its way or accepted: never twice
             document = current_document(
-                incident, Document.Kind.CONTROLLER_NOTICE, controller.language, user, controller
+                incident,
+                Document.Kind.CONTROLLER_NOTICE,
+                controller.language,
+                user,
+                controller,
+                facts=facts,
             )
             subject, body = notice_email(incident, controller)
             queued.append(
@@ -103,11 +111,16 @@ def send_notices(incident_id, user, delay_reason=""):
             )
     from .tasks import enqueue
 
-    for message in queued:
+    ids = [message.pk for message in queued]
+    for start in range(0, len(ids), NOTICES_PER_TASK):
+        chunk = ids[start : start + NOTICES_PER_TASK]
         transaction.on_commit(
-            lambda pk=message.pk: enqueue("notifications.tasks.send_messages", [pk])
+            lambda chunk=chunk: enqueue("notifications.tasks.send_messages", chunk), robust=True
         )
     return queued
+
+
+NOTICES_PER_TASK = 25  # a platform breach queues thousands: the workers share them in chunks
 
 
 def complete_if_all_sent(incident_id, message=None):

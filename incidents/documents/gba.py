@@ -34,9 +34,10 @@ def filing(incident, controller):
         return None, None
     owed = {
         o.kind: o
-        for o in incident.obligations.all()
-        if o.controller_id == controller.pk
-        and o.kind in {Obligation.Kind.NOTIFY_GBA, Obligation.Kind.COMPLETE_GBA}
+        for o in incident.obligations.filter(
+            controller=controller,
+            kind__in=[Obligation.Kind.NOTIFY_GBA, Obligation.Kind.COMPLETE_GBA],
+        )
     }
     return owed.get(Obligation.Kind.NOTIFY_GBA), owed.get(Obligation.Kind.COMPLETE_GBA)
 
@@ -145,7 +146,7 @@ def field_label(name):
     return name
 
 
-def build_gba_notification(incident, language, controller=None):
+def build_gba_notification(incident, language, controller=None, facts_digest=None):
     with translation.override(language):
         unknown = _("not known yet")
         assessment = incident.assessment_or_none()
@@ -347,7 +348,7 @@ def build_gba_notification(incident, language, controller=None):
             subject=_("Notification of a personal data breach (GDPR art. 33)"),
             reference=incident.reference,
             language=language,
-            facts_digest=facts_hash(incident_facts(incident)),
+            facts_digest=facts_digest or facts_hash(incident_facts(incident)),
         )
 
 

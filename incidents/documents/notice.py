@@ -63,7 +63,7 @@ def notice_email(incident, controller):
         return subject, body
 
 
-def build_controller_notice(incident, language, controller):
+def build_controller_notice(incident, language, controller, facts_digest=None):
     with translation.override(language):
         unknown = _("not known yet")
         organisation = settings.ORGANISATION
@@ -140,5 +140,5 @@ def build_controller_notice(incident, language, controller):
             subject=_("Notice of a personal data breach (GDPR art. 33(2))"),
             reference=incident.reference,
             language=language,
-            facts_digest=facts_hash(incident_facts(incident)),
+            facts_digest=facts_digest or facts_hash(incident_facts(incident)),
         )
