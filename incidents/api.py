@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import downloads, fields, reference_audit, workflow
+from .forms import AssessmentForm
 from .models import (
     Assessment,
     Controller,
@@ -152,6 +153,13 @@ class AssessmentSerializer(ModelSerializer):
         required=False,
         help_text="Ids of the controllers affected (GET /api/controllers/); replaces the list.",
     )
+    all_controllers_of = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=ProcessingActivity.objects.all(),
+        write_only=True,
+        required=False,
+        help_text="Also every controller of these processing activities (ids).",
+    )
     assessed_by = serializers.StringRelatedField()
     version = VersionField(
         write_only=True, required=False, help_text="The incident version you last saw."
@@ -192,6 +200,7 @@ class IncidentSerializer(ModelSerializer):
             "controller_delay_reason",
             "closed_at",
             "text_language",
+            "gba_combined",
             "controllers",
         ]
         read_only_fields = [
@@ -206,10 +215,24 @@ class IncidentSerializer(ModelSerializer):
                 "ended_at",
                 "discovered_how",
                 "text_language",
+                "gba_combined",
                 "controllers",
             }
         ]
         extra_kwargs = {"aware_at": {"required": False, "help_text": "Defaults to now."}}
+
+
+class NewIncidentSerializer(IncidentSerializer):
+    activities = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=ProcessingActivity.objects.all(),
+        write_only=True,
+        required=False,
+        help_text="Every controller of these processing activities is affected (ids).",
+    )
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "activities"]
 
 
 class IncidentDetailSerializer(IncidentSerializer):
@@ -383,6 +406,8 @@ class IncidentViewSet(
     def get_serializer_class(self):
         if self.action == "retrieve":
             return IncidentDetailSerializer
+        if self.action == "create":
+            return NewIncidentSerializer
         return TRANSITION_SERIALIZERS.get(self.action, IncidentSerializer)
 
     def _detail(self, incident, status_code=status.HTTP_200_OK):
@@ -412,16 +437,7 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         version = values.pop("version", None)
-        relations = {
-            name: values.pop(name)
-            for name in [
-                "data_categories",
-                "subject_categories",
-                "processing_activities",
-                "controllers",
-            ]
-            if name in values
-        }
+        relations = {name: values.pop(name) for name in AssessmentForm.relations if name in values}
         incident = workflow.assess(incident.pk, request.user, values, relations, version)
         return self._detail(incident)
 

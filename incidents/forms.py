@@ -55,6 +55,14 @@ class IncidentForm(forms.ModelForm):
         ),
     )
 
+    activities = forms.ModelMultipleChoiceField(
+        queryset=ProcessingActivity.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Every controller of these processing activities"),
+        help_text=_("A breach of a shared platform touches all its clients."),
+    )
+
     class Meta:
         model = Incident
         fields = [
@@ -88,17 +96,30 @@ class IncidentForm(forms.ModelForm):
 class FactsForm(IncidentForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     controllers = None
+    activities = None
 
     class Meta(IncidentForm.Meta):
-        fields = [*IncidentForm.Meta.fields, "ended_at"]
+        fields = [*IncidentForm.Meta.fields, "ended_at", "gba_combined"]
         field_classes = {**IncidentForm.Meta.field_classes, "ended_at": forms.DateTimeField}
         widgets = {**IncidentForm.Meta.widgets, "ended_at": DateTimeInput()}
 
 
 class AssessmentForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    relations = ["data_categories", "subject_categories", "processing_activities", "controllers"]
-    controllers = controllers_field()
+    relations = [
+        "data_categories",
+        "subject_categories",
+        "processing_activities",
+        "controllers",
+        "all_controllers_of",
+    ]
+    controllers = controllers_field(required=False)
+    all_controllers_of = forms.ModelMultipleChoiceField(
+        queryset=ProcessingActivity.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Also every controller of these processing activities"),
+    )
     processing_activities = forms.ModelMultipleChoiceField(
         queryset=ProcessingActivity.objects.all(),
         widget=forms.CheckboxSelectMultiple,

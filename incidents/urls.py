@@ -21,5 +21,6 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("controllers/", views.controllers, name="controllers"),
     path("controllers/new/", views.controller_form, name="controller-create"),
+    path("controllers/import/", views.import_controllers, name="controller-import"),
     path("controllers/<int:pk>/", views.controller_form, name="controller-edit"),
 ]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import downloads, reference_audit, workflow
+from . import controller_import, downloads, reference_audit, workflow
 from .forms import (
     ACTION_FORMS,
     AssessmentForm,
@@ -277,12 +277,53 @@ def register(request):
 @login_required
 @permission_required("incidents.view_controller", raise_exception=True)
 def controllers(request):
+    page = Paginator(Controller.objects.all(), CONTROLLERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "incidents/controllers.html",
         {
-            "controllers": Controller.objects.all(),
+            "page": page,
+            "controllers": page.object_list,
             "may_manage": request.user.has_perm("incidents.change_controller"),
+            "may_import": request.user.has_perm("incidents.add_controller"),
+        },
+    )
+
+
+CONTROLLERS_PER_PAGE = 100
+
+
+@login_required
+@permission_required("incidents.add_controller", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def import_controllers(request):
+    """A CSV of controllers: all saved, or none with every line's error."""
+    errors = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [_("Choose a CSV file.")]
+        else:
+            try:
+                created, updated = controller_import.import_controllers(request.user, upload.read())
+            except ValidationError as refusal:
+                errors = refusal.messages
+            else:
+                messages.success(
+                    request,
+                    _("%(created)s controllers added, %(updated)s updated.")
+                    % {"created": created, "updated": updated},
+                )
+                return redirect("incidents:controllers")
+    return render(
+        request,
+        "incidents/import_controllers.html",
+        {
+            "errors": errors,
+            "required": controller_import.REQUIRED,
+            "optional": controller_import.OPTIONAL,
         },
     )
 

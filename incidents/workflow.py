@@ -38,6 +38,7 @@ FACT_FIELDS = [
     "ended_at",
     "discovered_how",
     "text_language",
+    "gba_combined",
 ]
 TRANSITION_FIELDS = [
     "dismissal_reason",
@@ -113,11 +114,33 @@ def next_reference(year):
     return f"INC-{year}-{counter.last:04d}"
 
 
+def with_activities(controllers, activities):
+    """The controllers named, and every controller of these processing activities (a breach
+    of a shared platform touches all its clients)."""
+    from .models import Controller
+
+    chosen = {c.pk: c for c in controllers or ()}
+    if activities:
+        for controller in Controller.objects.filter(activities__in=activities).distinct():
+            chosen.setdefault(controller.pk, controller)
+    return list(chosen.values())
+
+
 def log_incident(
-    user, *, title, description, aware_at=None, occurred_at=None, controllers=(), **facts
+    user,
+    *,
+    title,
+    description,
+    aware_at=None,
+    occurred_at=None,
+    controllers=(),
+    activities=(),
+    **facts,
 ):
     """Log an incident; the controllers it touches, when already known, get their obligations
-    at once (they can be named later, in the assessment)."""
+    at once (they can be named later, in the assessment). activities: every controller of
+    these processing activities is touched."""
+    controllers = with_activities(controllers, activities)
     if not user.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("Your role may not log incidents."))
     now = timezone.now()
@@ -272,6 +295,10 @@ def assess(incident_id, user, values, relations, expected_version=None):
     """Save the assessment (values: plain fields; relations: the many-to-many lists) and move
     the incident to `assessed`; while it is assessed, this updates the assessment."""
     _check_permission(user, "assess")
+    relations = dict(relations)
+    activities = relations.pop("all_controllers_of", None)
+    if activities:
+        relations["controllers"] = with_activities(relations.get("controllers"), activities)
     with locked(incident_id, expected_version) as incident:
         _check_state(incident, "assess")
         assessment = incident.assessment_or_none() or Assessment(incident=incident)

@@ -274,3 +274,25 @@ def test_a_late_filing_needs_its_reason_per_obligation(incident_in, manager):
     )
     told = incident.obligations.get(kind="tell_controller")
     assert (told.status, told.delay_reason, told.met_by) == ("met", "Weekend.", manager)
+
+
+def test_a_platform_breach_touches_every_controller_of_its_activity(security, controller, second):
+    from incidents.models import ProcessingActivity
+
+    shops = ProcessingActivity.objects.get(pk=1)
+    controller.activities.add(shops)
+    second.activities.add(shops)
+    incident = workflow.log_incident(
+        security, title="Platform down", description="…", activities=[shops]
+    )
+    assert set(incident.controllers.all()) == {controller, second}
+    assert incident.obligations.filter(kind="tell_controller").count() == 2
+
+
+def test_gba_combined_is_chosen_per_incident_and_recorded(new_incident, manager):
+    incident = new_incident()
+    workflow.update_facts(incident.pk, manager, {"gba_combined": True})
+    incident.refresh_from_db()
+    assert incident.gba_combined
+    event = incident.events.get(field="gba_combined")
+    assert (event.before, event.after, event.actor) == (False, True, manager)

@@ -1,0 +1,153 @@
+"""Controllers imported from a CSV file: all or nothing.
+
+Every line is checked as the controller form checks it (the enterprise number's check digits,
+the e-mail address, the phone number, the language); every error is reported with its line
+number; and only a file without any error is saved, in one transaction, each controller
+created or updated (matched on its enterprise number) and recorded in the audit trail.
+
+Columns (a header line, `;` or `,` between fields, UTF-8 as Excel saves it):
+name, enterprise_number, address, contact_person, email, phone, and optionally language (nl,
+fr, en), dpo_name, dpo_email, gba_on_behalf and subjects_informed_by_conitro (yes/no, ja/nee,
+oui/non, 1/0), activities (ids or names of processing activities, separated by |).
+"""
+
+import csv
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from . import reference_audit
+from .forms import ControllerForm
+from .identifiers import normalize_enterprise_number
+from .models import Controller, ProcessingActivity
+
+REQUIRED = ["name", "enterprise_number", "address", "contact_person", "email", "phone"]
+OPTIONAL = [
+    "language",
+    "dpo_name",
+    "dpo_email",
+    "gba_on_behalf",
+    "subjects_informed_by_conitro",
+    "activities",
+]
+BOOLEANS = {"gba_on_behalf", "subjects_informed_by_conitro"}
+YES = {"yes", "ja", "oui", "1", "true", "y", "j", "x"}
+NO = {"no", "nee", "non", "0", "false", "n", ""}
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_ERRORS = 200  # a file with the wrong layout fails on every line: say so, not 5,000 times
+
+
+def read(content):
+    """(header, rows with their line numbers) from the file's bytes, or a ValidationError."""
+    if len(content) > MAX_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB: split it."))
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            _("The file is not UTF-8 text: in Excel, save it as “CSV UTF-8”.")
+        ) from error
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ValidationError(
+            _("The header line lacks the columns %(missing)s (it needs %(required)s).")
+            % {"missing": ", ".join(missing), "required": ", ".join(REQUIRED)}
+        )
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        if len(rows) >= MAX_ROWS:
+            raise ValidationError(_("More than 20,000 controllers: split the file."))
+        if any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            rows.append((reader.line_num, row))
+    if not rows:
+        raise ValidationError(_("The file has a header line but no controllers."))
+    return rows
+
+
+def activities_by_name():
+    names = {}
+    for activity in ProcessingActivity.objects.all():
+        names[str(activity.pk)] = activity
+        for name in (activity.name_nl, activity.name_fr, activity.name_en):
+            names[name.strip().lower()] = activity
+    return names
+
+
+def check(rows):
+    """The forms to save, or a ValidationError listing every line's errors."""
+    existing = {c.enterprise_number: c for c in Controller.objects.all()}
+    known_activities = activities_by_name()
+    errors, forms, seen = [], [], {}
+    for line, row in rows:
+        data = {name: (row.get(name) or "").strip() for name in REQUIRED + OPTIONAL}
+        data["language"] = data["language"].lower() or "nl"
+        problems = []
+        for name in BOOLEANS:
+            value = data[name].lower()
+            if name == "gba_on_behalf" and value == "":
+                value = "yes"  # the privacy policy's promise: Conitro notifies for them
+            if value not in YES | NO:
+                problems.append(
+                    f"{name}: "
+                    + _("write yes or no (you wrote %(value)s).") % {"value": data[name]}
+                )
+            data[name] = "on" if value in YES else ""
+        activities = []
+        for name in filter(None, (part.strip() for part in data.pop("activities").split("|"))):
+            activity = known_activities.get(name.lower())
+            if activity is None:
+                problems.append(
+                    "activities: "
+                    + _("no processing activity is called %(name)s.") % {"name": name}
+                )
+            else:
+                activities.append(activity.pk)
+        data["activities"] = activities
+        number = normalize_enterprise_number(data["enterprise_number"])
+        if number in seen:
+            problems.append(
+                _("enterprise number %(number)s is also on line %(line)s.")
+                % {"number": data["enterprise_number"], "line": seen[number]}
+            )
+        seen.setdefault(number, line)
+        form = ControllerForm(data, instance=existing.get(number))
+        if not form.is_valid():
+            for field, messages in form.errors.items():
+                problems += [f"{field}: {message}" for message in messages]
+        if problems:
+            errors.append(
+                _("Line %(line)s: %(problems)s") % {"line": line, "problems": "; ".join(problems)}
+            )
+        else:
+            forms.append(form)
+    if errors:
+        shown = errors[:MAX_ERRORS]
+        if len(errors) > MAX_ERRORS:
+            shown.append(
+                _("… and %(count)s more lines with errors.") % {"count": len(errors) - MAX_ERRORS}
+            )
+        raise ValidationError(shown)
+    return forms
+
+
+def import_controllers(user, content):
+    """Save every controller of the file, or none: (created, updated)."""
+    forms = check(read(content))
+    created = updated = 0
+    with transaction.atomic():
+        for form in forms:
+            before = reference_audit.snapshot(form.instance if form.instance.pk else None)
+            is_new = form.instance.pk is None
+            form.save()
+            reference_audit.record(user, form.instance, before)
+            created += is_new
+            updated += not is_new
+    return created, updated

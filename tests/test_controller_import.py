@@ -1,0 +1,92 @@
+"""Controllers from a CSV file: every line checked, every error with its line, all or nothing."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from incidents.models import Controller, ProcessingActivity, ReferenceChange
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "name;enterprise_number;address;contact_person;email;phone;language;gba_on_behalf;activities"
+)
+GOOD = [
+    "Bakkerij Van Damme BV;0440.966.354;Kerkstraat 12, 9000 Gent;Els Van Damme;"
+    "privacy@vandamme.example;09 234 56 78;nl;ja;1",
+    "Librairie Lefèvre SRL;BE 0831 797 467;Rue Haute 5, 1000 Bruxelles;Hélène Lefèvre;"
+    "dpo@lefevre.example;+32 2 555 00 00;fr;non;",
+]
+
+
+def upload(client, lines, encoding="utf-8-sig"):
+    content = "\r\n".join([HEADER, *lines]).encode(encoding)
+    return client.post(
+        "/controllers/import/", {"file": SimpleUploadedFile("c.csv", content, "text/csv")}
+    )
+
+
+def test_a_correct_file_adds_every_controller_and_records_who(client, manager):
+    client.force_login(manager)
+    response = upload(client, GOOD)
+    assert response.status_code == 302
+    bakery = Controller.objects.get(enterprise_number="0440966354")
+    shop = Controller.objects.get(enterprise_number="0831797467")
+    assert (bakery.phone, bakery.gba_on_behalf, shop.gba_on_behalf) == ("+3292345678", True, False)
+    assert list(bakery.activities.all()) == [ProcessingActivity.objects.get(pk=1)]
+    assert ReferenceChange.objects.filter(model="incidents.Controller", actor=manager).count() == 2
+
+
+def test_one_bad_line_imports_nothing_and_says_which_line_and_why(client, manager):
+    client.force_login(manager)
+    bad = GOOD[1].replace("BE 0831 797 467", "0831.797.468")  # wrong check digits
+    response = upload(client, [GOOD[0], bad, GOOD[0].replace("Bakkerij", "Bakkerij 2")])
+    assert response.status_code == 200
+    errors = response.context["errors"]
+    assert errors[0].startswith("Line 3: enterprise_number:")
+    assert errors[1] == "Line 4: enterprise number 0440.966.354 is also on line 2."
+    assert not Controller.objects.exists()
+    assert "Nothing was imported" in response.content.decode()
+
+
+def test_a_known_enterprise_number_is_updated_not_duplicated(client, manager, controller):
+    client.force_login(manager)
+    upload(client, [GOOD[0].replace("Kerkstraat 12", "Veldstraat 1")])
+    controller.refresh_from_db()
+    assert controller.address == "Veldstraat 1, 9000 Gent"
+    assert Controller.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"name;email\r\nx;y", "The header line lacks the columns enterprise_number"),
+        ("\r\n".join([HEADER, GOOD[1]]).encode("cp1252"), "not UTF-8"),
+        (HEADER.encode(), "no controllers"),
+    ],
+)
+def test_a_file_of_the_wrong_kind_is_refused_with_what_to_do(client, manager, content, message):
+    client.force_login(manager)
+    response = client.post(
+        "/controllers/import/", {"file": SimpleUploadedFile("c.csv", content, "text/csv")}
+    )
+    assert message in " ".join(response.context["errors"])
+    assert not Controller.objects.exists()
+
+
+def test_security_staff_may_not_import(client, security):
+    client.force_login(security)
+    assert upload(client, GOOD).status_code == 403
+    assert not Controller.objects.exists()
+
+
+def test_the_command_imports_from_a_file(tmp_path, manager):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "controllers.csv"
+    path.write_text("\n".join([HEADER.replace(";", ","), GOOD[0].replace(";", ",").replace(
+        "Kerkstraat 12, 9000 Gent", '"Kerkstraat 12, 9000 Gent"')]), encoding="utf-8")  # fmt: skip
+    call_command("import_controllers", str(path), "--as", manager.username)
+    assert Controller.objects.get().name == "Bakkerij Van Damme BV"
+    path.write_text(HEADER + "\nx;1;a;b;c;d;nl;;", encoding="utf-8")
+    with pytest.raises(CommandError, match="Line 2"):
+        call_command("import_controllers", str(path), "--as", manager.username)
