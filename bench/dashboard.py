@@ -30,9 +30,9 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from verified import verified_client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from incidents.models import (  # noqa: E402
@@ -147,8 +147,7 @@ def main():
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     user = User.objects.get(username="dirk")
     controller = Controller.objects.first()
-    client = Client()
-    client.force_login(user)
+    client = verified_client(user)
 
     print(f"database: {connection.vendor}; {options.requests} requests per page")
     first = options.incidents // 10

@@ -130,11 +130,20 @@ def sentence(event):
             "version": after.get("version", ""),
         }
     if event.kind == Kind.NOTICE_SENT:
-        return _("Notice sent to %(controller)s at %(to)s (version %(version)s).") % {
-            "controller": after.get("controller", ""),
-            "to": after.get("to", ""),
-            "version": after.get("document_version", ""),
+        sent = after.get("controllers", {})
+        text = ngettext(
+            "Notice sent to %(count)s controller: %(names)s.",
+            "Notices sent to %(count)s controllers: %(names)s.",
+            len(sent),
+        ) % {
+            "count": len(sent),
+            "names": shorten(
+                [f"{name} ({details.get('to', '')})" for name, details in sent.items()]
+            ),
         }
+        if after.get("delay_reason"):
+            text += " " + _("Reason for the delay: %(reason)s") % {"reason": after["delay_reason"]}
+        return text
     return event.get_kind_display()
 
 

@@ -105,7 +105,6 @@ def incident_with_everything(pk):
         "assessment__data_categories",
         "assessment__subject_categories",
         "assessment__processing_activities",
-        "controllers",
         Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
     )
     return get_object_or_404(incidents, pk=pk)
@@ -113,6 +112,7 @@ def incident_with_everything(pk):
 
 # A shared platform can touch 5,000 controllers: the page lists the first ones and counts all.
 OBLIGATIONS_LISTED = 50
+EVENTS_LISTED = 200
 CONTROLLERS_LISTED = 20
 
 
@@ -163,6 +163,10 @@ def detail(request, pk):
             "obligations_more": max(0, sum(counts.values()) - OBLIGATIONS_LISTED),
             "obligation_counts": [(k, s, n) for (k, s), n in sorted(counts.items())],
             "controllers_for_documents": controllers,
+            "controllers_count": incident.controllers.count(),
+            # The latest events; the report holds the whole trail.
+            "events": incident.events.all()[max(0, len(incident.events.all()) - EVENTS_LISTED) :],
+            "events_left_out": max(0, len(incident.events.all()) - EVENTS_LISTED),
             "text_language_warning": text_language_warning(incident),
             "assessment": incident.assessment_or_none(),
             "actions": actions,
@@ -170,12 +174,22 @@ def detail(request, pk):
             "may_edit": incident.is_open and request.user.has_perm("incidents.change_incident"),
             "now": timezone.now(),
             # Escalation messages (notifications app), per person, oldest first.
-            "documents": incident.documents.select_related("created_by", "controller").defer(
-                "content"
-            ),
-            "messages_sent": incident.messages.select_related("recipient", "firing__step").order_by(
-                "recipient__username", "created_at", "id"
-            ),
+            # The incident's own documents; the controllers' letters are counted (thousands).
+            "documents": incident.documents.filter(controller=None)
+            .select_related("created_by")
+            .defer("content"),
+            "letters": incident.documents.exclude(controller=None).count(),
+            # Alerts to people; the notices to controllers are on the notices' page and API.
+            "messages_sent": incident.messages.filter(controller=None)
+            .select_related("recipient", "firing__step")
+            .order_by("recipient__username", "created_at", "id"),
+            "notices_by_status": [
+                (incident.messages.model.Status(row["status"]).label, row["n"])
+                for row in incident.messages.exclude(controller=None)
+                .values("status")
+                .annotate(n=Count("id"))
+                .order_by("status")
+            ],
         },
     )
 

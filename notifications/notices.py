@@ -72,6 +72,8 @@ def send_notices(incident_id, user, delay_reason=""):
             )
         previous = latest_notices(incident)
         facts = incident_facts(incident)  # once for every notice of this incident
+        started = timezone.now()
+        sent_to = {}
         for controller in waiting_controllers(incident):
             earlier = previous.get(controller.pk)
             if earlier and earlier.status not in Message.FINAL_FAILURES:
@@ -97,17 +99,19 @@ def send_notices(incident_id, user, delay_reason=""):
                     text=body,
                 )
             )
+            sent_to[controller.name] = {
+                "to": controller.email,
+                "language": controller.language,
+                "document_version": document.version,
+            }
+        if sent_to:
+            # One event per sending, listing every notice (a platform breach sends 5,000).
             IncidentEvent.objects.create(
                 incident=incident,
                 actor=user,
+                at=started,
                 kind=IncidentEvent.Kind.NOTICE_SENT,
-                after={
-                    "controller": controller.name,
-                    "to": controller.email,
-                    "language": controller.language,
-                    "document_version": document.version,
-                    "delay_reason": delay_reason.strip(),
-                },
+                after={"controllers": sent_to, "delay_reason": delay_reason.strip()},
             )
     from .tasks import enqueue
 
@@ -133,10 +137,9 @@ def complete_if_all_sent(incident_id, message=None):
     ).first()
     if obligation is None or obligation.status != Obligation.Status.OPEN:
         return None
+    # The sending that queued this message: its event is dated when that sending began.
     sent = IncidentEvent.objects.filter(
-        incident_id=incident_id,
-        kind=IncidentEvent.Kind.NOTICE_SENT,
-        after__controller=message.controller.name,
+        incident_id=incident_id, kind=IncidentEvent.Kind.NOTICE_SENT, at__lte=message.created_at
     ).last()
     reason = sent.after.get("delay_reason", "") if sent else ""
     try:

@@ -161,6 +161,9 @@ def sendgrid_tracking(request):
         return HttpResponseBadRequest("Not a SendGrid event list.")
 
 
+PREVIEWS = 10
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def controller_notices(request, pk):
@@ -188,13 +191,15 @@ def controller_notices(request, pk):
             )
             return redirect("incidents:detail", pk=pk)
     previous = notices.latest_notices(incident)
+    waiting = notices.waiting_controllers(incident)
+    # A platform breach waits for thousands: preview the first ones, count the rest.
     previews = [
         {
             "controller": controller,
             "email": notice_email(incident, controller),
             "previous": previous.get(controller.pk),
         }
-        for controller in notices.affected_controllers(incident)
+        for controller in waiting[:PREVIEWS]
     ]
     return render(
         request,
@@ -202,6 +207,8 @@ def controller_notices(request, pk):
         {
             "incident": incident,
             "previews": previews,
+            "more": max(0, len(waiting) - PREVIEWS),
+            "waiting": len(waiting),
             "late": timezone.now() > incident.deadline_at,
             "error": error,
         },

@@ -183,7 +183,8 @@ def test_controller_notices_go_out_with_the_letter_in_their_language(
     assert "accepted by the provider" in incident.controller_notification_method
     notices = Message.objects.filter(incident=incident, controller__isnull=False)
     assert {m.status for m in notices} == {"sent"}
-    assert incident.events.filter(kind="notice_sent").count() == 2
+    (sending,) = incident.events.filter(kind="notice_sent")
+    assert sorted(sending.after["controllers"]) == [controller.name, french.name]
 
 
 def test_a_refused_notice_keeps_the_incident_waiting(
