@@ -75,21 +75,7 @@ class ModelSerializer(serializers.ModelSerializer):
 class ControllerSerializer(ModelSerializer):
     class Meta:
         model = Controller
-        fields = [
-            "id",
-            "name",
-            "enterprise_number",
-            "address",
-            "contact_person",
-            "email",
-            "phone",
-            "language",
-            "dpo_name",
-            "dpo_email",
-            "gba_on_behalf",
-            "subjects_informed_by_conitro",
-            "activities",
-        ]
+        fields = ["id", *Controller.DETAILS, "activities"]
 
 
 class EventSerializer(serializers.ModelSerializer):

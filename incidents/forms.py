@@ -214,6 +214,26 @@ class ObligationForm(VersionedForm):
             )
 
 
+def when_field(label):
+    return datetime_field(label=label, required=False, help_text=_("Empty means now."))
+
+
+LATE_HELP = _("Required when the notification comes after the deadline.")
+
+
+def delay_reason_field(help_text=LATE_HELP):
+    return forms.CharField(
+        label=_("Reason for the delay"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+    )
+
+
+def how_field(label, help_text):
+    return forms.CharField(label=label, max_length=200, help_text=help_text)
+
+
 class GbaNotificationForm(ObligationForm):
     kind = Obligation.Kind.NOTIFY_GBA
     reference = forms.CharField(
@@ -221,15 +241,8 @@ class GbaNotificationForm(ObligationForm):
         max_length=44,
         help_text=_("Shown by the GBA portal after part 1 is submitted."),
     )
-    submitted_at = datetime_field(
-        label=_("Submitted at"), required=False, help_text=_("Empty means now.")
-    )
-    delay_reason = forms.CharField(
-        label=_("Reason for the delay"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Required when the notification comes after the deadline."),
-    )
+    submitted_at = when_field(_("Submitted at"))
+    delay_reason = delay_reason_field()
 
 
 class GbaCompletionForm(ObligationForm):
@@ -240,51 +253,27 @@ class GbaCompletionForm(ObligationForm):
         required=False,
         help_text=_("Empty: the reference of part 1."),
     )
-    submitted_at = datetime_field(
-        label=_("Submitted at"), required=False, help_text=_("Empty means now.")
-    )
-    delay_reason = forms.CharField(
-        label=_("Reason for the delay"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Required when part 2 comes after its deadline."),
-    )
+    submitted_at = when_field(_("Submitted at"))
+    delay_reason = delay_reason_field(_("Required when part 2 comes after its deadline."))
 
 
 class SubjectsInformedForm(ObligationForm):
     kind = Obligation.Kind.INFORM_SUBJECTS
-    how = forms.CharField(
-        label=_("How the data subjects were informed"),
-        max_length=200,
-        help_text=_("E-mail to each person, letter, public communication (art. 34(3)(c))…"),
+    how = how_field(
+        _("How the data subjects were informed"),
+        _("E-mail to each person, letter, public communication (art. 34(3)(c))…"),
     )
-    notified_at = datetime_field(
-        label=_("Informed at"), required=False, help_text=_("Empty means now.")
-    )
-    delay_reason = forms.CharField(
-        label=_("Reason for the delay"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    notified_at = when_field(_("Informed at"))
+    delay_reason = delay_reason_field(None)
 
 
 class ControllerNotificationForm(ObligationForm):
     kind = Obligation.Kind.TELL_CONTROLLER
-
-    how = forms.CharField(
-        label=_("How the controllers were told"),
-        max_length=200,
-        help_text=_("E-mail, phone call with whom, registered letter…"),
+    how = how_field(
+        _("How the controllers were told"), _("E-mail, phone call with whom, registered letter…")
     )
-    notified_at = datetime_field(
-        label=_("Notified at"), required=False, help_text=_("Empty means now.")
-    )
-    delay_reason = forms.CharField(
-        label=_("Reason for the delay"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Required when the notification comes after the deadline."),
-    )
+    notified_at = when_field(_("Notified at"))
+    delay_reason = delay_reason_field()
 
 
 class DismissForm(VersionedForm):
@@ -311,20 +300,7 @@ ACTION_FORMS = {
 class ControllerForm(forms.ModelForm):
     class Meta:
         model = Controller
-        fields = [
-            "name",
-            "enterprise_number",
-            "address",
-            "contact_person",
-            "email",
-            "phone",
-            "language",
-            "dpo_name",
-            "dpo_email",
-            "gba_on_behalf",
-            "subjects_informed_by_conitro",
-            "activities",
-        ]
+        fields = [*Controller.DETAILS, "activities"]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "activities": forms.CheckboxSelectMultiple,

@@ -127,6 +127,21 @@ class Controller(models.Model):
         verbose_name=gettext_lazy("processing activities"),
     )
 
+    # What people enter about a controller (forms, API, CSV import, the documents' facts).
+    DETAILS = [
+        "name",
+        "enterprise_number",
+        "address",
+        "contact_person",
+        "email",
+        "phone",
+        "language",
+        "dpo_name",
+        "dpo_email",
+        "gba_on_behalf",
+        "subjects_informed_by_conitro",
+    ]
+
     class Meta:
         ordering = ["name"]
         verbose_name = gettext_lazy("controller")

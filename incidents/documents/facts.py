@@ -6,6 +6,7 @@ A document is made again (a new version) only when these facts changed.
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from ..models import Controller
 from ..workflow import FACT_FIELDS, as_json, assessment_snapshot
 
 INCIDENT_FIELDS = [
@@ -24,20 +25,7 @@ INCIDENT_FIELDS = [
 ]
 
 
-CONTROLLER_FIELDS = [
-    "pk",
-    "name",
-    "enterprise_number",
-    "address",
-    "contact_person",
-    "email",
-    "phone",
-    "language",
-    "dpo_name",
-    "dpo_email",
-    "gba_on_behalf",
-    "subjects_informed_by_conitro",
-]
+CONTROLLER_FIELDS = ["pk", *Controller.DETAILS]
 
 
 def incident_facts(incident):
