@@ -835,6 +835,8 @@ class Document(AppendOnly):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The incident page lists its own documents and counts the letters of thousands.
+        indexes = [models.Index(fields=["incident", "controller", "kind"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "kind", "language", "version"],
@@ -975,6 +977,8 @@ class Obligation(models.Model):
         indexes = [
             models.Index(fields=["status", "deadline_at"]),
             models.Index(fields=["incident", "status", "kind"]),
+            # The incident page: the open ones first, soonest deadline first, 50 of thousands.
+            models.Index(fields=["incident", "status", "deadline_at"]),
         ]
         verbose_name = gettext_lazy("obligation")
 

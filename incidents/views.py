@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, Prefetch, When
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -105,7 +105,10 @@ def incident_with_everything(pk):
         "assessment__data_categories",
         "assessment__subject_categories",
         "assessment__processing_activities",
-        Prefetch("events", queryset=IncidentEvent.objects.select_related("actor")),
+        Prefetch(
+            "events",
+            queryset=IncidentEvent.objects.select_related("actor").defer("before", "after"),
+        ),
     )
     return get_object_or_404(incidents, pk=pk)
 
@@ -144,11 +147,14 @@ def detail(request, pk):
         if action in ACTION_FORMS
     }
     # Open ones first, then by deadline; the rest counted (a platform breach has thousands).
+    listed = incident.obligations.select_related("controller", "met_by")
     obligations = list(
-        incident.obligations.select_related("controller", "met_by")
-        .annotate(waiting=Case(When(status=Obligation.Status.OPEN, then=0), default=1))
-        .order_by("waiting", "deadline_at", "kind", "controller__name")[:OBLIGATIONS_LISTED]
+        listed.filter(status=Obligation.Status.OPEN).order_by("deadline_at")[:OBLIGATIONS_LISTED]
     )
+    if len(obligations) < OBLIGATIONS_LISTED:
+        obligations += listed.exclude(status=Obligation.Status.OPEN).order_by("-updated_at")[
+            : OBLIGATIONS_LISTED - len(obligations)
+        ]
     counts = {
         (Obligation.Kind(row["kind"]).label, Obligation.Status(row["status"]).label): row["n"]
         for row in incident.obligations.values("kind", "status").annotate(n=Count("id"))

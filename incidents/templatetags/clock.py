@@ -34,7 +34,19 @@ def countdown(incident, now):
 
 @register.filter
 def sentence(event):
-    """An audit event as a sentence in the reader's language (incidents/timeline.py)."""
+    """An audit event as a sentence in the reader's language (incidents/timeline.py).
+
+    Events are append-only, so a sentence never changes: it is cached per event and language,
+    and the page loads the events without their JSON (a platform breach's event lists 5,000
+    controllers); only a sentence not cached yet reads it."""
+    from django.core.cache import cache
+    from django.utils import translation
+
     from incidents.timeline import sentence as say
 
-    return say(event)
+    key = f"timeline:{event.pk}:{translation.get_language()}"
+    said = cache.get(key)
+    if said is None:
+        said = say(event)
+        cache.set(key, said, timeout=None)
+    return said
