@@ -243,10 +243,9 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
         ["status", "met_at", "met_by", "how", "reference", "delay_reason", "updated_at"],
         batch_size=1000,
     )
-    created = []
     if kind == Kind.NOTIFY_GBA:
-        created = part_two_owed(incident, obligations, at)
-    record_event(incident, user, created, obligations, note=delay_reason)
+        # What was met is in the workflow's "recorded" event; a part 2 owed is new.
+        record_event(incident, user, part_two_owed(incident, obligations, at), [])
     return obligations
 
 

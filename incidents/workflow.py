@@ -481,10 +481,13 @@ ROLE_NAMES = {
 }
 
 
-def action_possible(incident, action):
-    """Whether the action makes sense now (regardless of who asks)."""
+def action_possible(incident, action, open_kinds=None):
+    """Whether the action makes sense now (regardless of who asks). open_kinds: the kinds of
+    obligation still open, when the caller read them already."""
     if action in ACTION_KINDS:
         kind = ACTION_KINDS[action]
+        if open_kinds is not None:
+            return incident.is_open and kind in open_kinds
         return incident.is_open and incident._open(kind)
     return can_proceed(getattr(incident, action), check_conditions=False)
 
@@ -527,9 +530,15 @@ def _run_transition(incident, user, action, arguments):
 
 def allowed_actions(incident, user):
     """The actions this person may take on this incident now (for the page's buttons)."""
+    open_kinds = set(
+        incident.obligations.filter(status=Obligation.Status.OPEN)
+        .order_by()
+        .values_list("kind", flat=True)
+        .distinct()
+    )
     actions = []
     for action, permission in TRANSITION_PERMISSIONS.items():
-        if user.has_perm(permission) and action_possible(incident, action):
+        if user.has_perm(permission) and action_possible(incident, action, open_kinds):
             actions.append(action)
     return actions
 
