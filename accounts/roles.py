@@ -34,6 +34,13 @@ _DPO_PERMISSIONS = [
     "incidents.add_subjectcategory",
     "incidents.change_subjectcategory",
     "incidents.view_subjectcategory",
+    # ... Conitro's processing activities and the regime table of deadlines.
+    "incidents.add_processingactivity",
+    "incidents.change_processingactivity",
+    "incidents.view_processingactivity",
+    "incidents.change_deadlinerule",
+    "incidents.view_deadlinerule",
+    "incidents.view_obligation",
 ]
 
 ROLE_PERMISSIONS = {

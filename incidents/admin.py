@@ -10,8 +10,11 @@ from django.contrib import admin
 from .models import (
     Controller,
     DataCategory,
+    DeadlineRule,
     Incident,
     IncidentEvent,
+    Obligation,
+    ProcessingActivity,
     ReferenceChange,
     SubjectCategory,
 )
@@ -24,7 +27,23 @@ class ControllerAdmin(AuditedAdmin, admin.ModelAdmin):
     search_fields = ["name", "enterprise_number", "contact_person"]
 
 
-@admin.register(DataCategory, SubjectCategory)
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(AuditedAdmin, admin.ModelAdmin):
+    """The regime table. An obligation keeps the deadline it was given when it was created;
+    a changed rule applies to obligations created from then on."""
+
+    list_display = ["kind", "delay", "anchor", "basis"]
+    fields = ["kind", "anchor", "delay", "basis"]
+    readonly_fields = ["kind", "anchor"]
+
+    def has_add_permission(self, request):
+        return False  # one row per kind of obligation, seeded by a migration
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataCategory, SubjectCategory, ProcessingActivity)
 class TranslatedNameAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name_en", "name_nl", "name_fr", "position"]
     list_editable = ["position"]
@@ -55,12 +74,32 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class ObligationInline(admin.TabularInline):
+    model = Obligation
+    fields = ["kind", "controller", "deadline_at", "status", "met_at", "met_by", "how",
+              "reference", "delay_reason", "note"]  # fmt: skip
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
     list_display = ["reference", "title", "state", "aware_at", "deadline_at"]
     list_filter = ["state"]
     search_fields = ["reference", "title"]
-    inlines = [EventInline]
+    inlines = [ObligationInline, EventInline]
+
+
+@admin.register(Obligation)
+class ObligationAdmin(ReadOnlyAdmin):
+    """What Conitro owes, across incidents: changed only by the workflow."""
+
+    list_display = ["incident", "kind", "controller", "deadline_at", "status", "met_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["incident__reference", "controller__name"]
+    list_select_related = ["incident", "controller"]
 
 
 @admin.register(IncidentEvent)

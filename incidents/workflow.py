@@ -7,7 +7,7 @@ then finds the incident changed and is told so, and nothing is lost.
 """
 
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -96,7 +96,7 @@ def as_json(value):
     """A value as the audit trail stores it."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | timedelta):
         return str(value)
     if isinstance(value, models.Model):
         return str(value)

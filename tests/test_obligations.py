@@ -296,3 +296,22 @@ def test_gba_combined_is_chosen_per_incident_and_recorded(new_incident, manager)
     assert incident.gba_combined
     event = incident.events.get(field="gba_combined")
     assert (event.before, event.after, event.actor) == (False, True, manager)
+
+
+def test_the_dpo_edits_the_regime_table_in_the_admin_and_it_is_audited(client, dpo, controller):
+    from incidents.models import ReferenceChange
+
+    dpo.is_staff = True  # as adduser --role dpo and seed_demo make the DPO
+    dpo.save()
+    client.force_login(dpo)
+    rule = DeadlineRule.objects.get(kind="complete_gba")
+    url = f"/admin/incidents/deadlinerule/{rule.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"delay": "14 00:00:00", "basis": "GBA portal, checked 2026"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    rule.refresh_from_db()
+    assert rule.delay == timedelta(days=14)
+    change = ReferenceChange.objects.get(model="incidents.DeadlineRule")
+    assert change.actor == dpo and change.after["delay"] != change.before["delay"]
+    assert client.get("/admin/incidents/obligation/").status_code == 200
+    assert client.get("/admin/incidents/processingactivity/").status_code == 200
