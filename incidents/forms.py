@@ -335,3 +335,23 @@ class RegisterFilterForm(forms.Form):
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
             raise forms.ValidationError(_("The period ends before it starts."))
         return cleaned
+
+
+class TextsForm(VersionedForm):
+    """The incident's free texts in one more language: one field per text written, with the
+    original shown under it."""
+
+    def __init__(self, *args, incident=None, language=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .fact_texts import originals
+
+        for instance, field in originals(incident):
+            model_field = instance._meta.get_field(field)
+            widget = forms.TextInput if field == "title" else forms.Textarea(attrs={"rows": 3})
+            self.fields[field] = forms.CharField(
+                label=model_field.verbose_name.capitalize(),
+                required=False,
+                widget=widget,
+                initial=(instance.translations or {}).get(language, {}).get(field, ""),
+                help_text=getattr(instance, field),
+            )

@@ -331,6 +331,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             "accepts Dutch, French or German only."
         ),
     )
+    translations = models.JSONField(
+        gettext_lazy("the free texts in other languages"),
+        default=dict,
+        blank=True,
+    )
     gba_combined = models.BooleanField(
         gettext_lazy("one combined GBA notification for all controllers"),
         default=False,
@@ -651,6 +656,9 @@ class Assessment(models.Model):
     )
     enisa_malicious = models.BooleanField(gettext_lazy("malicious intent"), default=False)
     risk_level = models.CharField(gettext_lazy("risk"), max_length=4, choices=Risk.choices)
+    translations = models.JSONField(
+        gettext_lazy("the free texts in other languages"), default=dict, blank=True
+    )
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )

@@ -78,6 +78,14 @@ def sentence(event):
             "after": when(after.get("aware_at")),
             "deadline": when(after.get("deadline_at")),
         }
+    if event.kind == Kind.CHANGED and event.field.startswith("translations."):
+        language = event.field.partition(".")[2]
+        return _("Texts given in %(language)s: %(fields)s.") % {
+            "language": {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}.get(
+                language, language
+            ),
+            "fields": ", ".join(sorted(label(name) for name in after)) or _("none"),
+        }
     if event.kind == Kind.CHANGED:
         return _("%(field)s changed from “%(before)s” to “%(after)s”.") % {
             "field": label(event.field).capitalize(),

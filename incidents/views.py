@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import controller_import, downloads, reference_audit, workflow
+from . import controller_import, downloads, fact_texts, reference_audit, workflow
 from .forms import (
     ACTION_FORMS,
     AssessmentForm,
@@ -23,6 +23,7 @@ from .forms import (
     FactsForm,
     IncidentForm,
     RegisterFilterForm,
+    TextsForm,
 )
 from .models import Controller, Document, Incident, Obligation
 
@@ -115,21 +116,21 @@ EVENTS_LISTED = 30
 CONTROLLERS_LISTED = 10
 
 
-def text_language_warning(incident):
-    """Said before anyone downloads: documents in another language than the free texts."""
-    if incident.text_language == "en":
-        return _(
-            "The free texts of this incident are in English. The GBA accepts Dutch, French or "
-            "German only: the Dutch and French notifications say so; translate the texts "
-            "(correct the facts) before submitting."
-        )
-    if incident.text_language in {"nl", "fr"}:
-        other = {"nl": _("French"), "fr": _("Dutch")}[incident.text_language]
-        return _(
-            "The free texts of this incident are in %(language)s: a notification or letter in "
-            "%(other)s would mix languages and says so."
-        ) % {"language": incident.get_text_language_display(), "other": other}
-    return ""
+def missing_texts(incident):
+    """Said before anyone downloads: per document language, the free texts not given in it
+    (the document would print them as written, and says so)."""
+    missing = []
+    for language, name in fact_texts.DOCUMENT_LANGUAGES.items():
+        fields = fact_texts.missing(incident, language)
+        if fields:
+            missing.append(
+                {
+                    "language": language,
+                    "name": name,
+                    "fields": ", ".join(str(fact_texts.label(i, f)) for i, f in fields),
+                }
+            )
+    return missing
 
 
 @login_required
@@ -176,7 +177,7 @@ def detail(request, pk):
             # alone make thousands). Loaded without their JSON: the sentences are cached.
             "events": events[::-1],
             "events_left_out": max(0, events_count - EVENTS_LISTED),
-            "text_language_warning": text_language_warning(incident),
+            "missing_texts": missing_texts(incident),
             "assessment": incident.assessment_or_none(),
             "actions": actions,
             "action_forms": forms,
@@ -252,6 +253,38 @@ def assess(request, pk):
         request,
         "incidents/form.html",
         {"form": form, "incident": incident, "title": _("Assess the breach")},
+    )
+
+
+@login_required
+@permission_required("incidents.change_incident", raise_exception=True)
+@back_on_conflict
+def translate_texts(request, pk, language):
+    """The free texts in another language, for the documents in that language."""
+    if language not in {"nl", "fr", "en"}:
+        raise Http404
+    incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
+    form = TextsForm(
+        request.POST or None,
+        initial={"version": incident.version},
+        incident=incident,
+        language=language,
+    )
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        version = values.pop("version")
+        if run(form, lambda: workflow.translate(pk, request.user, language, values, version)):
+            messages.success(request, _("Saved."))
+            return redirect("incidents:detail", pk=pk)
+    names = {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "title": _("The texts in %(language)s") % {"language": names[language]},
+        },
     )
 
 

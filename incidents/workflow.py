@@ -273,6 +273,50 @@ def set_controllers(incident, user, controllers):
     summarise(incident, user)
 
 
+def translate(incident_id, user, language, values, expected_version=None):
+    """Give the free texts in another language (incidents/fact_texts.py): the documents in
+    that language print them instead of the original. An empty value removes one."""
+    from . import fact_texts
+
+    if not user.has_perm("incidents.change_incident"):
+        raise PermissionDenied(_("Your role may not change incidents."))
+    if language not in {"nl", "fr", "en"}:
+        raise ValidationError({"language": _("Texts are given in nl, fr or en.")})
+    with locked(incident_id, expected_version) as incident:
+        if not incident.is_open:
+            raise TransitionRefused(incident, "change")
+        for instance, fields in [
+            (incident, fact_texts.INCIDENT_TEXTS),
+            (incident.assessment_or_none(), fact_texts.ASSESSMENT_TEXTS),
+        ]:
+            if instance is None:
+                continue
+            given = {f: (values.get(f) or "").strip() for f in fields if f in values}
+            errors = {}
+            for field, value in given.items():
+                try:
+                    instance._meta.get_field(field).run_validators(value)
+                except ValidationError as error:
+                    errors[field] = error.messages
+            if errors:
+                raise ValidationError(errors)
+            before = dict((instance.translations or {}).get(language, {}))
+            after = {k: v for k, v in {**before, **given}.items() if v}
+            if after == before:
+                continue
+            instance.translations = {**(instance.translations or {}), language: after}
+            type(instance).objects.filter(pk=instance.pk).update(translations=instance.translations)
+            IncidentEvent.objects.create(
+                incident=incident,
+                actor=user,
+                kind=IncidentEvent.Kind.CHANGED,
+                field=f"translations.{language}",
+                before=before,
+                after=after,
+            )
+    return incident
+
+
 def _all_fields(instance):
     return [field.name for field in instance._meta.fields]
 

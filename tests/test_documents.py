@@ -597,3 +597,52 @@ def test_times_in_documents_carry_their_zone_across_the_clock_change():
     after = before + timedelta(hours=24)  # the clocks went back on Sunday at 03:00
     assert local(before) == "24/10/2026 21:15 CEST"
     assert local(after) == "25/10/2026 20:15 CET"
+
+
+def test_free_texts_given_per_language_never_a_silent_mix(client, manager, dpo, assessed):
+    client.force_login(manager)
+    page = client.get(f"/incidents/{assessed.pk}/").content.decode()
+    assert "Not given in Dutch yet: title, what happened" in page
+    assert f"/incidents/{assessed.pk}/texts/nl/" in page
+    _, before = read(client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=nl"))
+    assert "Password entered on a fake login page." in before
+    assert "Nog niet in deze taal gegeven" in " ".join(before.split())
+    form = client.get(f"/incidents/{assessed.pk}/texts/nl/").context["form"]
+    values = dict.fromkeys(form.fields, "")
+    values.update(
+        version=assessed.version + 0,
+        title="Beheerdersaccount gephisht",
+        description="Wachtwoord ingegeven op een valse aanmeldpagina.",
+        discovered_how="Melding van een klant",
+        consequences="Phishing van klanten.",
+        measures_taken="Wachtwoorden gereset.",
+        measures_proposed="Tweestapsverificatie.",
+        subjects_informed_reason="E-mail aan elke klant.",
+    )
+    assessed.refresh_from_db()
+    values["version"] = assessed.version
+    assert client.post(f"/incidents/{assessed.pk}/texts/nl/", values).status_code == 302
+    assessed.refresh_from_db()
+    assert assessed.translations["nl"]["description"].startswith("Wachtwoord")
+    page = client.get(f"/incidents/{assessed.pk}/").content.decode()
+    assert "Not given in Dutch yet" not in page and "Not given in French yet" in page
+    assert "Texts given in Dutch: " in page
+    _, after = read(client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=nl"))
+    after = " ".join(after.split())
+    assert "Wachtwoord ingegeven op een valse aanmeldpagina." in after
+    assert "Password entered" not in after and "Nog niet in deze taal gegeven" not in after
+    _, french = read(client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=fr"))
+    assert "Password entered on a fake login page." in french  # as written, and said so
+
+
+def test_a_text_with_control_characters_is_refused_and_nothing_changes(client, manager, assessed):
+    client.force_login(manager)
+    assessed.refresh_from_db()
+    response = client.post(
+        f"/incidents/{assessed.pk}/texts/fr/",
+        {"version": assessed.version, "description": "Mot de passe\x07 volé"},
+    )
+    assert response.status_code == 200
+    assert "control characters" in response.content.decode()
+    assessed.refresh_from_db()
+    assert assessed.translations == {}

@@ -49,6 +49,7 @@ def incident_facts(incident):
 def assessment_rows(assessment, language, unknown):
     """The assessment as label/value rows, as the report and the controller's notice print it
     (call inside translation.override(language))."""
+    from ..fact_texts import text
     from .base import number
 
     severity = assessment.severity
@@ -77,16 +78,17 @@ def assessment_rows(assessment, language, unknown):
         ),
         (_("Approximate number of records"), number(assessment.records_count, unknown, language)),
         (_("Cause"), ", ".join(str(c) for c in cause) or unknown),
-        (_("Likely consequences"), known(assessment.consequences)),
+        (_("Likely consequences"), known(text(assessment, "consequences", language))),
         (_("Risk to the data subjects"), assessment.get_risk_level_display()),
         (
             _("Severity by an internal method (ENISA 2013; not the legal test)"),
             f"{number(severity.score, language=language)} — {severity.band_label}",
         ),
-        (_("Measures taken"), known(assessment.measures_taken)),
-        (_("Measures proposed"), known(assessment.measures_proposed)),
+        (_("Measures taken"), known(text(assessment, "measures_taken", language))),
+        (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
         (
             _("Data subjects informed"),
-            f"{assessment.get_subjects_informed_display()}: {assessment.subjects_informed_reason}",
+            f"{assessment.get_subjects_informed_display()}: "
+            + text(assessment, "subjects_informed_reason", language),
         ),
     ]

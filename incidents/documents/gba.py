@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from ..fact_texts import label, missing, text
 from ..identifiers import format_enterprise_number
 from ..models import Assessment, Incident, IncidentEvent, Obligation
 from .base import data_table, facts_hash, local, number, paragraph, render, section
@@ -166,19 +167,24 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                     "authority": AUTHORITY["name"],
                     "address": AUTHORITY["address"],
                     "reference": incident.reference,
-                    "title": incident.title,
+                    "title": text(incident, "title", language),
                 },
                 "small",
             ),
         ]
-        if incident.text_language != language:
+        untranslated = missing(incident, language)
+        if untranslated:
             story.append(
                 paragraph(
                     _(
-                        "The free texts of this incident are written in %(written)s; the GBA "
-                        "accepts Dutch, French or German: translate them before submitting."
+                        "Not given in this language yet, printed as written (in %(written)s): "
+                        "%(fields)s. The GBA accepts Dutch, French or German: give these texts "
+                        "in this language before submitting."
                     )
-                    % {"written": language_name(incident.text_language)},
+                    % {
+                        "written": language_name(incident.text_language),
+                        "fields": ", ".join(str(label(i, f)) for i, f in untranslated),
+                    },
                     "h1",
                 )
             )
@@ -238,12 +244,12 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                 ),
                 (
                     _("Security measures in place before the breach"),
-                    known(assessment.measures_before),
+                    known(text(assessment, "measures_before", language)),
                 ),
             ]
             severity = assessment.severity
             consequences = [
-                (_("Likely consequences"), known(assessment.consequences)),
+                (_("Likely consequences"), known(text(assessment, "consequences", language))),
                 (_("Risk to the data subjects"), assessment.get_risk_level_display()),
                 (
                     _("Severity by an internal method (ENISA 2013; not the legal test)"),
@@ -268,19 +274,27 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                     },
                 ),
             ]
-            if assessment.risk_reasoning:
-                consequences.insert(2, (_("Reasoning"), assessment.risk_reasoning))
+            if text(assessment, "risk_reasoning", language):
+                consequences.insert(
+                    2, (_("Reasoning"), text(assessment, "risk_reasoning", language))
+                )
             measures = [
-                (_("Measures taken"), known(assessment.measures_taken)),
-                (_("Measures proposed"), known(assessment.measures_proposed)),
+                (_("Measures taken"), known(text(assessment, "measures_taken", language))),
+                (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
             ]
             communication = [
                 (_("Data subjects informed"), assessment.get_subjects_informed_display()),
-                (_("How, or why not (art. 34(3))"), known(assessment.subjects_informed_reason)),
+                (
+                    _("How, or why not (art. 34(3))"),
+                    known(text(assessment, "subjects_informed_reason", language)),
+                ),
             ]
             authorities = [
-                (_("International aspects"), known(assessment.international)),
-                (_("Other supervisory authorities"), known(assessment.other_authorities)),
+                (_("International aspects"), known(text(assessment, "international", language))),
+                (
+                    _("Other supervisory authorities"),
+                    known(text(assessment, "other_authorities", language)),
+                ),
             ]
         else:
             processing = [
@@ -318,11 +332,11 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
         story += section(
             _("3. Description of the breach"),
             [
-                (_("What happened"), incident.description),
+                (_("What happened"), text(incident, "description", language)),
                 (_("Start of the breach"), local(incident.occurred_at, unknown)),
                 (_("End of the breach"), local(incident.ended_at, unknown)),
                 (_("Conitro became aware"), local(incident.aware_at, unknown)),
-                (_("How it was discovered"), known(incident.discovered_how)),
+                (_("How it was discovered"), known(text(incident, "discovered_how", language))),
                 *cause,
             ],
         )

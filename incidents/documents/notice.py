@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ..fact_texts import missing, text
 from ..models import Obligation
 from ..obligations import controller_deadline, gba_not_required_reason
 from .base import facts_hash, local, paragraph, render, section
@@ -91,7 +92,7 @@ def build_controller_notice(incident, language, controller, facts_digest=None):
             paragraph(f"{place}, {today}" if place else today, "letter"),
             paragraph(subject_line, "h1"),
         ]
-        if incident.text_language != language:
+        if missing(incident, language):
             from .gba import language_name
 
             story.append(
@@ -107,7 +108,7 @@ def build_controller_notice(incident, language, controller, facts_digest=None):
         *parts, closing = body.split("\n\n")
         story += [paragraph(part, "letter") for part in parts]
         rows = [
-            (_("What happened"), incident.description),
+            (_("What happened"), text(incident, "description", language)),
             (_("Conitro became aware"), local(incident.aware_at, unknown)),
             (_("Start of the breach"), local(incident.occurred_at, unknown)),
             (_("End of the breach"), local(incident.ended_at, unknown)),

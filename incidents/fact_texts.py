@@ -1,0 +1,62 @@
+"""Free-text facts in more than one language.
+
+Staff write the description, the consequences and the measures in one language (the
+incident's `text_language`); the GBA accepts Dutch, French or German only, and a controller
+reads its letter in its own language. Each free text may therefore be given per language
+(`translations` on the incident and the assessment: {"fr": {"description": "…"}}). A document
+prints the text in its own language when there is one, the original otherwise, and the
+incident page says which texts are missing for which language before anyone downloads: never
+a silent mix.
+"""
+
+from django.utils.translation import gettext_lazy
+
+INCIDENT_TEXTS = ["title", "description", "discovered_how"]
+ASSESSMENT_TEXTS = [
+    "consequences",
+    "measures_taken",
+    "measures_proposed",
+    "measures_before",
+    "subjects_informed_reason",
+    "international",
+    "other_authorities",
+    "risk_reasoning",
+]
+DOCUMENT_LANGUAGES = {"nl": gettext_lazy("Dutch"), "fr": gettext_lazy("French")}
+
+
+def incident_of(instance):
+    return instance if hasattr(instance, "text_language") else instance.incident
+
+
+def text(instance, field, language):
+    """The free text in this language: its translation, else the original."""
+    original = getattr(instance, field) or ""
+    if language == incident_of(instance).text_language:
+        return original
+    translated = (instance.translations or {}).get(language, {}).get(field, "")
+    return translated or original
+
+
+def originals(incident):
+    """(instance, field) of every free text that has something written in it."""
+    found = [(incident, field) for field in INCIDENT_TEXTS if getattr(incident, field)]
+    assessment = incident.assessment_or_none()
+    if assessment is not None:
+        found += [(assessment, field) for field in ASSESSMENT_TEXTS if getattr(assessment, field)]
+    return found
+
+
+def missing(incident, language):
+    """The free texts not given in this language (empty when they are, or it is theirs)."""
+    if language == incident.text_language:
+        return []
+    return [
+        (instance, field)
+        for instance, field in originals(incident)
+        if not (instance.translations or {}).get(language, {}).get(field)
+    ]
+
+
+def label(instance, field):
+    return instance._meta.get_field(field).verbose_name
