@@ -466,6 +466,23 @@ def record(
     return met
 
 
+def reopen_obligation(incident_id, obligation_id, reason):
+    """What was counted as done turned out not to be (a letter bounced): open it again, with
+    the reason, and let the state follow. A closed or dismissed incident is left as it is."""
+    with locked(incident_id, None) as incident:
+        obligation = incident.obligations.select_related("controller").get(pk=obligation_id)
+        if not incident.is_open or obligation.status != Obligation.Status.MET:
+            return None
+        obligation.status = Obligation.Status.OPEN
+        obligation.met_at = obligation.met_by = None
+        obligation.how = ""
+        obligation.note = reason
+        obligation.save()
+        obligations.record_event(incident, None, [], [obligation], note=reason)
+        summarise(incident, None)
+    return obligation
+
+
 def summarise(incident, user):
     """Move the state to what the obligations say: gba_notified once every GBA notification
     owed is filed, controller_notified once every controller is told as well (in whatever

@@ -128,7 +128,7 @@ def send_notices(incident_id, user, delay_reason=""):
 NOTICES_PER_TASK = 25  # a platform breach queues thousands: the workers share them in chunks
 
 
-def complete_if_all_sent(incident_id, message=None):
+def told_when_accepted(incident_id, message=None):
     """The provider accepted a notice: that controller is told (its obligation is met at the
     moment the provider accepted it). The state follows the obligations."""
     if message is None or message.controller_id is None or message.status not in ACCEPTED:
@@ -155,3 +155,23 @@ def complete_if_all_sent(incident_id, message=None):
         )
     except (workflow.TransitionRefused, workflow.IncidentChanged, ValidationError):
         return None  # someone recorded it meanwhile
+
+
+def untold_when_bounced(message, error=""):
+    """A letter the provider had accepted bounced: the controller was not told after all. Its
+    obligation opens again (the deadline has not moved), so the escalation and the page say so."""
+    obligation = Obligation.objects.filter(
+        incident_id=message.incident_id,
+        kind=TELL,
+        controller_id=message.controller_id,
+        status=Obligation.Status.MET,
+        met_at=message.sent_at,
+    ).first()
+    if obligation is None:
+        return None  # told another way meanwhile, or this letter never counted
+    return workflow.reopen_obligation(
+        message.incident_id,
+        obligation.pk,
+        _("The notice e-mail to %(to)s bounced: %(error)s")
+        % {"to": message.to, "error": error or _("no reason given")},
+    )

@@ -53,9 +53,9 @@ def send_message(message_id):
         return record_refusal(message, TransportError(f"{type(error).__name__}: {error}"))
     record_sent(message.pk, provider_id)
     if message.controller_id:
-        from .notices import complete_if_all_sent
+        from .notices import told_when_accepted
 
-        complete_if_all_sent(message.incident_id, Message.objects.get(pk=message.pk))
+        told_when_accepted(message.incident_id, Message.objects.get(pk=message.pk))
     return Message.Status.SENT
 
 
@@ -178,3 +178,7 @@ def update_status(message, status, error=""):
     updated = Message.objects.filter(pk=message.pk, status=message.status).update(**changes)
     if updated and status in Message.FINAL_FAILURES:
         fall_back(message)
+        if message.controller_id:
+            from .notices import untold_when_bounced
+
+            untold_when_bounced(message, error)

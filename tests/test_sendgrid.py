@@ -251,3 +251,23 @@ def test_a_signed_body_that_is_no_event_list_is_a_400(logged, client, manager, b
     )
     assert response.status_code == 400
     assert Message.objects.get(channel="email", recipient=manager).status == "sent"
+
+
+def test_a_letter_that_bounces_after_acceptance_means_the_controller_was_not_told(
+    sendgrid, client, manager, incident_in, controller, django_capture_on_commit_callbacks
+):
+    incident = incident_in("gba_notified")
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/incidents/{incident.pk}/notices/", {"delay_reason": ""})
+    incident.refresh_from_db()
+    assert incident.state == "controller_notified"
+    notice = Message.objects.get(incident=incident, controller=controller)
+    body = event(notice, "bounce", reason="550 5.1.1 mailbox unknown", type="bounce")
+    client.post("/webhooks/sendgrid/tracking/", body, content_type="application/json", **sign(body))
+    told = incident.obligations.get(kind="tell_controller")
+    assert (told.status, told.met_at) == ("open", None)
+    assert "bounced: 550 5.1.1 mailbox unknown" in told.note
+    incident.refresh_from_db()
+    assert incident.state == "gba_notified"  # back to waiting for the controller
+    assert incident.events.filter(kind="transition").last().to_state == "gba_notified"
