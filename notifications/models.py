@@ -227,6 +227,8 @@ class Message(models.Model):
                 name="one_message_per_firing_recipient_channel",
             )
         ]
+        # The incident page counts the notices to controllers by status.
+        indexes = [models.Index(fields=["incident", "controller", "status"])]
 
     def __str__(self):
         return f"{self.channel} to {self.to}: {self.status}"
