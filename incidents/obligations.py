@@ -203,9 +203,9 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
     delay_reason = (delay_reason or "").strip()
     how = (how or "").strip()
     reference = (reference or "").strip().upper()
+    # The workflow refuses a recording with nothing open (TransitionRefused, with
+    # nothing_open_message) before it gets here.
     obligations = open_obligations(incident, kind, controllers)
-    if not obligations:
-        raise ValidationError(nothing_open_message(incident, kind))
     if kind == Kind.NOTIFY_GBA and not DBN_REFERENCE.match(reference):
         raise ValidationError(
             {

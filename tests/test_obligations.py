@@ -315,3 +315,81 @@ def test_the_dpo_edits_the_regime_table_in_the_admin_and_it_is_audited(client, d
     assert change.actor == dpo and change.after["delay"] != change.before["delay"]
     assert client.get("/admin/incidents/obligation/").status_code == 200
     assert client.get("/admin/incidents/processingactivity/").status_code == 200
+
+
+def test_what_a_recording_needs_is_said_field_by_field(incident_in, manager):
+    incident = incident_in("assessed")
+
+    def refusal(action, **arguments):
+        with pytest.raises(ValidationError) as refused:
+            workflow.transition(incident.pk, manager, action, **arguments)
+        return refused.value.message_dict
+
+    assert refusal("notify_gba", reference="12345") == {
+        "reference": [
+            "The GBA's reference starts with DBN, as shown after submitting part 1 in the GBA "
+            "portal (you entered 12345)."
+        ]
+    }
+    assert refusal("notify_gba", reference=" ")["reference"][0].endswith("(you entered nothing).")
+    assert refusal("notify_controller", how="  ") == {
+        "how": ["Say how it was done (e-mail, phone, letter)."]
+    }
+    assert {o.status for o in incident.obligations.all()} == {"open"}
+
+
+def test_part_two_takes_a_dbn_reference_or_part_ones(
+    incident_in, manager, assessment_values, categories, controller
+):
+    incident = incident_in("detected")
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    workflow.assess(incident.pk, manager, {**assessment_values, "records_count": None}, relations)
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-21")
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "complete_gba", reference="PART2")
+    assert refused.value.message_dict == {
+        "reference": ["The GBA's reference starts with DBN (you entered PART2)."]
+    }
+    workflow.transition(incident.pk, manager, "complete_gba", reference="dbn-2026-22")
+    assert incident.obligations.get(kind="complete_gba").reference == "DBN-2026-22"
+
+
+def test_a_filing_with_everything_known_owes_no_part_two(incident_in, manager):
+    incident = incident_in("assessed")  # counts, cause, consequences and end all known
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-23")
+    assert not incident.obligations.filter(kind="complete_gba").exists()
+
+
+def test_a_corrected_awareness_moves_only_what_is_still_open_and_counted_from_it(
+    incident_in, manager, assessment_values, categories, controller
+):
+    incident = incident_in("detected")
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    workflow.assess(incident.pk, manager, {**assessment_values, "records_count": None}, relations)
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-24")
+    filed = incident.obligations.get(kind="notify_gba")
+    part2 = incident.obligations.get(kind="complete_gba")
+    earlier = incident.aware_at - timedelta(hours=2)
+    workflow.update_facts(incident.pk, manager, {"aware_at": earlier})
+    told = incident.obligations.get(kind="tell_controller")
+    assert told.deadline_at == earlier + timedelta(hours=24)  # open, counted from awareness
+    assert incident.obligations.get(pk=filed.pk).deadline_at == filed.deadline_at  # met
+    assert incident.obligations.get(pk=part2.pk).deadline_at == part2.deadline_at  # from part 1
+
+
+def test_the_letter_says_when_the_controllers_own_72_hours_end(incident_in, manager, controller):
+    from incidents.obligations import controller_deadline
+
+    incident = incident_in("assessed")
+    workflow.transition(incident.pk, manager, "notify_controller", how="Phone call")
+    told = incident.obligations.get(kind="tell_controller")
+    assert controller_deadline(told.met_at) == told.met_at + timedelta(hours=72)
+    assert controller_deadline(None) is None
