@@ -27,6 +27,14 @@ def second(db):
     )
 
 
+def full_relations(categories, controller):
+    return {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+
+
 def owed(incident):
     return sorted(
         (o.kind, o.controller.name, o.status)
@@ -140,11 +148,7 @@ def test_risk_based_a_breach_without_risk_is_recorded_not_notified(
 ):
     incident = incident_in("detected")
     values = {**assessment_values, "risk_level": "none", "risk_reasoning": "Encrypted, key safe."}
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller],
-    }
+    relations = full_relations(categories, controller)
     incident = workflow.assess(incident.pk, manager, values, relations)
     gba = incident.obligations.get(kind="notify_gba")
     assert gba.status == "not_required" and "Encrypted, key safe." in gba.note
@@ -165,11 +169,7 @@ def test_every_breach_policy_notifies_even_without_risk(
 ):
     incident = incident_in("detected")
     values = {**assessment_values, "risk_level": "none", "risk_reasoning": "Encrypted."}
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller],
-    }
+    relations = full_relations(categories, controller)
     incident = workflow.assess(incident.pk, manager, values, relations)
     assert incident.obligations.get(kind="notify_gba").status == "open"
 
@@ -195,11 +195,7 @@ def test_high_risk_owes_the_data_subjects_when_the_controller_asked(
     controller.subjects_informed_by_conitro = True
     controller.save()
     incident = incident_in("assessed")
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller],
-    }
+    relations = full_relations(categories, controller)
     before = timezone.now()
     workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "high"}, relations)
     subjects = incident.obligations.get(kind="inform_subjects")
@@ -225,11 +221,7 @@ def test_part_one_with_unknown_facts_owes_part_two_within_the_rule(
     rule.save()
     incident = incident_in("detected")
     values = {**assessment_values, "subjects_count": None, "cause_origin": "unknown"}
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller],
-    }
+    relations = full_relations(categories, controller)
     workflow.assess(incident.pk, manager, values, relations)
     incident = workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-8")
     part1 = incident.obligations.get(kind="notify_gba")
@@ -342,11 +334,7 @@ def test_part_two_takes_a_dbn_reference_or_part_ones(
     incident_in, manager, assessment_values, categories, controller
 ):
     incident = incident_in("detected")
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller],
-    }
+    relations = full_relations(categories, controller)
     workflow.assess(incident.pk, manager, {**assessment_values, "records_count": None}, relations)
     workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-21")
     with pytest.raises(ValidationError) as refused:
@@ -368,11 +356,7 @@ def test_a_corrected_awareness_moves_only_what_is_still_open_and_counted_from_it
     incident_in, manager, assessment_values, categories, controller
 ):
     incident = incident_in("detected")
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller],
-    }
+    relations = full_relations(categories, controller)
     workflow.assess(incident.pk, manager, {**assessment_values, "records_count": None}, relations)
     workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-24")
     filed = incident.obligations.get(kind="notify_gba")
