@@ -11,10 +11,8 @@ Target: p95 under 50 ms, and a query count that does not grow with the number of
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,9 +28,8 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from verified import verified_client  # noqa: E402
+from verified import measure, verified_client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from incidents.models import (  # noqa: E402
@@ -112,20 +109,6 @@ def page_with_history(user, controller):
         ]
     )
     return incident
-
-
-def measure(client, url, requests):
-    client.get(url)  # warm caches and template loading
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], len(queries)
 
 
 def report(label, total, client, incident, requests):

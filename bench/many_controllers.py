@@ -12,7 +12,6 @@ Targets (issue 9): obligations and notices in under 5 minutes; pages p95 under 5
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -32,10 +31,9 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_q.conf import Conf  # noqa: E402
 from django_q.models import OrmQ  # noqa: E402
-from verified import verified_client  # noqa: E402
+from verified import measure, verified_client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from incidents import workflow  # noqa: E402
@@ -72,20 +70,6 @@ def timed(label, action):
     result = action()
     print(f"{label:<58} {time.perf_counter() - started:8.1f} s")
     return result
-
-
-def measure(client, url, requests):
-    client.get(url)
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], len(queries)
 
 
 def main():

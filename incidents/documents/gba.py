@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from ..fact_texts import label, missing, text
 from ..identifiers import format_enterprise_number
-from ..models import Assessment, Incident, IncidentEvent, Obligation
+from ..models import IncidentEvent, Obligation
+from ..timeline import label as label_of
 from .base import data_table, facts_hash, local, number, paragraph, render, section
 from .facts import incident_facts
 
@@ -133,18 +134,9 @@ def changes_since(incident, since):
             names = list(event.after or {})
         else:
             continue
-        labels = sorted({str(field_label(name)) for name in names})
+        labels = sorted({label_of(name) for name in names})
         lines.append(f"{local(event.at)}: {', '.join(labels)}")
     return lines
-
-
-def field_label(name):
-    for model in (Incident, Assessment):
-        try:
-            return model._meta.get_field(name).verbose_name
-        except Exception:  # noqa: BLE001, S112 - not a field of this model
-            continue
-    return name
 
 
 def build_gba_notification(incident, language, controller=None, facts_digest=None):
