@@ -377,3 +377,21 @@ def test_the_letter_says_when_the_controllers_own_72_hours_end(incident_in, mana
     told = incident.obligations.get(kind="tell_controller")
     assert controller_deadline(told.met_at) == told.met_at + timedelta(hours=72)
     assert controller_deadline(None) is None
+
+
+def test_the_combined_notification_says_it_notifies_for_the_controllers_in_its_annex(
+    client, dpo, incident_in, manager, controller, second
+):
+    import io
+
+    from pypdf import PdfReader
+
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    client.force_login(dpo)
+    response = client.get(f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en")
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
+    )
+    assert "on behalf of the controllers listed in the annex" in text
+    assert "Annex: the controllers concerned" in text and "Librairie Lefèvre SRL" in text

@@ -69,7 +69,7 @@ def notification_type(incident, assessment, part1, part2):
     return _("Initial notification (to be completed, GDPR art. 33(4))")
 
 
-def organisation_rows(unknown):
+def organisation_rows(unknown, combined=False):
     organisation = settings.ORGANISATION
     return [
         (_("Name"), organisation["name"] or unknown),
@@ -84,6 +84,11 @@ def organisation_rows(unknown):
         (
             _("Role of the notifier"),
             _(
+                "Processor (GDPR art. 28), notifying on behalf of the controllers listed in the "
+                "annex, as their processing agreements authorise"
+            )
+            if combined
+            else _(
                 "Processor (GDPR art. 28), notifying on behalf of the controller named below, "
                 "as the processing agreement authorises"
             ),
@@ -185,7 +190,8 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
             [(_("Type"), notification_type(incident, assessment, part1, part2))],
         )
         story += section(
-            _("1. Identification: the notifying processor"), organisation_rows(unknown)
+            _("1. Identification: the notifying processor"),
+            organisation_rows(unknown, combined=controller is None and len(controllers) > 1),
         )
         if controller is not None:
             story += section(
