@@ -202,6 +202,7 @@ class IncidentSerializer(ModelSerializer):
                 "discovered_how",
                 "text_language",
                 "gba_combined",
+                "gba_delay_reason",
                 "controllers",
             }
         ]

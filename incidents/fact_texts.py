@@ -11,7 +11,7 @@ a silent mix.
 
 from django.utils.translation import gettext_lazy
 
-INCIDENT_TEXTS = ["title", "description", "discovered_how"]
+INCIDENT_TEXTS = ["title", "description", "discovered_how", "gba_delay_reason"]
 ASSESSMENT_TEXTS = [
     "consequences",
     "measures_taken",

@@ -99,9 +99,19 @@ class FactsForm(IncidentForm):
     activities = None
 
     class Meta(IncidentForm.Meta):
-        fields = [*IncidentForm.Meta.fields, "ended_at", "gba_combined"]
+        fields = [*IncidentForm.Meta.fields, "ended_at", "gba_combined", "gba_delay_reason"]
         field_classes = {**IncidentForm.Meta.field_classes, "ended_at": forms.DateTimeField}
-        widgets = {**IncidentForm.Meta.widgets, "ended_at": DateTimeInput()}
+        widgets = {
+            **IncidentForm.Meta.widgets,
+            "ended_at": DateTimeInput(),
+            "gba_delay_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "gba_delay_reason": _(
+                "Once the 24 hours have passed the GBA notification must say why it is late: "
+                "what you write here is printed on it before it is filed."
+            )
+        }
 
 
 class AssessmentForm(forms.ModelForm):
@@ -212,6 +222,8 @@ class ObligationForm(VersionedForm):
             self.fields["controllers"].queryset = Controller.objects.filter(
                 pk__in=waiting.values("controller")
             )
+            if self.kind == Obligation.Kind.NOTIFY_GBA:
+                self.initial.setdefault("delay_reason", incident.gba_delay_reason)
 
 
 def when_field(label):

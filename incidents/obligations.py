@@ -19,7 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .deadlines import deadline_for, rule_delay
-from .models import Assessment, DeadlineRule, IncidentEvent, Obligation, validate_not_in_future
+from .models import (
+    Assessment,
+    DeadlineRule,
+    Incident,
+    IncidentEvent,
+    Obligation,
+    validate_not_in_future,
+)
+from .signals import incident_saving
 
 Kind = Obligation.Kind
 Status = Obligation.Status
@@ -131,6 +139,9 @@ def sync(incident, user, now=None):
 def record_event(incident, user, created, changed, note=""):
     if not (created or changed):
         return
+    if created:
+        # Escalation steps may count from the new deadlines.
+        incident_saving.send(sender=Incident, incident=incident, kind="obligations")
     IncidentEvent.objects.create(
         incident=incident,
         actor=user,

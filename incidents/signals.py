@@ -7,7 +7,7 @@ from django.dispatch import Signal
 
 # Sent inside the transaction that makes the change: what must exist together with the change
 # (an incident's escalation plan) is written in that same transaction, or not at all.
-# incident: the Incident; kind: "created" or "aware_at_corrected"
+# incident: the Incident; kind: "created", "aware_at_corrected" or "obligations" (new ones)
 incident_saving = Signal()
 
 # Sent after the change is committed (never for a rollback): work that may fail on its own

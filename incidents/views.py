@@ -179,6 +179,9 @@ def detail(request, pk):
             "events": events[::-1],
             "events_left_out": max(0, events_count - EVENTS_LISTED),
             "missing_texts": missing_texts(incident),
+            "delay_reason_wanted": timezone.now() > incident.deadline_at
+            and not incident.gba_delay_reason
+            and workflow.action_possible(incident, "notify_gba"),
             "assessment": incident.assessment_or_none(),
             "actions": actions,
             "action_forms": forms,

@@ -39,6 +39,7 @@ FACT_FIELDS = [
     "discovered_how",
     "text_language",
     "gba_combined",
+    "gba_delay_reason",
 ]
 TRANSITION_FIELDS = [
     "dismissal_reason",
@@ -427,6 +428,9 @@ def record(
                 "reason": obligations.nothing_open_message(incident, kind),
             },
         )
+    if kind == Obligation.Kind.NOTIFY_GBA:
+        # Given on the incident before the filing (it is printed on the notification).
+        delay_reason = (delay_reason or "").strip() or incident.gba_delay_reason
     entered = {"reference": reference, "how": how, "delay_reason": delay_reason}
     at = submitted_at or notified_at
     met = obligations.meet(

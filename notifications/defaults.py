@@ -7,6 +7,14 @@
    acknowledged within 15 min, every 30 min.
 5. deadline, unless the controller is notified: managers and DPO, SMS + call + e-mail saying
    OVERDUE, every 60 min.
+6. 3 days before part 2 of the GBA notification is due, until it is filed: managers and DPO,
+   SMS + e-mail, every 24 h.
+7. part 2's deadline, until it is filed: managers and DPO, SMS + call + e-mail saying OVERDUE,
+   every 60 min.
+8. 12 h before the data subjects must be informed, until they are: managers and DPO, SMS +
+   e-mail, every 60 min.
+9. that deadline, until they are: managers and DPO, SMS + call + e-mail saying OVERDUE, every
+   60 min.
 """
 
 from datetime import timedelta
@@ -26,7 +34,37 @@ STEPS = [
 ]  # fmt: skip
 
 
-def create_default_policy(group_model, policy_model, step_model):
+# position, obligation, offset from its deadline, roles, call, repeat, says OVERDUE
+OBLIGATION_STEPS = [
+    (6, "complete_gba", -72 * H, ["manager", "dpo"], False, 24 * H, False),
+    (7, "complete_gba", 0 * H, ["manager", "dpo"], True, 60 * M, True),
+    (8, "inform_subjects", -12 * H, ["manager", "dpo"], False, 60 * M, False),
+    (9, "inform_subjects", 0 * H, ["manager", "dpo"], True, 60 * M, True),
+]  # fmt: skip
+
+
+def add_obligation_steps(group_model, policy, step_model):
+    """The steps for part 2 of the GBA notification and for informing the data subjects."""
+    for position, obligation, offset, roles, call, repeat, overdue in OBLIGATION_STEPS:
+        step, created = step_model.objects.get_or_create(
+            policy=policy,
+            position=position,
+            defaults={
+                "anchor": "obligation",
+                "obligation": obligation,
+                "offset": offset,
+                "sms": True,
+                "call": call,
+                "email": True,
+                "repeat_every": repeat,
+                "overdue": overdue,
+            },
+        )
+        if created:
+            step.roles.set(group_model.objects.filter(name__in=roles))
+
+
+def create_default_policy(group_model, policy_model, step_model, obligation_steps=True):
     if policy_model.objects.exists():
         return None
     policy = policy_model.objects.create(name="Conitro 24 h", is_active=True)
@@ -45,4 +83,6 @@ def create_default_policy(group_model, policy_model, step_model):
             overdue=position == 5,
         )
         step.roles.set(group_model.objects.filter(name__in=roles))
+    if obligation_steps:  # not in migration 0002, whose steps have no obligation yet
+        add_obligation_steps(group_model, policy, step_model)
     return policy

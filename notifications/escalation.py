@@ -20,7 +20,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from accounts.models import User
-from incidents.models import Incident, State
+from incidents.models import Incident, Obligation, State
 
 from .models import Acknowledgement, Channel, EscalationPolicy, Firing, Message, has_reached
 from .sending import fall_back
@@ -32,8 +32,9 @@ CLOSED_STATES = {State.CLOSED, State.DISMISSED}
 
 
 def anchor_time(incident, step):
-    base = incident.aware_at if step.anchor == step.Anchor.AWARE else incident.deadline_at
-    return base + step.offset
+    """When the step is due; None for a step whose obligation is not open (not owed yet)."""
+    base = incident.aware_at if step.anchor == step.Anchor.AWARE else step.deadline_for(incident)
+    return None if base is None else base + step.offset
 
 
 def plan(incident, now=None):
@@ -42,16 +43,27 @@ def plan(incident, now=None):
     An incident logged long after awareness has several steps due at once: it gets the first
     alert and the most urgent of the overdue steps, not a burst of every step in between.
     """
+    return _plan(incident, lambda step: True, now)
+
+
+def plan_for_obligations(incident, now=None):
+    """Obligations appeared (part 2 owed, data subjects to inform, a controller added): plan
+    the steps that count from their deadlines. Steps already planned stay as they are."""
+    return _plan(incident, lambda step: step.anchor == step.Anchor.OBLIGATION, now)
+
+
+def _plan(incident, chosen, now):
     now = now or timezone.now()
     policy = EscalationPolicy.objects.filter(is_active=True).prefetch_related("steps").first()
     if policy is None:
         return []
-    steps = list(policy.steps.all())
-    overdue = [s for s in steps if s.until_state and anchor_time(incident, s) <= now]
+    due = {step: anchor_time(incident, step) for step in policy.steps.all() if chosen(step)}
+    due = {step: at for step, at in due.items() if at is not None}
+    overdue = [step for step, at in due.items() if step.waits and at <= now]
     superseded = set(overdue[:-1])
     firings = [
-        Firing(incident=incident, step=step, due_at=anchor_time(incident, step))
-        for step in steps
+        Firing(incident=incident, step=step, due_at=at)
+        for step, at in due.items()
         if step not in superseded
     ]
     Firing.objects.bulk_create(firings, ignore_conflicts=True)
@@ -62,6 +74,8 @@ def replan(incident):
     """aware_at was corrected: move the firings that have not fired yet."""
     for firing in Firing.objects.filter(incident=incident, fired_at=None).select_related("step"):
         due = anchor_time(incident, firing.step)
+        if due is None:
+            continue  # its obligation is met or gone: the firing will find it done
         if firing.repetition and firing.step.repeat_every:
             due += firing.step.repeat_every * firing.repetition
         if firing.phase == Firing.Phase.CALL:
@@ -147,8 +161,13 @@ def fire(firing_id, now=None):
 
 
 def step_done(incident, step):
-    """The step waits for something that is done: its state is reached, or the obligations
-    it stands for are all met (the state can lag behind them, e.g. before the assessment)."""
+    """The step waits for something that is done: its obligation is met (none open), its
+    state is reached, or the obligations the state stands for are all met (the state can lag
+    behind them, e.g. before the assessment)."""
+    if step.obligation:
+        return not incident.obligations.filter(
+            kind=step.obligation, status=Obligation.Status.OPEN
+        ).exists()
     if not step.until_state:
         return False
     if has_reached(incident.state, step.until_state):

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Controller, Document, Incident, State
+from incidents.models import Controller, Document, Incident, Obligation, State
 
 
 class Channel(models.TextChoices):
@@ -55,6 +55,13 @@ class EscalationStep(models.Model):
     class Anchor(models.TextChoices):
         AWARE = "aware", _("after awareness")
         DEADLINE = "deadline", _("relative to the deadline")
+        OBLIGATION = "obligation", _("relative to the obligation's deadline")
+
+    OBLIGATIONS = [
+        (kind, label)
+        for kind, label in Obligation.Kind.choices
+        if kind != Obligation.Kind.CONTROLLER_GBA
+    ]
 
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(_("position"))
@@ -67,6 +74,17 @@ class EscalationStep(models.Model):
         max_length=20,
         choices=[(state, label) for state, label in State.choices if state in PROGRESS],
         blank=True,
+    )
+    obligation = models.CharField(
+        _("until this obligation is met"),
+        max_length=20,
+        choices=OBLIGATIONS,
+        blank=True,
+        help_text=_(
+            "With “relative to the obligation's deadline”: the step is planned once the "
+            "obligation exists (e.g. part 2 of the GBA notification), counts from its earliest "
+            "open deadline and stops when none is open."
+        ),
     )
     roles = models.ManyToManyField(Group, blank=True, verbose_name=_("roles"))
     people = models.ManyToManyField(
@@ -93,6 +111,39 @@ class EscalationStep(models.Model):
 
     def __str__(self):
         return f"{self.policy} #{self.position}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.anchor == self.Anchor.OBLIGATION and not self.obligation:
+            raise ValidationError(
+                {"obligation": _("Choose the obligation whose deadline the step counts from.")}
+            )
+        if self.obligation and self.anchor != self.Anchor.OBLIGATION:
+            raise ValidationError(
+                {"anchor": _("A step for an obligation counts from that obligation's deadline.")}
+            )
+        if self.obligation and self.until_state:
+            raise ValidationError(
+                {"until_state": _("A step for an obligation stops when it is met, not at a state.")}
+            )
+
+    @property
+    def waits(self):
+        """It stops once something is done (a state reached, an obligation met)."""
+        return bool(self.until_state or self.obligation)
+
+    def deadline_for(self, incident):
+        """The deadline this step is about: its obligation's earliest open one (None when
+        none is open), else Conitro's 24 hours."""
+        if self.obligation:
+            return (
+                incident.obligations.filter(kind=self.obligation, status=Obligation.Status.OPEN)
+                .order_by("deadline_at")
+                .values_list("deadline_at", flat=True)
+                .first()
+            )
+        return incident.deadline_at
 
     def channels(self):
         """The channels that go out when the step fires (a delayed call comes later)."""

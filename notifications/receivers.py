@@ -22,6 +22,8 @@ def plan_with_the_incident(sender, incident, kind, **extra):
         escalation.plan(incident)
     elif kind == "aware_at_corrected":
         escalation.replan(incident)
+    elif kind == "obligations":
+        escalation.plan_for_obligations(incident)
 
 
 @receiver(incident_changed)

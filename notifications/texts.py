@@ -93,6 +93,13 @@ def incident_link(incident):
 def headline(step):
     if step.overdue:
         return _("OVERDUE")
+    if step.obligation:
+        return {
+            "tell_controller": _("Controller not notified yet"),
+            "notify_gba": _("GBA not notified yet"),
+            "complete_gba": _("GBA part 2 not filed yet"),
+            "inform_subjects": _("Data subjects not informed yet"),
+        }[step.obligation]
     return {
         "": _("New data breach"),
         "assessed": _("Not assessed yet"),
@@ -102,8 +109,13 @@ def headline(step):
     }[step.until_state]
 
 
-def deadline_text(incident):
-    return timezone.localtime(incident.deadline_at).strftime("%d/%m %H:%M")
+def deadline_of(firing):
+    """The deadline the page is about: its obligation's, else Conitro's 24 hours."""
+    return firing.step.deadline_for(firing.incident) or firing.incident.deadline_at
+
+
+def deadline_text(firing, date_format="%d/%m %H:%M"):
+    return timezone.localtime(deadline_of(firing)).strftime(date_format)
 
 
 def sms_text(firing, user):
@@ -116,7 +128,7 @@ def sms_text(firing, user):
         tail = to_gsm7(
             ". "
             + _("Deadline %(deadline)s. OK: %(link)s")
-            % {"deadline": deadline_text(firing.incident), "link": ack_link(firing, user)}
+            % {"deadline": deadline_text(firing), "link": ack_link(firing, user)}
         )
         title = to_gsm7(firing.incident.title)
         room = SMS_LENGTH - len(head) - len(tail)
@@ -136,8 +148,16 @@ def email_subject_and_body(firing, user):
             _("State: %(state)s") % {"state": incident.get_state_display()},
             _("Aware since: %(time)s")
             % {"time": timezone.localtime(incident.aware_at).strftime("%d/%m/%Y %H:%M")},
-            _("Deadline (GBA and controller): %(time)s")
-            % {"time": timezone.localtime(incident.deadline_at).strftime("%d/%m/%Y %H:%M")},
+            (
+                _("%(obligation)s by: %(time)s")
+                % {
+                    "obligation": firing.step.get_obligation_display(),
+                    "time": deadline_text(firing, "%d/%m/%Y %H:%M"),
+                }
+                if firing.step.obligation
+                else _("Deadline (GBA and controller): %(time)s")
+                % {"time": deadline_text(firing, "%d/%m/%Y %H:%M")}
+            ),
             "",
             _("Acknowledge (stops the repeats of this alert): %(link)s")
             % {"link": ack_link(firing, user)},
@@ -156,7 +176,7 @@ def call_script(firing, user):
             "headline": headline(firing.step),
             "reference": " ".join(incident.reference.replace("INC-", "")),
             "title": incident.title,
-            "deadline": timezone.localtime(incident.deadline_at).strftime("%d/%m %H:%M"),
+            "deadline": deadline_text(firing),
         }
 
 

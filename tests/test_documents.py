@@ -412,6 +412,37 @@ def test_a_late_gba_notification_prints_the_reason_for_the_delay(client, dpo, ma
     assert "Reason for the delay Weekend staffing." in gba_text(client, late)
 
 
+def test_the_reason_for_the_delay_is_given_before_the_filing_and_printed_on_it(
+    client, dpo, manager, incident_in
+):
+    late = incident_in("assessed", hours_ago=30)
+    client.force_login(manager)
+    page = client.get(f"/incidents/{late.pk}/").content.decode()
+    assert "the notification must give the reason for the delay" in page
+    assert f"/incidents/{late.pk}/edit/#id_gba_delay_reason" in page
+    client.force_login(dpo)
+    assert "Reason for the delay to be given: the 24-hour deadline has passed" in gba_text(
+        client, late
+    )
+    workflow.update_facts(late.pk, manager, {"gba_delay_reason": "Forensics first."})
+    assert "Reason for the delay Forensics first." in gba_text(client, late)
+    client.force_login(manager)
+    page = client.get(f"/incidents/{late.pk}/").content.decode()
+    assert "the notification must give the reason for the delay" not in page
+    form = client.get(f"/incidents/{late.pk}/").context["action_forms"]["notify_gba"]
+    assert form.initial["delay_reason"] == "Forensics first."
+    # Filed without repeating it: the reason given before is the filing's.
+    workflow.transition(late.pk, manager, "notify_gba", reference="DBN-2026-78")
+    assert late.obligations.get(kind="notify_gba").delay_reason == "Forensics first."
+
+
+def test_an_incident_in_time_asks_for_no_reason_for_a_delay(client, manager, incident_in):
+    in_time = incident_in("assessed", hours_ago=2)
+    client.force_login(manager)
+    page = client.get(f"/incidents/{in_time.pk}/").content.decode()
+    assert "the notification must give the reason for the delay" not in page
+
+
 def csv_rows(response):
     import csv as csv_module
 

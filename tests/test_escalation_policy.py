@@ -384,3 +384,94 @@ def test_a_controller_told_first_keeps_the_gba_step_paging(logged, clock, manage
     workflow.transition(logged.pk, manager, "notify_controller", how="Phone call with Els")
     at(clock, timedelta(hours=12))
     assert Message.objects.filter(incident=logged, firing__step__position=3).exists()
+
+
+def messages_of_step(incident, position):
+    return sorted(
+        (m.recipient.username, m.channel)
+        for m in Message.objects.filter(incident=incident, firing__step__position=position)
+    )
+
+
+def test_part_two_of_the_gba_notification_pages_before_and_at_its_own_deadline(
+    logged, clock, manager, controller
+):
+    assert not Firing.objects.filter(incident=logged, step__position__gte=6).exists()
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.update_facts(logged.pk, manager, {"controllers": [controller]})
+    # Filed before the assessment: the facts are not all known, so part 2 is owed in 21 days.
+    workflow.transition(logged.pk, manager, "notify_gba", reference="DBN-2026-21")
+    part2 = logged.obligations.get(kind="complete_gba").deadline_at
+    assert part2 == T0 + timedelta(hours=1, days=21)
+    due = dict(
+        Firing.objects.filter(incident=logged, step__position__in=[6, 7]).values_list(
+            "step__position", "due_at"
+        )
+    )
+    assert due == {6: part2 - timedelta(days=3), 7: part2}
+    at(clock, timedelta(hours=1, days=18))
+    everyone = [("dpo", "email"), ("dpo", "sms"), ("manager", "email"), ("manager", "sms")]
+    assert messages_of_step(logged, 6) == everyone
+    sms = Message.objects.filter(firing__step__position=6, channel="sms").first().text
+    assert sms.startswith("GBA part 2 not filed yet ") and "Deadline 16/12 11:00" in sms
+    e_mail = Message.objects.filter(firing__step__position=6, channel="email").first().text
+    assert "Complete the GBA notification (part 2) by: 16/12/2026 11:00" in e_mail
+    clock.move_to(T0 + timedelta(days=19))
+    workflow.transition(logged.pk, manager, "complete_gba")
+    at(clock, timedelta(hours=1, days=21))
+    assert messages_of_step(logged, 7) == []
+    assert Firing.objects.get(incident=logged, step__position=7).outcome == "state_reached"
+
+
+def test_the_data_subjects_step_counts_from_their_deadline_and_stops_when_informed(
+    logged, clock, manager, controller, assessment_values, categories
+):
+    controller.subjects_informed_by_conitro = True
+    controller.save()
+    clock.move_to(T0 + timedelta(hours=2))
+    workflow.assess(
+        logged.pk,
+        manager,
+        {**assessment_values, "risk_level": "high"},
+        {"data_categories": [categories[0]], "subject_categories": [categories[1]],
+         "controllers": [controller]},
+    )  # fmt: skip
+    deadline = logged.obligations.get(kind="inform_subjects").deadline_at
+    assert deadline == T0 + timedelta(hours=74)
+    due = dict(
+        Firing.objects.filter(incident=logged, step__position__in=[8, 9]).values_list(
+            "step__position", "due_at"
+        )
+    )
+    assert due == {8: deadline - timedelta(hours=12), 9: deadline}
+    assert not Firing.objects.filter(incident=logged, step__position__in=[6, 7]).exists()
+    at(clock, timedelta(hours=62))
+    assert messages_of_step(logged, 8) == [
+        ("dpo", "email"), ("dpo", "sms"), ("manager", "email"), ("manager", "sms")
+    ]  # fmt: skip
+    text = Message.objects.filter(firing__step__position=8, channel="sms").first().text
+    assert text.startswith("Data subjects not informed yet ")
+    workflow.transition(logged.pk, manager, "inform_subjects", how="E-mail to each customer")
+    at(clock, timedelta(hours=74))
+    assert messages_of_step(logged, 9) == []
+    assert Firing.objects.get(incident=logged, step__position=9).outcome == "state_reached"
+
+
+def test_a_step_for_an_obligation_must_say_which_and_count_from_it(default_policy):
+    from django.core.exceptions import ValidationError
+
+    from notifications.models import EscalationStep
+
+    step = EscalationStep.objects.get(policy__name="Conitro 24 h", position=6)
+    step.obligation = ""
+    with pytest.raises(ValidationError) as refused:
+        step.full_clean()
+    assert "obligation" in refused.value.message_dict
+    step.obligation, step.anchor = "complete_gba", "deadline"
+    with pytest.raises(ValidationError) as refused:
+        step.full_clean()
+    assert "anchor" in refused.value.message_dict
+    step.anchor, step.until_state = "obligation", "closed"
+    with pytest.raises(ValidationError) as refused:
+        step.full_clean()
+    assert "until_state" in refused.value.message_dict

@@ -342,7 +342,7 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
         story += section(_("5. Measures taken and proposed"), measures)
         story += section(_("6. Communication to the data subjects"), communication)
         story += section(_("7. Cross-border aspects"), authorities)
-        story += section(_("8. Timeline"), timeline_rows(incident, part1, part2, unknown))
+        story += section(_("8. Timeline"), timeline_rows(incident, part1, part2, unknown, language))
         changes = changes_since(incident, part2.met_at if filed(part2) else (
             part1.met_at if filed(part1) else None
         ))  # fmt: skip
@@ -364,7 +364,7 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
         )
 
 
-def timeline_rows(incident, part1, part2, unknown):
+def timeline_rows(incident, part1, part2, unknown, language):
     deadline = part1.deadline_at if part1 else incident.deadline_at
     rows = [
         (_("Conitro became aware"), local(incident.aware_at, unknown)),
@@ -384,7 +384,10 @@ def timeline_rows(incident, part1, part2, unknown):
         )
     submitted = part1.met_at if filed(part1) else None
     if (submitted or timezone.now()) > deadline:
-        reason = part1.delay_reason if part1 else ""
+        # Recorded with the filing, or given on the incident before it.
+        reason = (part1.delay_reason if part1 else "") or text(
+            incident, "gba_delay_reason", language
+        )
         rows.append(
             (
                 _("Reason for the delay"),

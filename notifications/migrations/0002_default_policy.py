@@ -20,6 +20,7 @@ def seed(apps, schema_editor):
         Group,
         apps.get_model("notifications", "EscalationPolicy"),
         apps.get_model("notifications", "EscalationStep"),
+        obligation_steps=False,  # added by 0006
     )
     apps.get_model("django_q", "Schedule").objects.get_or_create(
         name="breachdesk-escalation",
