@@ -9,7 +9,7 @@ incident page says which texts are missing for which language before anyone down
 a silent mix.
 """
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 INCIDENT_TEXTS = ["title", "description", "discovered_how", "gba_delay_reason"]
 ASSESSMENT_TEXTS = [
@@ -22,7 +22,11 @@ ASSESSMENT_TEXTS = [
     "other_authorities",
     "risk_reasoning",
 ]
-DOCUMENT_LANGUAGES = {"nl": gettext_lazy("Dutch"), "fr": gettext_lazy("French")}
+# Their names as they read inside a sentence ("pas encore donnés en néerlandais").
+DOCUMENT_LANGUAGES = {
+    "nl": pgettext_lazy("in a sentence", "Dutch"),
+    "fr": pgettext_lazy("in a sentence", "French"),
+}
 
 
 def incident_of(instance):

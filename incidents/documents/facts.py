@@ -58,10 +58,12 @@ def assessment_rows(assessment, language, unknown):
         return value if value not in (None, "") else unknown
 
     cause = [
-        getattr(assessment, f"get_{field}_display")()
+        str(getattr(assessment, f"get_{field}_display")())
         for field in ("cause_origin", "cause_actor", "cause_intent")
         if getattr(assessment, field) != "unknown"
     ]
+    # One phrase: "External, human, malicious".
+    cause = cause[:1] + [c[:1].lower() + c[1:] for c in cause[1:]]
     return [
         (_("Type of breach"), ", ".join(str(kind) for kind in assessment.breach_types())),
         (
@@ -77,7 +79,7 @@ def assessment_rows(assessment, language, unknown):
             number(assessment.subjects_count, unknown, language),
         ),
         (_("Approximate number of records"), number(assessment.records_count, unknown, language)),
-        (_("Cause"), ", ".join(str(c) for c in cause) or unknown),
+        (_("Cause"), ", ".join(cause) or unknown),
         (_("Likely consequences"), known(text(assessment, "consequences", language))),
         (_("Risk to the data subjects"), assessment.get_risk_level_display()),
         (
@@ -88,7 +90,10 @@ def assessment_rows(assessment, language, unknown):
         (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
         (
             _("Data subjects informed"),
-            f"{assessment.get_subjects_informed_display()}: "
-            + text(assessment, "subjects_informed_reason", language),
+            _("%(decision)s: %(how)s")
+            % {
+                "decision": assessment.get_subjects_informed_display(),
+                "how": text(assessment, "subjects_informed_reason", language),
+            },
         ),
     ]

@@ -25,7 +25,7 @@ from .facts import incident_facts
 AUTHORITY = {
     "name": gettext_lazy("Data Protection Authority (Gegevensbeschermingsautoriteit / Autorité "
                          "de protection des données)"),
-    "address": "Drukpersstraat 35, 1000 Brussel",
+    "address": gettext_lazy("Rue de la Presse 35, 1000 Brussels"),
     "enterprise_number": "0694.679.950",
 }  # fmt: skip
 
@@ -113,7 +113,12 @@ def controller_rows(controller, unknown):
 
 
 def language_name(code):
-    return {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}.get(code, code)
+    """The language's name inside a sentence ("imprimés tels qu'écrits (en néerlandais)")."""
+    return {
+        "nl": pgettext("in a sentence", "Dutch"),
+        "fr": pgettext("in a sentence", "French"),
+        "en": pgettext("in a sentence", "English"),
+    }.get(code, code)
 
 
 def yes_no(value):

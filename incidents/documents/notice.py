@@ -47,6 +47,8 @@ def letter_context(incident, controller):
         "aware": local(incident.aware_at),
         "gba": gba_status(incident, controller),
         "controller_deadline": local(controller_deadline(told_at)),
+        # Once told, the 72 hours count from that notice, not from the day this copy is read.
+        "told": local(told.met_at) if told else "",
     }
 
 

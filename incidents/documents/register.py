@@ -74,13 +74,21 @@ def obligation_lines(incident):
     for o in obligations:
         key = (o.get_kind_display(), o.get_status_display())
         counts[key] = counts.get(key, 0) + 1
-    lines = [f"{kind} — {status}: {number(n)}" for (kind, status), n in sorted(counts.items())]
+    lines = [
+        _("%(obligation)s — %(status)s: %(count)s")
+        % {"obligation": kind, "status": status, "count": number(n)}
+        for (kind, status), n in sorted(counts.items())
+    ]
     lines += [one_obligation(o) for o in obligations if o.late][:OBLIGATIONS_LISTED]
     return lines
 
 
 def one_obligation(o):
-    line = f"{o.get_kind_display()} — {o.controller.name}: {o.get_status_display()}"
+    line = _("%(obligation)s — %(controller)s: %(status)s") % {
+        "obligation": o.get_kind_display(),
+        "controller": o.controller.name,
+        "status": o.get_status_display(),
+    }
     if o.met_at:
         line += f" {local(o.met_at)}"
     else:
@@ -191,7 +199,11 @@ def pdf_row(row):
         reference,
         "\n".join(v for v in (title, what) if v),
         "\n".join(v for v in (state, decided, reasoning) if v),
-        "\n".join(v for v in (aware, f"→ {deadline}", start and f"{start} – {end}") if v),
+        "\n".join(
+            v
+            for v in (aware, f"→ {deadline}", start and f"{start} – {end or _('not known yet')}")
+            if v
+        ),
         "\n".join(v for v in (kinds, data, subjects, f"{people} / {records}") if v.strip(" /")),
         "\n".join(v for v in (consequences, measures, proposed) if v),
         "\n".join(v for v in (controllers, obligations, references, delays) if v),
