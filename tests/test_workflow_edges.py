@@ -1,0 +1,184 @@
+"""The workflow's less travelled paths, each as a person meets it: who the controllers were
+before a change, texts given in another language, a letter that bounced, part 2's reference,
+what a refusal says when nothing is owed, and an edited regime table with a corrected
+awareness."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from incidents import workflow
+from incidents.models import Controller, DeadlineRule, IncidentEvent, Obligation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def second(db):
+    return Controller.objects.create(
+        name="Librairie Lefèvre SRL",
+        enterprise_number="0831797467",
+        address="Rue Haute 5, 1000 Bruxelles",
+        contact_person="Hélène Lefèvre",
+        email="dpo@lefevre.example",
+        phone="+3225550000",
+        language="fr",
+    )
+
+
+def changes_of(incident, field):
+    return list(
+        IncidentEvent.objects.filter(incident=incident, kind="changed", field=field)
+        .order_by("id")
+        .values_list("before", "after")
+    )
+
+
+def test_the_trail_says_which_controllers_were_affected_before_and_after(
+    incident_in, manager, controller, second
+):
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})  # same
+    workflow.update_facts(incident.pk, manager, {"controllers": [second]})
+    assert changes_of(incident, "controllers")[-2:] == [
+        (["Bakkerij Van Damme BV"], ["Bakkerij Van Damme BV", "Librairie Lefèvre SRL"]),
+        (["Bakkerij Van Damme BV", "Librairie Lefèvre SRL"], ["Librairie Lefèvre SRL"]),
+    ]
+
+
+def test_texts_in_another_language_are_kept_audited_and_removable(incident_in, manager):
+    incident = incident_in("assessed")
+    version = incident.version
+    workflow.translate(
+        incident.pk, manager, "fr", {"title": " Fuite ", "consequences": "Hameçonnage."}
+    )
+    incident.refresh_from_db()
+    assert incident.translations == {"fr": {"title": "Fuite"}}
+    assert incident.assessment.translations == {"fr": {"consequences": "Hameçonnage."}}
+    assert changes_of(incident, "translations.fr") == [
+        ({}, {"title": "Fuite"}),
+        ({}, {"consequences": "Hameçonnage."}),
+    ]
+    workflow.translate(incident.pk, manager, "fr", {"title": "Fuite"})  # unchanged: no event
+    assert len(changes_of(incident, "translations.fr")) == 2
+    workflow.translate(incident.pk, manager, "fr", {"title": ""})  # removed
+    incident.refresh_from_db()
+    assert incident.translations == {"fr": {}}
+    assert changes_of(incident, "translations.fr")[-1] == ({"title": "Fuite"}, {})
+    assert incident.version >= version
+
+
+def test_a_translation_is_refused_with_its_reason_and_changes_nothing(
+    incident_in, manager, security, make_user
+):
+    incident = incident_in("assessed")
+    with pytest.raises(ValidationError) as refused:
+        workflow.translate(incident.pk, manager, "de", {"title": "Datenleck"})
+    assert refused.value.message_dict == {"language": ["Texts are given in nl, fr or en."]}
+    with pytest.raises(ValidationError) as refused:
+        workflow.translate(incident.pk, manager, "fr", {"title": "Fuite\x00"})
+    assert list(refused.value.message_dict) == ["title"]
+    nobody = make_user("nobody", "nobody")
+    with pytest.raises(PermissionDenied) as refused:
+        workflow.translate(incident.pk, nobody, "fr", {"title": "Fuite"})
+    assert str(refused.value) == "Your role may not change incidents."
+    closed = incident_in("closed")
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.translate(closed.pk, manager, "fr", {"title": "Fuite"})
+    assert str(refused.value) == (
+        f"{closed.reference} is Closed: it cannot be changed from that state."
+    )
+    incident.refresh_from_db()
+    assert not incident.translations
+    assert not changes_of(incident, "translations.fr")
+
+
+def test_a_bounced_letter_opens_the_obligation_again_with_its_reason(incident_in, manager):
+    incident = incident_in("controller_notified")
+    told = incident.obligations.get(kind="tell_controller")
+    assert workflow.reopen_obligation(incident.pk, told.pk, "Mailbox full.") is not None
+    told.refresh_from_db()
+    assert (told.status, told.met_at, told.met_by, told.how, told.note) == (
+        "open", None, None, "", "Mailbox full."
+    )  # fmt: skip
+    event = IncidentEvent.objects.filter(incident=incident, kind="obligations").last()
+    assert event.note == "Mailbox full."
+    assert event.after["changed"] == {"tell_controller:open": ["Bakkerij Van Damme BV"]}
+    incident.refresh_from_db()
+    assert incident.state == "gba_notified"
+    # Open already: nothing to reopen.
+    assert workflow.reopen_obligation(incident.pk, told.pk, "Again.") is None
+    told.refresh_from_db()
+    assert told.note == "Mailbox full."
+
+
+def test_a_closed_incident_is_not_reopened_by_a_late_bounce(incident_in):
+    incident = incident_in("closed")
+    told = incident.obligations.get(kind="tell_controller")
+    assert workflow.reopen_obligation(incident.pk, told.pk, "Bounced.") is None
+    told.refresh_from_db()
+    assert told.status == "met"
+
+
+def test_part_two_without_a_reference_takes_each_controllers_part_one(
+    incident_in, manager, assessment_values, categories, controller, second
+):
+    incident = incident_in("detected")
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller, second],
+    }
+    workflow.assess(incident.pk, manager, {**assessment_values, "records_count": None}, relations)
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-31", controllers=[controller]
+    )
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-32", controllers=[second]
+    )
+    workflow.transition(incident.pk, manager, "complete_gba")
+    completed = dict(
+        incident.obligations.filter(kind="complete_gba").values_list(
+            "controller__name", "reference"
+        )
+    )
+    assert completed == {
+        "Bakkerij Van Damme BV": "DBN-2026-31",
+        "Librairie Lefèvre SRL": "DBN-2026-32",
+    }
+
+
+@pytest.mark.parametrize(
+    ("action", "arguments", "message"),
+    [
+        ("notify_controller", {"how": "E-mail"},
+         "Every affected controller has been told already."),
+        ("complete_gba", {}, "No GBA notification waits to be completed: part 2 is owed only "
+         "after a part 1 filed with facts still unknown."),
+        ("inform_subjects", {"how": "E-mail"}, "Conitro does not owe the data subjects a "
+         "communication for this incident."),
+    ],
+)  # fmt: skip
+def test_a_recording_with_nothing_owed_says_why(incident_in, manager, action, arguments, message):
+    incident = incident_in("controller_notified")
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.transition(incident.pk, manager, action, **arguments)
+    assert str(refused.value) == f"{incident.reference} is Controller notified. {message}"
+
+
+def test_an_edited_regime_table_holds_when_awareness_is_corrected(incident_in, manager):
+    DeadlineRule.objects.filter(kind="tell_controller").update(delay=timedelta(hours=12))
+    DeadlineRule.objects.filter(kind="notify_gba").update(delay=timedelta(hours=20))
+    incident = incident_in("assessed")
+    earlier = incident.aware_at - timedelta(hours=1)
+    workflow.update_facts(incident.pk, manager, {"aware_at": earlier})
+    deadlines = dict(incident.obligations.values_list("kind", "deadline_at"))
+    assert deadlines == {
+        "tell_controller": earlier + timedelta(hours=12),
+        "notify_gba": earlier + timedelta(hours=20),
+    }
+    incident.refresh_from_db()
+    assert incident.deadline_at == earlier + timedelta(hours=12)
+    assert Obligation.objects.filter(incident=incident, status="open").count() == 2
