@@ -18,12 +18,13 @@ run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Breach desk: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server and the django-q2 cluster)"
+	@echo "Breach desk: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, the clock and the django-q2 cluster)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/python manage.py qcluster & \
+	  $(BIN)/python manage.py clock & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# Production: gunicorn and the django-q2 cluster, static files by WhiteNoise, no demo data.
+# Production: gunicorn, the clock and the django-q2 cluster, static files by WhiteNoise, no demo data.
 # Needs DJANGO_SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see the README); behind TLS.
 serve: export DJANGO_DEBUG = 0
 serve: $(VENV)/.installed
@@ -32,6 +33,7 @@ serve: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/python manage.py qcluster & \
+	  $(BIN)/python manage.py clock & \
 	  $(BIN)/gunicorn incident_manager.wsgi --bind $${BIND:-127.0.0.1:8000} \
 	    --workers $${WEB_WORKERS:-3} --timeout 30 --access-logfile -
 

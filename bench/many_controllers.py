@@ -72,13 +72,47 @@ def timed(label, action):
     return result
 
 
+def pages(incident, options):
+    client = verified_client(User.objects.get(username="dirk"))
+    for name, url in [("incident page", f"/incidents/{incident.pk}/"), ("dashboard", "/")]:
+        median, p95, queries = measure(client, url, options.requests)
+        print(f"{name:<20} median {median:6.1f} ms   p95 {p95:6.1f} ms   queries {queries}")
+    if options.queries:
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            client.get(f"/incidents/{incident.pk}/")
+        for query in sorted(captured.captured_queries, key=lambda q: -float(q["time"])):
+            print(f"{float(query['time']) * 1000:7.2f} ms  {query['sql'][:300]}")
+    if options.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(client.get, f"/incidents/{incident.pk}/")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--controllers", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--send", action="store_true")
     parser.add_argument("--profile", action="store_true", help="where the incident page spends")
+    parser.add_argument("--queries", action="store_true", help="the incident page's queries")
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="only time the pages of the latest incident, in the database an earlier run filled "
+        "(DATABASE_URL), with nothing else running",
+    )
     options = parser.parse_args()
+    if options.pages_only:
+        from incidents.models import Incident
+
+        incident = Incident.objects.order_by("-id").first()
+        print(f"database: {connection.vendor}; {incident.controllers.count():,} controllers")
+        return pages(incident, options)
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -152,17 +186,7 @@ def main():
     )
     print(f"{'TOTAL: logged → every obligation and notice queued':<58} {total:8.1f} s")
 
-    client = verified_client(User.objects.get(username="dirk"))
-    for name, url in [("incident page", f"/incidents/{incident.pk}/"), ("dashboard", "/")]:
-        median, p95, queries = measure(client, url, options.requests)
-        print(f"{name:<20} median {median:6.1f} ms   p95 {p95:6.1f} ms   queries {queries}")
-    if options.profile:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.runcall(client.get, f"/incidents/{incident.pk}/")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+    pages(incident, options)
     timed(
         "combined GBA notification with the annex of every controller",
         lambda: build_gba_notification(incident, "nl"),

@@ -279,6 +279,10 @@ TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS", "48")))
 # A send claimed longer ago than this was abandoned by a killed worker: try it again.
+# The clock process (`manage.py clock`): it never sleeps longer than CLOCK_POLL, and on SIGTERM
+# gives sends in flight CLOCK_STOP_GRACE before it exits.
+CLOCK_POLL = timedelta(seconds=float(os.environ.get("CLOCK_POLL_SECONDS", "0.5")))
+CLOCK_STOP_GRACE = timedelta(seconds=3)
 MESSAGE_SEND_TIMEOUT = timedelta(seconds=60)  # a provider call times out after 10 s
 # A message still refused after this many tries fails and the person gets the next channel:
 # retries at 30, 60 and 120 s, so the fallback comes within about 4 minutes.

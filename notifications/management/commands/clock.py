@@ -1,0 +1,22 @@
+"""`manage.py clock`: fire escalation steps on the second they are due (notifications/clock.py)."""
+
+import signal
+
+from django.core.management.base import BaseCommand
+
+from notifications.clock import Clock
+
+
+class Command(BaseCommand):
+    help = "Fire escalation steps on the second they are due; stops on SIGTERM or Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--senders", type=int, default=4, help="threads handing messages to the providers"
+        )
+
+    def handle(self, *args, senders, **options):
+        clock = Clock(senders=max(senders, 0))
+        signal.signal(signal.SIGTERM, clock.stop)
+        signal.signal(signal.SIGINT, clock.stop)
+        clock.run()

@@ -1,0 +1,165 @@
+"""The clock fires each step on the second it is due, never twice, and stops within seconds.
+
+In-process for what one tick does; two real `manage.py clock` processes on PostgreSQL for
+lateness and duplicates (SQLite's single writer would only serialise them), and SIGTERM."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from incidents import workflow
+from notifications.clock import Clock
+from notifications.models import Firing, Message
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def log_without_first_alert(security, hours_ago=0, title="Clock test"):
+    """Logged, its plan saved, its first alert not handed to the queue (no commit callbacks
+    run in a test transaction): only a dispatcher or the clock can fire it."""
+    return workflow.log_incident(
+        security,
+        title=title,
+        description="d",
+        aware_at=timezone.now() - timedelta(hours=hours_ago),
+    )
+
+
+@pytest.mark.django_db
+def test_one_tick_fires_what_is_due_and_sends_it(security, manager, channels):
+    incident = log_without_first_alert(security)
+    assert not Message.objects.filter(incident=incident).exists()
+    wait = Clock(senders=0, poll=0.5).tick()
+    first = Firing.objects.get(incident=incident, step__position=1)
+    assert first.fired_at is not None and first.outcome == "sent"
+    assert sorted(
+        Message.objects.filter(incident=incident).values_list("recipient__username", "channel")
+    ) == [("manager", "email"), ("manager", "sms"), ("security", "email"), ("security", "sms")]
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    assert sorted(sms.to for sms in channels) == sorted([manager.phone, security.phone])
+    assert 0 < wait <= 0.5  # nothing else due within half a second: sleep the whole poll
+
+
+@pytest.mark.django_db
+def test_the_clock_sleeps_until_the_next_firing_when_it_is_sooner(security, manager, channels):
+    incident = log_without_first_alert(security)
+    Clock(senders=0).tick()
+    soon = timezone.now() + timedelta(seconds=0.2)
+    Firing.objects.filter(incident=incident, step__position=2).update(due_at=soon)
+    wait = Clock(senders=0, poll=5).tick()
+    assert 0 < wait <= 0.2
+
+
+@pytest.mark.django_db
+def test_an_overdue_firing_from_1990_fires_at_once(security, manager, channels):
+    from datetime import UTC, datetime
+
+    incident = log_without_first_alert(security)
+    Firing.objects.filter(incident=incident, step__position=2).update(
+        due_at=datetime(1990, 1, 1, tzinfo=UTC)
+    )
+    Clock(senders=0).tick()
+    fired = Firing.objects.get(incident=incident, step__position=2, repetition=0)
+    assert fired.fired_at is not None and fired.outcome == "sent"
+    # Its next repetition is an interval after now, not a flood of every hour since 1990.
+    again = Firing.objects.get(incident=incident, step__position=2, repetition=1)
+    assert again.due_at == fired.fired_at + timedelta(hours=1)
+
+
+@pytest.mark.django_db
+def test_stopping_leaves_what_was_not_sent_queued_and_due_now(security, manager, channels):
+    incident = log_without_first_alert(security)
+    clock = Clock(senders=1, grace=0)  # its sender never started: nothing leaves
+    clock.tick()
+    waiting = list(Message.objects.filter(incident=incident).values_list("pk", flat=True))
+    assert len(waiting) == 4 and clock.outbox.qsize() == 4
+    before = timezone.now()
+    clock.stop()
+    clock.finish()
+    for message in Message.objects.filter(pk__in=waiting):
+        assert message.status == "queued" and message.next_attempt_at >= before
+
+
+def clock_env(tmp_path):
+    database = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "SMS_BACKEND": "filebased",
+        "VOICE_BACKEND": "filebased",
+        "SMS_FILE_PATH": str(tmp_path / "sms"),
+        "VOICE_FILE_PATH": str(tmp_path / "calls"),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "email"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two clocks at once need PostgreSQL")
+def test_two_clocks_fire_each_step_once_on_time_and_stop_on_sigterm(
+    tmp_path, security, manager, default_policy, monkeypatch
+):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # first alerts go to a queue no cluster reads
+    clocks = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "clock"],
+            cwd=ROOT,
+            env=clock_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        time.sleep(1.5)  # both running
+        incidents = [log_without_first_alert(security, title=f"Clock {n}") for n in range(10)]
+        # Step 2 (aware + 4 h) falls due for all of them two seconds from now.
+        due = timezone.now() + timedelta(seconds=2)
+        Firing.objects.filter(incident__in=incidents, step__position=2).update(due_at=due)
+        until = time.monotonic() + 20
+        while time.monotonic() < until:
+            pending = Firing.objects.filter(fired_at=None, due_at__lte=timezone.now()).count()
+            unsent = Message.objects.exclude(status="sent").count()
+            if not pending and not unsent and Message.objects.count() == 10 * 5:
+                break
+            time.sleep(0.2)
+    finally:
+        stopped_at = time.monotonic()
+        for clock in clocks:
+            clock.send_signal(signal.SIGTERM)
+        codes = [clock.wait(timeout=10) for clock in clocks]
+        took = time.monotonic() - stopped_at
+    assert codes == [0, 0], [clock.stderr.read().decode()[-2000:] for clock in clocks]
+    assert took < 5
+    fired = Firing.objects.filter(
+        incident__in=incidents, step__position__in=[1, 2], repetition=0, phase="page"
+    )
+    lateness = [(f.fired_at - max(f.due_at, f.planned_at)).total_seconds() for f in fired]
+    # Figures are for bench/escalation.py; here: fired by the clocks, not by a 30 s schedule.
+    assert len(lateness) == 20 and max(lateness) < 5, sorted(lateness)
+    sms = Message.objects.filter(channel="sms")
+    assert sms.count() == 10 * 3  # step 1: security and manager; step 2: the manager
+    sent_late = [
+        (m.sent_at - max(m.firing.due_at, m.firing.planned_at)).total_seconds()
+        for m in sms.select_related("firing")
+    ]
+    assert max(sent_late) < 5, sorted(sent_late)[-5:]
+    files = Counter(path.name.split("-")[2] for path in (tmp_path / "sms").glob("*.txt"))
+    assert sorted(files) == sorted(str(pk) for pk in sms.values_list("pk", flat=True))
+    assert set(files.values()) == {1}, "an SMS was handed to the back end twice"
