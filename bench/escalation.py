@@ -1,8 +1,10 @@
 """Escalation under load, with a real django-q2 cluster and the file-based SMS back end.
 
-    .venv/bin/python bench/escalation.py [--incidents 1000] [--workers 2]
+    .venv/bin/python bench/escalation.py [--incidents 1000] [--workers 2] [--clusters 1]
+                                         [--clocks 1]
 
-Starts `manage.py qcluster` on a fresh database (a temporary SQLite file, or the empty,
+Starts `manage.py qcluster` (--clusters of them) and `manage.py clock` (--clocks; 0 for the
+q2 schedule alone) as separate processes on a fresh database (a temporary SQLite file, or the empty,
 disposable database in DATABASE_URL), logs the incidents at a steady pace while the cluster
 sends their first alerts, and sets their awareness times so that step 2 of the default policy
 (aware + 4 h) falls due for all of them within one minute, after the last one is logged.
@@ -76,21 +78,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clusters", type=int, default=1)
+    parser.add_argument("--clocks", type=int, default=1)
     parser.add_argument("--pace", type=float, default=40.0, help="incidents logged per second")
     options = parser.parse_args()
 
     call_command("migrate", verbosity=0)
     security = people()
     env = {**os.environ, "Q_WORKERS": str(options.workers)}
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", command],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in ["qcluster"] * options.clusters + ["clock"] * options.clocks
+    ]
     try:
-        time.sleep(4)  # let the cluster start
+        time.sleep(4)  # let the clusters and clocks start
         logging_time = options.incidents / options.pace
         window_start = timezone.now() + timedelta(seconds=logging_time + 10)
         rng = random.Random(1)
@@ -114,8 +121,10 @@ def main():
                 break
             time.sleep(1)
     finally:
-        cluster.terminate()
-        cluster.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
     report(options)
 
 
@@ -147,7 +156,9 @@ def report(options):
     sent = Message.objects.exclude(sent_at=None)
     span = (max(m.sent_at for m in sent) - min(m.created_at for m in sent)).total_seconds() or 1
     not_fired = Firing.objects.filter(step__position=2, repetition=0, fired_at=None).count()
-    print(f"database: {connection.vendor}; {options.workers} workers; "
+    broker = "Redis" if os.environ.get("REDIS_URL") else "ORM"
+    print(f"database: {connection.vendor}; broker: {broker}; {options.clusters} cluster(s) of "
+          f"{options.workers} workers; {options.clocks} clock(s); "
           f"{options.incidents} incidents logged at {options.pace:.0f}/s")  # fmt: skip
     first_s = seconds(first)
     print(
@@ -156,13 +167,13 @@ def report(options):
     )
     fired_s, sms_s = seconds(fired_late), seconds(sms_late)
     print(
-        f"step 2 lateness, due -> fired: median {statistics.median(fired_s):.1f} s, "
-        f"p99 {percentile(fired_s, 0.99):.1f} s, max {max(fired_s):.1f} s "
+        f"step 2 lateness, due -> fired: median {statistics.median(fired_s):.2f} s, "
+        f"p99 {percentile(fired_s, 0.99):.2f} s, max {max(fired_s):.2f} s "
         f"({len(fired_s)} firings, {not_fired} not fired)"
     )
     print(
-        f"step 2 lateness, due -> SMS sent: median {statistics.median(sms_s):.1f} s, "
-        f"p99 {percentile(sms_s, 0.99):.1f} s, max {max(sms_s):.1f} s ({len(sms_s)} SMS)"
+        f"step 2 lateness, due -> SMS sent: median {statistics.median(sms_s):.2f} s, "
+        f"p99 {percentile(sms_s, 0.99):.2f} s, max {max(sms_s):.2f} s ({len(sms_s)} SMS)"
     )
     print(f"duplicates: {duplicates} message records, {files_twice} SMS files written twice")
     print(f"messages: {sent.count()} sent in {span:.0f} s = {sent.count() / span:.1f} per second")
