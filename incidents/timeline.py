@@ -5,7 +5,7 @@ written (append-only JSON); this only says them.
 
 from datetime import datetime
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -130,7 +130,13 @@ def sentence(event):
                 )
         return _("Obligations: %(list)s.") % {"list": "; ".join(parts)}
     if event.kind == Kind.ACKNOWLEDGED:
-        return _("Alert acknowledged.") + (f" {event.note}" if event.note else "")
+        name = (after.get("names") or {}).get(translation.get_language() or "en")
+        text = (
+            _("Alert acknowledged: %(step)s.") % {"step": name}
+            if name
+            else _("Alert acknowledged.")
+        )
+        return text + (f" {event.note}" if event.note else "")
     if event.kind == Kind.DOCUMENT_DOWNLOADED:
         return _("Downloaded: %(document)s (%(language)s, version %(version)s).") % {
             "document": document_name(after.get("document", "")),

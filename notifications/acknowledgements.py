@@ -34,7 +34,11 @@ def acknowledge(incident, step, user, via):
                 incident=incident,
                 actor=user,
                 kind=IncidentEvent.Kind.ACKNOWLEDGED,
-                after={"step": step.position, "via": via},
+                after={
+                    "step": step.position,
+                    "via": via,
+                    "names": {language: step.name_in(language) for language in ("nl", "fr", "en")},
+                },
                 note=str(Acknowledgement.Via(via).label),
             )
     return acknowledgement

@@ -19,6 +19,9 @@
 
 from datetime import timedelta
 
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 
@@ -41,6 +44,29 @@ OBLIGATION_STEPS = [
     (8, "inform_subjects", -12 * H, ["manager", "dpo"], False, 60 * M, False),
     (9, "inform_subjects", 0 * H, ["manager", "dpo"], True, 60 * M, True),
 ]  # fmt: skip
+
+
+# What people read in the pages and on the incident page; translated from the catalogue.
+NAMES = {
+    1: gettext_noop("New data breach"),
+    2: gettext_noop("Not assessed yet"),
+    3: gettext_noop("GBA not notified yet"),
+    4: gettext_noop("Controller not notified yet"),
+    5: gettext_noop("OVERDUE: controller not notified"),
+    6: gettext_noop("GBA part 2 not filed yet"),
+    7: gettext_noop("OVERDUE: GBA part 2"),
+    8: gettext_noop("Data subjects not informed yet"),
+    9: gettext_noop("OVERDUE: data subjects"),
+}
+
+
+def name_steps(policy, step_model):
+    """Give the default steps their names in the three languages, where they have none."""
+    for step in step_model.objects.filter(policy=policy, position__in=NAMES, name_en=""):
+        for language in ("nl", "fr", "en"):
+            with translation.override(language):
+                setattr(step, f"name_{language}", translation.gettext(NAMES[step.position]))
+        step.save(update_fields=["name_nl", "name_fr", "name_en"])
 
 
 def add_obligation_steps(group_model, policy, step_model):
@@ -83,6 +109,7 @@ def create_default_policy(group_model, policy_model, step_model, obligation_step
             overdue=position == 5,
         )
         step.roles.set(group_model.objects.filter(name__in=roles))
-    if obligation_steps:  # not in migration 0002, whose steps have no obligation yet
+    if obligation_steps:  # not in migration 0002, whose steps have no obligation nor name yet
         add_obligation_steps(group_model, policy, step_model)
+        name_steps(policy, step_model)
     return policy

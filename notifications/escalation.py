@@ -147,8 +147,14 @@ def fire(firing_id, now=None):
             Acknowledgement.objects.filter(incident=incident, step=step).exists()
         ):
             firing.outcome = Firing.Outcome.ACKNOWLEDGED
+        elif same_wait(step, later=True).filter(incident=incident, due_at__lte=now).exists():
+            firing.outcome = Firing.Outcome.SUPERSEDED
         else:
             firing.outcome = Firing.Outcome.SENT
+            # Its earlier steps that wait for the same thing stop repeating: one page at a time.
+            same_wait(step, later=False).filter(incident=incident, fired_at=None).update(
+                fired_at=now, outcome=Firing.Outcome.SUPERSEDED
+            )
         firing.save(update_fields=["late", "outcome"])
         if firing.outcome != Firing.Outcome.SENT:
             return []
@@ -158,6 +164,20 @@ def fire(firing_id, now=None):
         )
         schedule_followers(firing, now)
     return [m.pk for m in messages if m.status == Message.Status.QUEUED]
+
+
+def same_wait(step, later):
+    """Firings of the policy's later (or earlier) steps that wait for what this one waits
+    for: the deadline steps 4 and 5 both wait for every controller to be told."""
+    if not step.waits:
+        return Firing.objects.none()
+    position = {"step__position__gt" if later else "step__position__lt": step.position}
+    return Firing.objects.filter(
+        step__policy=step.policy_id,
+        step__until_state=step.until_state,
+        step__obligation=step.obligation,
+        **position,
+    )
 
 
 def step_done(incident, step):

@@ -65,6 +65,10 @@ class EscalationStep(models.Model):
 
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(_("position"))
+    # What people read in the page and on the incident ("OVERDUE: controller not notified").
+    name_nl = models.CharField(_("name (Dutch)"), max_length=60, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=60, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
     anchor = models.CharField(_("from"), max_length=10, choices=Anchor.choices)
     offset = models.DurationField(
         _("offset"), help_text=_("Negative before the deadline, e.g. -4:00:00.")
@@ -110,7 +114,11 @@ class EscalationStep(models.Model):
         verbose_name = _("escalation step")
 
     def __str__(self):
-        return f"{self.policy} #{self.position}"
+        return f"{self.policy} #{self.position} {self.name_en}".rstrip()
+
+    def name_in(self, language):
+        """Its name in this language (English when not given; empty when it has none)."""
+        return getattr(self, f"name_{language}", "") or self.name_en
 
     def clean(self):
         from django.core.exceptions import ValidationError
@@ -164,6 +172,7 @@ class Firing(models.Model):
         SENT = "sent", _("sent")
         STATE_REACHED = "state_reached", _("not needed: the incident moved on")
         ACKNOWLEDGED = "acknowledged", _("not needed: acknowledged")
+        SUPERSEDED = "superseded", _("not needed: a later step pages for the same")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="firings")
     step = models.ForeignKey(EscalationStep, on_delete=models.PROTECT, related_name="firings")

@@ -91,6 +91,10 @@ def incident_link(incident):
 
 
 def headline(step):
+    """The step's name in the current language; for a step without one, what it is about."""
+    name = step.name_in(translation.get_language())
+    if name:
+        return name
     if step.overdue:
         return _("OVERDUE")
     if step.obligation:

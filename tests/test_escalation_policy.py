@@ -475,3 +475,42 @@ def test_a_step_for_an_obligation_must_say_which_and_count_from_it(default_polic
     with pytest.raises(ValidationError) as refused:
         step.full_clean()
     assert "until_state" in refused.value.message_dict
+
+
+def test_steps_are_named_in_the_readers_language_on_the_incident_page(
+    logged, client, make_user, manager
+):
+    client.force_login(manager)
+    page = client.get(f"/incidents/{logged.pk}/").content.decode()
+    assert "<td>New data breach</td>" in page and "<td>#1</td>" not in page
+    dutch = make_user("manager", "marleen", language="nl")
+    client.force_login(dutch)
+    page = client.get(f"/incidents/{logged.pk}/").content.decode()
+    assert "<td>Nieuw datalek</td>" in page
+
+
+def test_at_the_deadline_the_overdue_step_replaces_the_repeats_of_the_4_hour_step(logged, clock):
+    """Step 4 (deadline - 4 h, every 30 min) and step 5 (the deadline) wait for the same thing:
+    at the deadline a person gets the OVERDUE page, not the 4-hour page as well."""
+    h, m = timedelta(hours=1), timedelta(minutes=1)
+    for offset in [20 * h + n * 30 * m for n in range(8)]:
+        at(clock, offset)
+    sent = Firing.objects.filter(incident=logged, step__position=4, outcome="sent", phase="page")
+    assert sent.count() == 8
+    at(clock, 24 * h)
+    deadline_pages = Message.objects.filter(incident=logged, created_at=T0 + 24 * h)
+    assert {m.firing.step.position for m in deadline_pages} >= {5}
+    assert 4 not in {m.firing.step.position for m in deadline_pages}
+    repeat = Firing.objects.get(incident=logged, step__position=4, repetition=8, phase="page")
+    assert repeat.outcome == "superseded"
+    at(clock, 24 * h + 30 * m)
+    assert not Firing.objects.filter(incident=logged, step__position=4, fired_at=None).exists()
+
+
+def test_a_later_step_firing_first_stops_the_earlier_ones_waiting_for_the_same(logged, clock):
+    h = timedelta(hours=1)
+    at(clock, 20 * h)  # step 4 pages; its call (15 min) and repeat (30 min) are planned
+    Firing.objects.filter(incident=logged, step__position=5).update(due_at=T0 + 20 * h)
+    at(clock, 20 * h + timedelta(minutes=1))
+    pending = Firing.objects.filter(incident=logged, step__position=4, fired_at__gt=T0 + 20 * h)
+    assert {f.outcome for f in pending} == {"superseded"} and pending.count() == 2

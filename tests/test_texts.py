@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.core import signing
+from django.utils import translation
 
 from incidents import workflow
 from notifications.escalation import build_message
@@ -126,11 +127,18 @@ def test_the_first_acknowledgement_per_person_and_step_goes_into_the_timeline(
     other_step = EscalationStep.objects.get(position=3)
     acknowledge(incident, other_step, manager, "web")  # another step: a line too
     events = incident.events.filter(kind="acknowledged").order_by("id")
-    assert [(e.actor, e.after, e.note) for e in events] == [
-        (manager, {"step": 2, "via": "link"}, "link"),
-        (dpo, {"step": 2, "via": "call"}, "key press during the call"),
-        (manager, {"step": 3, "via": "web"}, "incident page"),
+    assert [(e.actor, e.after["step"], e.after["via"], e.note) for e in events] == [
+        (manager, 2, "link", "link"),
+        (dpo, 2, "call", "key press during the call"),
+        (manager, 3, "web", "incident page"),
     ]
+    assert events[0].after["names"] == {
+        "nl": "Nog niet beoordeeld", "fr": "Pas encore évaluée", "en": "Not assessed yet"
+    }  # fmt: skip
+    from incidents.timeline import sentence
+
+    with translation.override("fr"):
+        assert sentence(events[2]).startswith("Alerte confirmée\u00a0: APD pas encore notifiée.")
     assert incident.acknowledgements.count() == 4
     second = workflow.log_incident(security, title="Another", description="d")
     acknowledge(second, step, manager, "link")  # the same step of another incident
