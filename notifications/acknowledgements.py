@@ -10,7 +10,7 @@ from django.db import transaction
 
 from incidents.models import Incident, IncidentEvent
 
-from .models import Acknowledgement, Channel, Message
+from .models import Acknowledgement, Channel, Firing, Message
 
 ACK_REPLY = re.compile(r"^\s*ACK(?:\s+(INC-\d{4}-\d{4,}))?\s*[.!]*\s*$", re.IGNORECASE)
 
@@ -65,4 +65,18 @@ def acknowledge_reply(phone, body):
     message = messages.order_by("-created_at", "-id").first()
     if message is None:
         return None
-    return acknowledge(message.incident, message.firing.step, message.recipient, "sms")
+    return acknowledge_page(message.firing, message.recipient, "sms")
+
+
+def acknowledge_page(firing, user, via):
+    """Acknowledge what one page stood for: its step, and the steps listed with it (due at
+    the same moment). Returns the first acknowledgement, or None (incident closed)."""
+    steps = [firing.step]
+    merged = Firing.objects.filter(
+        merged_into__firing=firing, merged_into__recipient=user
+    ).select_related("step")
+    for other in merged.order_by("step__position"):
+        if other.step not in steps:
+            steps.append(other.step)
+    results = [acknowledge(firing.incident, step, user, via) for step in steps]
+    return results[0]

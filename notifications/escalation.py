@@ -87,7 +87,9 @@ def due_firings(now, incident=None, limit=1000):
     firings = Firing.objects.filter(fired_at=None, due_at__lte=now)
     if incident is not None:
         firings = firings.filter(incident=incident)
-    return list(firings.order_by("due_at").values_list("pk", flat=True)[:limit])
+    # At the same moment the later (more urgent) step first: the page is named after it.
+    firings = firings.order_by("due_at", "-step__position")
+    return list(firings.values_list("pk", flat=True)[:limit])
 
 
 def recipients(step):
@@ -101,7 +103,7 @@ def address(user, channel):
     return user.email if channel == Channel.EMAIL else user.phone
 
 
-def build_message(firing, user, channel, fallback_for=None):
+def build_message(firing, user, channel, fallback_for=None, also=()):
     incident = firing.incident
     message = Message(
         incident=incident,
@@ -112,11 +114,11 @@ def build_message(firing, user, channel, fallback_for=None):
         fallback_for=fallback_for,
     )
     if channel == Channel.SMS:
-        message.text = sms_text(firing, user)
+        message.text = sms_text(firing, user, also)
     elif channel == Channel.CALL:
-        message.text = call_script(firing, user)
+        message.text = call_script(firing, user, also)
     else:
-        message.subject, message.text = email_subject_and_body(firing, user)
+        message.subject, message.text = email_subject_and_body(firing, user, also)
     if not message.to:
         message.status = Message.Status.FAILED
         message.error = f"{user} has no {'e-mail address' if channel == 'email' else 'phone'}"
@@ -132,38 +134,83 @@ def next_slot(due_at, every, now):
 
 def fire(firing_id, now=None):
     """Fire one firing if nobody has: the ids of the messages to send (already committed),
-    or None when another worker claimed it first."""
+    or None when another worker claimed it first.
+
+    What else is due for the same incident at this moment (another step's repetition, the
+    same hour mark) goes out in the same messages: one page per person and channel that
+    lists everything due, never one page per step. Nothing is fired early to be merged.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         claimed = Firing.objects.filter(pk=firing_id, fired_at=None).update(fired_at=now)
         if not claimed:
             return None
         firing = Firing.objects.select_related("incident", "step").get(pk=firing_id)
-        incident, step = firing.incident, firing.step
-        firing.late = now - max(firing.due_at, firing.planned_at) > LATE_AFTER
-        if incident.state in CLOSED_STATES or step_done(incident, step):
-            firing.outcome = Firing.Outcome.STATE_REACHED
-        elif (firing.repetition or firing.phase == Firing.Phase.CALL) and (
-            Acknowledgement.objects.filter(incident=incident, step=step).exists()
-        ):
-            firing.outcome = Firing.Outcome.ACKNOWLEDGED
-        elif same_wait(step, later=True).filter(incident=incident, due_at__lte=now).exists():
-            firing.outcome = Firing.Outcome.SUPERSEDED
-        else:
-            firing.outcome = Firing.Outcome.SENT
-            # Its earlier steps that wait for the same thing stop repeating: one page at a time.
-            same_wait(step, later=False).filter(incident=incident, fired_at=None).update(
-                fired_at=now, outcome=Firing.Outcome.SUPERSEDED
-            )
-        firing.save(update_fields=["late", "outcome"])
-        if firing.outcome != Firing.Outcome.SENT:
+        if decide(firing, now) != Firing.Outcome.SENT:
             return []
-        channels = step.channels() if firing.phase == Firing.Phase.PAGE else [Channel.CALL]
-        messages = Message.objects.bulk_create(
-            [build_message(firing, user, c) for user in recipients(step) for c in channels]
+        group = [firing]
+        due_too = (
+            Firing.objects.filter(incident=firing.incident, fired_at=None, due_at__lte=now)
+            .select_related("step")
+            .order_by("step__position", "phase", "repetition")
         )
-        schedule_followers(firing, now)
+        for other in due_too:
+            if Firing.objects.filter(pk=other.pk, fired_at=None).update(fired_at=now):
+                other.incident = firing.incident
+                if decide(other, now) == Firing.Outcome.SENT:
+                    group.append(other)
+        group.sort(key=lambda member: -member.step.position)  # the most urgent named first
+        messages = build_messages(group)
+        for member in group:
+            schedule_followers(member, now)
     return [m.pk for m in messages if m.status == Message.Status.QUEUED]
+
+
+def decide(firing, now):
+    """Whether a claimed firing still has to page anyone; recorded on it."""
+    incident, step = firing.incident, firing.step
+    firing.late = now - max(firing.due_at, firing.planned_at) > LATE_AFTER
+    if incident.state in CLOSED_STATES or step_done(incident, step):
+        firing.outcome = Firing.Outcome.STATE_REACHED
+    elif (firing.repetition or firing.phase == Firing.Phase.CALL) and (
+        Acknowledgement.objects.filter(incident=incident, step=step).exists()
+    ):
+        firing.outcome = Firing.Outcome.ACKNOWLEDGED
+    elif same_wait(step, later=True).filter(incident=incident, due_at__lte=now).exists():
+        firing.outcome = Firing.Outcome.SUPERSEDED
+    else:
+        firing.outcome = Firing.Outcome.SENT
+        # Its earlier steps that wait for the same thing stop repeating: one page at a time.
+        same_wait(step, later=False).filter(incident=incident, fired_at=None).update(
+            fired_at=now, outcome=Firing.Outcome.SUPERSEDED
+        )
+    firing.save(update_fields=["late", "outcome"])
+    return firing.outcome
+
+
+def build_messages(group):
+    """One message per person and channel for the firings in the group (the first that
+    pages them is the message's firing; the others are listed in it, `also_for`)."""
+    wanted = {}
+    for firing in group:
+        step = firing.step
+        channels = step.channels() if firing.phase == Firing.Phase.PAGE else [Channel.CALL]
+        for user in recipients(step):
+            for channel in channels:
+                wanted.setdefault((user.pk, channel), (user, []))[1].append(firing)
+    messages = Message.objects.bulk_create(
+        [
+            build_message(firings[0], user, channel, also=firings[1:])
+            for (_pk, channel), (user, firings) in wanted.items()
+        ]
+    )
+    links = [
+        Message.also_for.through(message_id=message.pk, firing_id=other.pk)
+        for message, (_user, firings) in zip(messages, wanted.values(), strict=True)
+        for other in firings[1:]
+    ]
+    Message.also_for.through.objects.bulk_create(links)
+    return messages
 
 
 def same_wait(step, later):

@@ -272,6 +272,9 @@ class Message(models.Model):
     fallback_for = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fallbacks"
     )
+    # The other firings this page stands for: steps of the same incident due at the same
+    # moment, listed in one message instead of one message each.
+    also_for = models.ManyToManyField(Firing, blank=True, related_name="merged_into")
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

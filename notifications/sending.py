@@ -136,10 +136,14 @@ def fall_back(message):
         channel = FALLBACK.get(channel)
         if channel is None:
             return None
-    fallback = build_message(message.firing, message.recipient, channel, fallback_for=message)
+    also = list(message.also_for.select_related("step", "incident"))
+    fallback = build_message(
+        message.firing, message.recipient, channel, fallback_for=message, also=also
+    )
     try:
         with transaction.atomic():
             fallback.save()
+            fallback.also_for.set(also)
     except IntegrityError:
         return None  # another worker made the same fallback
     if fallback.status == Message.Status.QUEUED:

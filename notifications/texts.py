@@ -122,12 +122,32 @@ def deadline_text(firing, date_format="%d/%m %H:%M"):
     return timezone.localtime(deadline_of(firing)).strftime(date_format)
 
 
-def sms_text(firing, user):
+def headlines(firing, also=()):
+    """What the page is about: its step's name, and those of the steps due with it."""
+    names = []
+    for step in [firing.step, *(other.step for other in also)]:
+        if headline(step) not in names:
+            names.append(headline(step))
+    return names
+
+
+def deadline_line(firing):
+    time = deadline_text(firing, "%d/%m/%Y %H:%M")
+    if firing.step.obligation:
+        return _("%(obligation)s by: %(time)s") % {
+            "obligation": firing.step.get_obligation_display(),
+            "time": time,
+        }
+    return _("Deadline (GBA and controller): %(time)s") % {"time": time}
+
+
+def sms_text(firing, user, also=()):
     with translation.override(user.language):
+        heads = " + ".join(headlines(firing, also))
         head = to_gsm7(
-            f"{headline(firing.step)} {firing.incident.reference}: "
+            f"{heads} {firing.incident.reference}: "
             if not firing.late
-            else f"{headline(firing.step)} ({_('late')}) {firing.incident.reference}: "
+            else f"{heads} ({_('late')}) {firing.incident.reference}: "
         )
         tail = to_gsm7(
             ". "
@@ -141,27 +161,22 @@ def sms_text(firing, user):
         return head + title + tail
 
 
-def email_subject_and_body(firing, user):
+def email_subject_and_body(firing, user, also=()):
     incident = firing.incident
     with translation.override(user.language):
-        subject = f"[{_('Breach desk')}] {headline(firing.step)} {incident.reference}: "
-        subject += incident.title
+        heads = " + ".join(headlines(firing, also))
+        subject = f"[{_('Breach desk')}] {heads} {incident.reference}: {incident.title}"
+        deadlines = []
+        for each in [firing, *also]:
+            if deadline_line(each) not in deadlines:
+                deadlines.append(deadline_line(each))
         lines = [
-            f"{headline(firing.step)}: {incident.reference} {incident.title}",
+            f"{heads}: {incident.reference} {incident.title}",
             "",
             _("State: %(state)s") % {"state": incident.get_state_display()},
             _("Aware since: %(time)s")
             % {"time": timezone.localtime(incident.aware_at).strftime("%d/%m/%Y %H:%M")},
-            (
-                _("%(obligation)s by: %(time)s")
-                % {
-                    "obligation": firing.step.get_obligation_display(),
-                    "time": deadline_text(firing, "%d/%m/%Y %H:%M"),
-                }
-                if firing.step.obligation
-                else _("Deadline (GBA and controller): %(time)s")
-                % {"time": deadline_text(firing, "%d/%m/%Y %H:%M")}
-            ),
+            *deadlines,
             "",
             _("Acknowledge (stops the repeats of this alert): %(link)s")
             % {"link": ack_link(firing, user)},
@@ -170,14 +185,14 @@ def email_subject_and_body(firing, user):
         return subject[:200], "\n".join(lines)
 
 
-def call_script(firing, user):
+def call_script(firing, user, also=()):
     incident = firing.incident
     with translation.override(user.language):
         return _(
             "Breach desk of Conitro. %(headline)s. Incident %(reference)s: %(title)s. "
             "The deadline is %(deadline)s."
         ) % {
-            "headline": headline(firing.step),
+            "headline": ". ".join(headlines(firing, also)),
             "reference": " ".join(incident.reference.replace("INC-", "")),
             "title": incident.title,
             "deadline": deadline_text(firing),

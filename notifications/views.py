@@ -32,7 +32,7 @@ from incidents.downloads import attachment
 from incidents.models import Document, Incident
 
 from . import notices
-from .acknowledgements import acknowledge, acknowledge_reply
+from .acknowledgements import acknowledge, acknowledge_page, acknowledge_reply
 from .models import Channel, Firing, Message
 from .sending import update_status
 from .texts import read_ack_token
@@ -61,7 +61,7 @@ def acknowledge_link(request, token):
     user = get_object_or_404(User, pk=user_id, is_active=True)
     done = False
     if request.method == "POST" and firing.incident.is_open:
-        done = acknowledge(firing.incident, firing.step, user, "link") is not None
+        done = acknowledge_page(firing, user, "link") is not None
     firing.incident.refresh_from_db()
     return render(
         request,
@@ -128,7 +128,7 @@ def twilio_voice(request, message_id):
         request.POST.get("Digits") == "1"
         and message.firing
         and message.recipient
-        and acknowledge(message.incident, message.firing.step, message.recipient, "call")
+        and acknowledge_page(message.firing, message.recipient, "call")
     ):
         response.say(_("Acknowledged. Thank you."))
     else:
@@ -234,11 +234,11 @@ def controller_notice_pdf(request, pk, controller_pk):
 def acknowledge_on_page(request, pk):
     """'I'm on it' from the incident page: acknowledges every step that paged this person."""
     incident = get_object_or_404(Incident, pk=pk)
-    steps = {
-        message.firing.step
-        for message in incident.messages.filter(
-            recipient=request.user, firing__isnull=False
-        ).select_related("firing__step")
+    paging = incident.messages.filter(recipient=request.user, firing__isnull=False)
+    steps = {message.firing.step for message in paging.select_related("firing__step")}
+    steps |= {
+        firing.step
+        for firing in Firing.objects.filter(merged_into__in=paging).select_related("step")
     }
     acknowledged = [
         acknowledge(incident, step, request.user, "web")

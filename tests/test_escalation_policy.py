@@ -386,11 +386,18 @@ def test_a_controller_told_first_keeps_the_gba_step_paging(logged, clock, manage
     assert Message.objects.filter(incident=logged, firing__step__position=3).exists()
 
 
+def paging_for(incident, position):
+    """Messages that page for this step: as their own, or listed with another due with it."""
+    from django.db.models import Q
+
+    return Message.objects.filter(
+        Q(firing__step__position=position) | Q(also_for__step__position=position),
+        incident=incident,
+    ).distinct()
+
+
 def messages_of_step(incident, position):
-    return sorted(
-        (m.recipient.username, m.channel)
-        for m in Message.objects.filter(incident=incident, firing__step__position=position)
-    )
+    return sorted((m.recipient.username, m.channel) for m in paging_for(incident, position))
 
 
 def test_part_two_of_the_gba_notification_pages_before_and_at_its_own_deadline(
@@ -412,9 +419,11 @@ def test_part_two_of_the_gba_notification_pages_before_and_at_its_own_deadline(
     at(clock, timedelta(hours=1, days=18))
     everyone = [("dpo", "email"), ("dpo", "sms"), ("manager", "email"), ("manager", "sms")]
     assert messages_of_step(logged, 6) == everyone
-    sms = Message.objects.filter(firing__step__position=6, channel="sms").first().text
-    assert sms.startswith("GBA part 2 not filed yet ") and "Deadline 16/12 11:00" in sms
-    e_mail = Message.objects.filter(firing__step__position=6, channel="email").first().text
+    # Steps 2 and 5 repeat at the same hour mark: one page lists all three, part 2 first.
+    sms = paging_for(logged, 6).filter(channel="sms").first().text
+    assert sms.startswith("GBA part 2 not filed yet + OVERDUE: controller not notified + Not")
+    assert "Deadline 16/12 11:00" in sms
+    e_mail = paging_for(logged, 6).filter(channel="email").first().text
     assert "Complete the GBA notification (part 2) by: 16/12/2026 11:00" in e_mail
     clock.move_to(T0 + timedelta(days=19))
     workflow.transition(logged.pk, manager, "complete_gba")
@@ -449,8 +458,8 @@ def test_the_data_subjects_step_counts_from_their_deadline_and_stops_when_inform
     assert messages_of_step(logged, 8) == [
         ("dpo", "email"), ("dpo", "sms"), ("manager", "email"), ("manager", "sms")
     ]  # fmt: skip
-    text = Message.objects.filter(firing__step__position=8, channel="sms").first().text
-    assert text.startswith("Data subjects not informed yet ")
+    text = paging_for(logged, 8).filter(channel="sms").first().text
+    assert "Data subjects not informed yet" in text
     workflow.transition(logged.pk, manager, "inform_subjects", how="E-mail to each customer")
     at(clock, timedelta(hours=74))
     assert messages_of_step(logged, 9) == []
@@ -514,3 +523,32 @@ def test_a_later_step_firing_first_stops_the_earlier_ones_waiting_for_the_same(l
     at(clock, 20 * h + timedelta(minutes=1))
     pending = Firing.objects.filter(incident=logged, step__position=4, fired_at__gt=T0 + 20 * h)
     assert {f.outcome for f in pending} == {"superseded"} and pending.count() == 2
+
+
+def test_steps_due_at_the_same_moment_make_one_page_per_person_and_channel(
+    logged, clock, client, manager
+):
+    """At the deadline steps 2 and 3 repeat on the hour and step 5 fires: the manager gets one
+    SMS, one e-mail and one call that name all three, and one acknowledgement covers them."""
+    m = timedelta(minutes=1)
+    for minutes in range(60, 24 * 60, 30):
+        at(clock, minutes * m)
+    at(clock, 24 * 60 * m)
+    now = Message.objects.filter(
+        incident=logged, recipient=manager, created_at=T0 + 24 * 60 * m, fallback_for=None
+    )
+    assert sorted(now.values_list("channel", flat=True)) == ["call", "email", "sms"]
+    sms = now.get(channel="sms")
+    assert sms.text.startswith(
+        "OVERDUE: controller not notified + GBA not notified yet + Not assessed yet INC-"
+    )
+    assert sorted(sms.also_for.values_list("step__position", flat=True)) == [2, 3]
+    assert sms.firing.step.position == 5
+    e_mail = now.get(channel="email").text
+    # Step 2 pages by SMS only: the e-mail names the two steps that e-mail.
+    assert e_mail.startswith("OVERDUE: controller not notified + GBA not notified yet: INC-")
+    token = sms.text.rsplit("/ack/", 1)[1].rstrip("/")
+    client.post(f"/ack/{token}/")
+    assert sorted(
+        logged.acknowledgements.filter(user=manager).values_list("step__position", flat=True)
+    ) == [2, 3, 5]
