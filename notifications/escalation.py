@@ -23,6 +23,7 @@ from accounts.models import User
 from incidents.models import Incident, Obligation, State
 
 from .models import Acknowledgement, Channel, EscalationPolicy, Firing, Message, has_reached
+from .rotas import on_call
 from .sending import fall_back
 from .texts import call_script, email_subject_and_body, sms_text
 
@@ -80,6 +81,8 @@ def replan(incident):
             due += firing.step.repeat_every * firing.repetition
         if firing.phase == Firing.Phase.CALL:
             due += firing.step.call_if_unacknowledged_after
+        if firing.phase == Firing.Phase.NEXT:
+            due += firing.step.next_level_after
         Firing.objects.filter(pk=firing.pk, fired_at=None).update(due_at=due)
 
 
@@ -92,9 +95,16 @@ def due_firings(now, incident=None, limit=1000):
     return list(firings.values_list("pk", flat=True)[:limit])
 
 
-def recipients(step):
+def recipients(step, phase=Firing.Phase.PAGE, at=None):
+    """Who a firing pages: the step's roles, named people and whoever is on call in its
+    rotas; for the next level, the next level's roles and rotas."""
+    if phase == Firing.Phase.NEXT:
+        roles, named, rotas = step.next_level_roles.all(), [], step.next_level_rotas.all()
+    else:
+        roles, named, rotas = step.roles.all(), step.people.all(), step.rotas.all()
+    on_duty = [person.pk for person in (on_call(rota, at) for rota in rotas) if person]
     people = User.objects.filter(is_active=True).filter(
-        Q(groups__in=step.roles.all()) | Q(pk__in=step.people.all())
+        Q(groups__in=roles) | Q(pk__in=named) | Q(pk__in=on_duty)
     )
     return list(people.distinct().order_by("pk"))
 
@@ -172,7 +182,7 @@ def decide(firing, now):
     firing.late = now - max(firing.due_at, firing.planned_at) > LATE_AFTER
     if incident.state in CLOSED_STATES or step_done(incident, step):
         firing.outcome = Firing.Outcome.STATE_REACHED
-    elif (firing.repetition or firing.phase == Firing.Phase.CALL) and (
+    elif (firing.repetition or firing.phase != Firing.Phase.PAGE) and (
         Acknowledgement.objects.filter(incident=incident, step=step).exists()
     ):
         firing.outcome = Firing.Outcome.ACKNOWLEDGED
@@ -194,8 +204,8 @@ def build_messages(group):
     wanted = {}
     for firing in group:
         step = firing.step
-        channels = step.channels() if firing.phase == Firing.Phase.PAGE else [Channel.CALL]
-        for user in recipients(step):
+        channels = [Channel.CALL] if firing.phase == Firing.Phase.CALL else step.channels()
+        for user in recipients(step, firing.phase):
             for channel in channels:
                 wanted.setdefault((user.pk, channel), (user, []))[1].append(firing)
     messages = Message.objects.bulk_create(
@@ -258,6 +268,14 @@ def schedule_followers(firing, now):
             phase=Firing.Phase.CALL,
             # A late page keeps its whole acknowledgement window before the call.
             defaults={"due_at": max(firing.due_at, now) + step.call_if_unacknowledged_after},
+        )
+    if step.next_level_after is not None:
+        Firing.objects.get_or_create(
+            incident=firing.incident,
+            step=step,
+            repetition=firing.repetition,
+            phase=Firing.Phase.NEXT,
+            defaults={"due_at": max(firing.due_at, now) + step.next_level_after},
         )
     if step.repeat_every:
         Firing.objects.get_or_create(

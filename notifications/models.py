@@ -7,6 +7,8 @@ Acknowledgement: someone said "I'm on it" for a step; its repeats stop, the cloc
 Message: every SMS, call and e-mail, recorded before it is sent and updated by the provider.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -51,6 +53,72 @@ class EscalationPolicy(models.Model):
         return self.name
 
 
+class Rota(models.Model):
+    """Who is on call: the members take turns, handing over daily or weekly at a Brussels
+    time; an override (a holiday, a swap) puts someone else on call for a while."""
+
+    class Handover(models.TextChoices):
+        DAILY = "daily", _("daily")
+        WEEKLY = "weekly", _("weekly")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    handover = models.CharField(
+        _("hand-over"), max_length=6, choices=Handover.choices, default=Handover.WEEKLY
+    )
+    handover_time = models.TimeField(_("hand-over time (Brussels)"), default=datetime.time(9, 0))
+    starts_on = models.DateField(
+        _("first turn starts on"),
+        help_text=_("The first member's first turn; weekly rotas hand over on this weekday."),
+    )
+
+    class Meta:
+        verbose_name = _("on-call rota")
+        verbose_name_plural = _("on-call rotas")
+
+    def __str__(self):
+        return self.name
+
+
+class RotaMember(models.Model):
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("person")
+    )
+    position = models.PositiveSmallIntegerField(_("turn"))
+
+    class Meta:
+        ordering = ["rota", "position"]
+        unique_together = [("rota", "position")]
+        verbose_name = _("rota member")
+
+    def __str__(self):
+        return f"{self.rota} #{self.position}: {self.user}"
+
+
+class RotaOverride(models.Model):
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("on call instead")
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["rota", "starts_at"]
+        verbose_name = _("override (holiday, swap)")
+        verbose_name_plural = _("overrides (holidays, swaps)")
+
+    def __str__(self):
+        return f"{self.rota}: {self.user} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The override must end after it starts.")})
+
+
 class EscalationStep(models.Model):
     class Anchor(models.TextChoices):
         AWARE = "aware", _("after awareness")
@@ -93,6 +161,19 @@ class EscalationStep(models.Model):
     roles = models.ManyToManyField(Group, blank=True, verbose_name=_("roles"))
     people = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, verbose_name=_("named people")
+    )
+    rotas = models.ManyToManyField(
+        Rota, blank=True, verbose_name=_("whoever is on call in"), related_name="steps"
+    )
+    # The next level: paged when nobody acknowledged the step within its time.
+    next_level_after = models.DurationField(
+        _("next level if not acknowledged within"), null=True, blank=True
+    )
+    next_level_roles = models.ManyToManyField(
+        Group, blank=True, verbose_name=_("next level: roles"), related_name="+"
+    )
+    next_level_rotas = models.ManyToManyField(
+        Rota, blank=True, verbose_name=_("next level: whoever is on call in"), related_name="+"
     )
     sms = models.BooleanField(_("SMS"), default=True)
     call = models.BooleanField(_("voice call"), default=False)
@@ -167,6 +248,7 @@ class Firing(models.Model):
     class Phase(models.TextChoices):
         PAGE = "page", _("page")
         CALL = "call", _("follow-up call")
+        NEXT = "next", _("next level")
 
     class Outcome(models.TextChoices):
         SENT = "sent", _("sent")

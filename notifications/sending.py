@@ -116,6 +116,7 @@ def record_refusal(message, error):
         status=Message.Status.QUEUED,
         error=str(error),
         next_attempt_at=timezone.now() + backoff(message.attempts),
+        **({"possibly_twice": True} if error.maybe_taken else {}),
     )
     return Message.Status.QUEUED
 

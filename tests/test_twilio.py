@@ -313,3 +313,15 @@ def test_twilio_unreachable_is_a_temporary_failure_of_that_message_only(logged, 
     assert send_message(message.pk) == "queued"
     message.refresh_from_db()
     assert "Twilio unreachable: ConnectTimeout" in message.error
+    assert not message.possibly_twice  # never connected: Twilio cannot have it
+
+
+def test_a_read_timeout_is_retried_and_marked_as_possibly_arriving_twice(logged, twilio):
+    import requests
+
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
+    twilio.replace(responses.POST, f"{API}/Messages.json", body=requests.ReadTimeout("no answer"))
+    assert send_message(message.pk) == "queued"
+    message.refresh_from_db()
+    assert message.possibly_twice and "Twilio unreachable: ReadTimeout" in message.error

@@ -25,11 +25,14 @@ ALIASES = {
 
 
 class TransportError(Exception):
-    """The provider did not take the message. `permanent` says whether retrying can help."""
+    """The provider did not take the message. `permanent` says whether retrying can help;
+    `maybe_taken`: the request reached it and the answer never came (a read timeout), so the
+    retry may make it arrive twice, and says so."""
 
-    def __init__(self, message, permanent=False):
+    def __init__(self, message, permanent=False, maybe_taken=False):
         super().__init__(message)
         self.permanent = permanent
+        self.maybe_taken = maybe_taken
 
 
 def backend_for(channel):

@@ -51,7 +51,10 @@ class TwilioBackend:
         except TwilioException as error:
             raise TransportError(f"Twilio: {error}") from error
         except requests.RequestException as error:
-            raise TransportError(f"Twilio unreachable: {type(error).__name__}: {error}") from error
+            raise TransportError(
+                f"Twilio unreachable: {type(error).__name__}: {error}",
+                maybe_taken=isinstance(error, requests.ReadTimeout),
+            ) from error
 
 
 class TwilioSmsBackend(TwilioBackend):
