@@ -48,7 +48,7 @@ django.setup()
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -130,9 +130,11 @@ def main():
 
 def report(options):
     first = []
-    for message in Message.objects.filter(firing__step__position=1, channel="sms").select_related(
-        "incident"
-    ):
+    # The first alert's SMS, also when it went out named together with a later step.
+    first_sms = Message.objects.filter(
+        Q(firing__step__position=1) | Q(also_for__step__position=1), channel="sms"
+    )
+    for message in first_sms.distinct().select_related("incident"):
         first.append(message.sent_at - message.incident.created_at)
     step2 = Firing.objects.filter(step__position=2, repetition=0).exclude(fired_at=None)
     fired_late = [firing.fired_at - firing.due_at for firing in step2]

@@ -6,7 +6,8 @@ retry is due, but never longer than CLOCK_POLL (half a second), so a firing that
 process plans meanwhile (a new incident, a corrected awareness, an edited policy) is seen at
 once without any signalling between processes: one indexed query per wake-up. It fires through
 the same compare-and-set as everything else (`escalation.fire`) and hands the messages to the
-provider at once from a few sender threads, without a trip through the queue.
+provider at once from its worker threads (firings side by side, each sending its own
+messages), without a trip through the queue.
 
 Two clocks, the clusters and the schedule may all run at the same time: a firing is claimed
 once, a message is claimed once. The q2 schedule stays as the safety net when no clock runs.
@@ -36,12 +37,13 @@ RETRY_AFTER_DATABASE_ERROR = 1.0
 
 
 class Clock:
-    def __init__(self, senders=4, poll=None, grace=None):
+    def __init__(self, senders=8, poll=None, grace=None):
         self.poll = poll if poll is not None else settings.CLOCK_POLL.total_seconds()
         self.grace = grace if grace is not None else settings.CLOCK_STOP_GRACE.total_seconds()
         self.stopping = threading.Event()
         self.outbox = queue.Queue()
         self.in_flight = 0
+        self.handed = set()
         self.lock = threading.Lock()
         self.senders = [
             threading.Thread(target=self.sender, name=f"clock-sender-{n}", daemon=True)
@@ -49,36 +51,53 @@ class Clock:
         ]
 
     def tick(self):
-        """Fire what is due and hand its messages and the retries to the senders (or send
-        them here, without senders); the seconds to sleep before the next tick."""
+        """Hand what is due to the workers, who fire it and send its messages at once (or do
+        it here, without workers); the seconds to sleep before the next tick."""
         now = timezone.now()
         for firing_id in escalation.due_firings(now):
             if self.stopping.is_set():
                 return 0
-            for message_id in escalation.fire(firing_id) or []:
-                self.hand_over(message_id)
+            self.hand_over(("fire", firing_id))
         for message_id in escalation.messages_to_retry(now):
-            self.hand_over(message_id)
+            self.hand_over(("send", message_id))
         upcoming = escalation.next_wake_up()
         if upcoming is None:
             return self.poll
         return min(max((upcoming - timezone.now()).total_seconds(), 0), self.poll)
 
-    def hand_over(self, message_id):
+    def hand_over(self, work):
+        """Firings and sends run side by side on the workers, so one firing's database round
+        trips overlap another's; a firing already handed over is not handed over again."""
+        with self.lock:
+            if work in self.handed:
+                return
+            self.handed.add(work)
         if self.senders:
-            self.outbox.put(message_id)
+            self.outbox.put(work)
         else:
-            send_message(message_id)
+            self.do(work)
+
+    def do(self, work):
+        kind, pk = work
+        try:
+            if kind == "fire":
+                for message_id in escalation.fire(pk) or []:
+                    send_message(message_id)  # at once, on this worker
+            else:
+                send_message(pk)
+        finally:
+            with self.lock:
+                self.handed.discard(work)
 
     def sender(self):
         while True:
-            message_id = self.outbox.get()
+            work = self.outbox.get()
             with self.lock:
                 self.in_flight += 1
             try:
-                send_message(message_id)
+                self.do(work)
             except DatabaseError:
-                logger.exception("clock: message %s not sent; the next tick retries", message_id)
+                logger.exception("clock: %s %s not done; the next tick retries", *work)
                 connection.close()
             finally:
                 with self.lock:
@@ -109,7 +128,9 @@ class Clock:
             time.sleep(0.05)
         left = []
         while not self.outbox.empty():
-            left.append(self.outbox.get_nowait())
+            kind, pk = self.outbox.get_nowait()
+            if kind == "send":  # a firing not fired stays due: the next dispatcher fires it
+                left.append(pk)
         if left:
             Message.objects.filter(pk__in=left, status=Message.Status.QUEUED).update(
                 next_attempt_at=timezone.now()

@@ -76,12 +76,19 @@ def test_an_overdue_firing_from_1990_fires_at_once(security, manager, channels):
 
 
 @pytest.mark.django_db
-def test_stopping_leaves_what_was_not_sent_queued_and_due_now(security, manager, channels):
+def test_stopping_leaves_what_was_not_done_due_for_the_next_dispatcher(security, manager, channels):
     incident = log_without_first_alert(security)
-    clock = Clock(senders=1, grace=0)  # its sender never started: nothing leaves
+    clock = Clock(senders=1, grace=0)  # its worker never started: nothing is done
     clock.tick()
+    first = Firing.objects.get(incident=incident, step__position=1)
+    assert clock.outbox.get_nowait() == ("fire", first.pk)
+    clock.tick()  # handed over already: not twice
+    assert clock.outbox.empty()
+    Clock(senders=0).tick()  # another clock fires it; its messages wait for a sender
     waiting = list(Message.objects.filter(incident=incident).values_list("pk", flat=True))
-    assert len(waiting) == 4 and clock.outbox.qsize() == 4
+    Message.objects.filter(pk__in=waiting).update(status="queued", next_attempt_at=None)
+    for pk in waiting:
+        clock.outbox.put(("send", pk))
     before = timezone.now()
     clock.stop()
     clock.finish()

@@ -12,11 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--senders", type=int, default=4, help="threads handing messages to the providers"
+            "--workers", type=int, default=8, help="threads that fire steps and send messages"
         )
 
-    def handle(self, *args, senders, **options):
-        clock = Clock(senders=max(senders, 0))
+    def handle(self, *args, workers, **options):
+        clock = Clock(senders=max(workers, 0))
         signal.signal(signal.SIGTERM, clock.stop)
         signal.signal(signal.SIGINT, clock.stop)
         clock.run()
