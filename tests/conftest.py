@@ -154,6 +154,20 @@ def controller(db):
 
 
 @pytest.fixture
+def second(db):
+    """A second, French-speaking controller."""
+    return Controller.objects.create(
+        name="Librairie Lefèvre SRL",
+        enterprise_number="0831797467",
+        address="Rue Haute 5, 1000 Bruxelles",
+        contact_person="Hélène Lefèvre",
+        email="dpo@lefevre.example",
+        phone="+3225550000",
+        language="fr",
+    )
+
+
+@pytest.fixture
 def categories(db):
     data = DataCategory.objects.create(name_nl="E-mailadres", name_fr="E-mail", name_en="E-mail")
     subjects = SubjectCategory.objects.create(name_nl="Klanten", name_fr="Clients", name_en="Cust")

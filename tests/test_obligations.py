@@ -9,22 +9,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from incidents import workflow
-from incidents.models import Controller, DeadlineRule, Obligation
+from incidents.models import DeadlineRule, Obligation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def second(db):
-    return Controller.objects.create(
-        name="Librairie Lefèvre SRL",
-        enterprise_number="0831797467",
-        address="Rue Haute 5, 1000 Bruxelles",
-        contact_person="Hélène Lefèvre",
-        email="dpo@lefevre.example",
-        phone="+3225550000",
-        language="fr",
-    )
 
 
 def full_relations(categories, controller):

@@ -134,19 +134,10 @@ def test_a_sendgrid_server_error_is_retried(logged, sendgrid, manager):
 
 
 @pytest.fixture
-def french():
-    from incidents.models import Controller
-
-    return Controller.objects.create(
-        name="Librairie Lefèvre SRL",
-        enterprise_number="0831797467",
-        address="Rue Haute 5, 1000 Bruxelles",
-        contact_person="Hélène Lefèvre",
-        email="dpo@lefevre.example",
-        phone="+3225550000",
-        language="fr",
-        gba_on_behalf=False,  # notifies the GBA itself: Conitro only tells it
-    )
+def french(second):
+    second.gba_on_behalf = False  # notifies the GBA itself: Conitro only tells it
+    second.save()
+    return second
 
 
 def test_controller_notices_go_out_with_the_letter_in_their_language(

@@ -9,22 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from incidents import workflow
-from incidents.models import Controller, DeadlineRule, IncidentEvent, Obligation
+from incidents.models import DeadlineRule, IncidentEvent, Obligation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def second(db):
-    return Controller.objects.create(
-        name="Librairie Lefèvre SRL",
-        enterprise_number="0831797467",
-        address="Rue Haute 5, 1000 Bruxelles",
-        contact_person="Hélène Lefèvre",
-        email="dpo@lefevre.example",
-        phone="+3225550000",
-        language="fr",
-    )
 
 
 def changes_of(incident, field):

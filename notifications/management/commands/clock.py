@@ -2,6 +2,7 @@
 
 import signal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from notifications.clock import Clock
@@ -12,7 +13,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--workers", type=int, default=8, help="threads that fire steps and send messages"
+            "--workers",
+            type=int,
+            default=settings.CLOCK_WORKERS,
+            help="threads that fire steps and send messages (CLOCK_WORKERS)",
         )
 
     def handle(self, *args, workers, **options):
