@@ -112,6 +112,9 @@ def test_a_closed_incident_is_not_reopened_by_a_late_bounce(incident_in):
 def test_part_two_without_a_reference_takes_each_controllers_part_one(
     incident_in, manager, assessment_values, categories, controller, second
 ):
+    # The controllers are to be told sooner than the GBA: their obligations come first by
+    # deadline, and must not lend their (empty) reference to part 2.
+    DeadlineRule.objects.filter(kind="tell_controller").update(delay=timedelta(hours=12))
     incident = incident_in("detected")
     relations = {
         "data_categories": [categories[0]],
