@@ -104,7 +104,10 @@ def test_before_any_controller_is_named_nothing_can_be_recorded(new_incident, ma
     incident = new_incident()
     with pytest.raises(workflow.TransitionRefused) as refused:
         workflow.transition(incident.pk, manager, "notify_controller", how="Phone")
-    assert "Name the affected controllers first" in str(refused.value)
+    assert str(refused.value) == (
+        f"{incident.reference} is Detected. "
+        "Name the affected controllers first: obligations are per controller."
+    )
 
 
 def test_a_controller_taken_off_is_withdrawn_never_deleted(

@@ -29,6 +29,8 @@ def test_the_trail_says_which_controllers_were_affected_before_and_after(
     workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
     workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})  # same
     workflow.update_facts(incident.pk, manager, {"controllers": [second]})
+    trail = IncidentEvent.objects.filter(incident=incident, kind="changed", field="controllers")
+    assert {event.actor for event in trail} == {manager}
     assert changes_of(incident, "controllers")[-2:] == [
         (["Bakkerij Van Damme BV"], ["Bakkerij Van Damme BV", "Librairie Lefèvre SRL"]),
         (["Bakkerij Van Damme BV", "Librairie Lefèvre SRL"], ["Librairie Lefèvre SRL"]),
@@ -50,9 +52,10 @@ def test_texts_in_another_language_are_kept_audited_and_removable(incident_in, m
     ]
     workflow.translate(incident.pk, manager, "fr", {"title": "Fuite"})  # unchanged: no event
     assert len(changes_of(incident, "translations.fr")) == 2
+    workflow.translate(incident.pk, manager, "en", {"title": "Leak"})  # English too
     workflow.translate(incident.pk, manager, "fr", {"title": ""})  # removed
     incident.refresh_from_db()
-    assert incident.translations == {"fr": {}}
+    assert incident.translations == {"fr": {}, "en": {"title": "Leak"}}
     assert changes_of(incident, "translations.fr")[-1] == ({"title": "Fuite"}, {})
     assert incident.version >= version
 
