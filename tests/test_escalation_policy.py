@@ -552,3 +552,19 @@ def test_steps_due_at_the_same_moment_make_one_page_per_person_and_channel(
     assert sorted(
         logged.acknowledgements.filter(user=manager).values_list("step__position", flat=True)
     ) == [2, 3, 5]
+
+
+def test_correcting_awareness_moves_every_pending_step_past_one_whose_obligation_is_met(
+    logged, clock, manager, controller
+):
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.update_facts(logged.pk, manager, {"controllers": [controller]})
+    workflow.transition(logged.pk, manager, "notify_gba", reference="DBN-2026-40")
+    workflow.transition(logged.pk, manager, "complete_gba")  # steps 6 and 7 have nothing left
+    at(clock, timedelta(hours=4))  # step 2 pages; its repeat is planned after steps 6 and 7
+    repeat = Firing.objects.get(incident=logged, step__position=2, repetition=1)
+    assert repeat.due_at == T0 + timedelta(hours=5)
+    assert repeat.pk > Firing.objects.get(incident=logged, step__position=7).pk
+    workflow.update_facts(logged.pk, manager, {"aware_at": T0 - timedelta(hours=1)})
+    repeat.refresh_from_db()
+    assert repeat.due_at == T0 + timedelta(hours=4)
