@@ -1,12 +1,14 @@
 """Shared fixtures: people in each role, controllers, categories and incidents in each state,
 all made through the same workflow the application uses."""
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -250,3 +252,25 @@ def incident_in(new_incident, security, manager, controller, categories, assessm
         return incident
 
     return make
+
+
+@pytest.fixture
+def process_env(tmp_path):
+    """The environment of a real `qcluster` or `clock` process on the test database
+    (PostgreSQL), its channels writing one file per message into tmp_path."""
+    database = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "SMS_BACKEND": "filebased",
+        "VOICE_BACKEND": "filebased",
+        "SMS_FILE_PATH": str(tmp_path / "sms"),
+        "VOICE_FILE_PATH": str(tmp_path / "calls"),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "email"),
+        "LOG_LEVEL": "WARNING",
+    }

@@ -3,7 +3,6 @@
 In-process for what one tick does; two real `manage.py clock` processes on PostgreSQL for
 lateness and duplicates (SQLite's single writer would only serialise them), and SIGTERM."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -96,29 +95,10 @@ def test_stopping_leaves_what_was_not_done_due_for_the_next_dispatcher(security,
         assert message.status == "queued" and message.next_attempt_at >= before
 
 
-def clock_env(tmp_path):
-    database = connection.settings_dict
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "SMS_BACKEND": "filebased",
-        "VOICE_BACKEND": "filebased",
-        "SMS_FILE_PATH": str(tmp_path / "sms"),
-        "VOICE_FILE_PATH": str(tmp_path / "calls"),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "email"),
-        "LOG_LEVEL": "WARNING",
-    }
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="two clocks at once need PostgreSQL")
 def test_two_clocks_fire_each_step_once_on_time_and_stop_on_sigterm(
-    tmp_path, security, manager, default_policy, monkeypatch
+    tmp_path, process_env, security, manager, default_policy, monkeypatch
 ):
     from django_q.conf import Conf
 
@@ -127,7 +107,7 @@ def test_two_clocks_fire_each_step_once_on_time_and_stop_on_sigterm(
         subprocess.Popen(
             [sys.executable, "manage.py", "clock"],
             cwd=ROOT,
-            env=clock_env(tmp_path),
+            env=process_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

@@ -43,30 +43,12 @@ def redis_answers():
         return False
 
 
-def start_clusters(tmp_path, broker_env):
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        **broker_env,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
-        "SMS_BACKEND": "filebased",
-        "VOICE_BACKEND": "filebased",
-        "SMS_FILE_PATH": str(tmp_path / "sms"),
-        "VOICE_FILE_PATH": str(tmp_path / "calls"),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "email"),
-        "Q_WORKERS": "2",
-        "LOG_LEVEL": "WARNING",
-    }
+def start_clusters(env):
     return [
         subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
-            env=env,
+            env={**env, "Q_WORKERS": "2"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -74,8 +56,8 @@ def start_clusters(tmp_path, broker_env):
     ]
 
 
-def run_two_clusters(tmp_path, security, broker_env):
-    clusters = start_clusters(tmp_path, broker_env)
+def run_two_clusters(env, security):
+    clusters = start_clusters(env)
     try:
         # Awareness 5 h ago: the first alert and step 2 (aware + 4 h) are due at once.
         incidents = [
@@ -129,17 +111,21 @@ def assert_each_page_sent_once(tmp_path, incidents):
     assert set(files.values()) == {1}, "an SMS was handed to the back end twice"
 
 
-def test_two_clusters_on_the_orm_broker(tmp_path, security, manager, default_policy, monkeypatch):
+def test_two_clusters_on_the_orm_broker(
+    tmp_path, process_env, security, manager, default_policy, monkeypatch
+):
     monkeypatch.setattr(Conf, "SYNC", False)
-    incidents = run_two_clusters(tmp_path, security, {})
+    incidents = run_two_clusters(process_env, security)
     assert_each_page_sent_once(tmp_path, incidents)
 
 
 @pytest.mark.skipif(not redis_answers(), reason=f"no Redis at {REDIS_URL}")
-def test_two_clusters_on_the_redis_broker(tmp_path, security, manager, default_policy, monkeypatch):
+def test_two_clusters_on_the_redis_broker(
+    tmp_path, process_env, security, manager, default_policy, monkeypatch
+):
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(Conf, "ORM", None)
     monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
     redis.from_url(REDIS_URL).delete(f"django_q:{Conf.CLUSTER_NAME}:q")
-    incidents = run_two_clusters(tmp_path, security, {"REDIS_URL": REDIS_URL})
+    incidents = run_two_clusters({**process_env, "REDIS_URL": REDIS_URL}, security)
     assert_each_page_sent_once(tmp_path, incidents)
