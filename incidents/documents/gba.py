@@ -11,6 +11,7 @@ Phases (art. 33(4)): *initial* (what is known; "not known yet" for the rest, hon
 """
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -31,9 +32,17 @@ AUTHORITY = {
 
 
 def filing(incident, controller):
-    """(part 1, part 2) obligations of this controller, or Nones."""
+    """(part 1, part 2) obligations of this controller, or Nones. The combined notification
+    (no controller) follows the earliest filing: one portal form filed for all of them."""
     if controller is None:
-        return None, None
+        first = (
+            incident.obligations.filter(kind=Obligation.Kind.NOTIFY_GBA)
+            .order_by(F("met_at").asc(nulls_last=True), "pk")
+            .first()
+        )
+        if first is None:
+            return None, None
+        controller = first.controller
     owed = {
         o.kind: o
         for o in incident.obligations.filter(
