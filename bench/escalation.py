@@ -5,9 +5,10 @@
 
 Starts `manage.py qcluster` (--clusters of them) and `manage.py clock` (--clocks; 0 for the
 q2 schedule alone) as separate processes on a fresh database (a temporary SQLite file, or the empty,
-disposable database in DATABASE_URL), logs the incidents at a steady pace while the cluster
-sends their first alerts, and sets their awareness times so that step 2 of the default policy
-(aware + 4 h) falls due for all of them within one minute, after the last one is logged.
+disposable database in DATABASE_URL), logs the incidents at a steady pace (--pace) while the
+clocks and clusters send their first alerts, then, once every first alert has left, moves step 2
+of the default policy (aware + 4 h) of all of them into one minute starting 10 s later, as an
+edited policy or a corrected awareness would (so a slow logging phase cannot eat the window).
 Then it waits until every due step has fired and every message has left, and prints:
 first-alert latency (incident logged -> its first SMS handed to the back end), step lateness
 (due -> fired, and due -> SMS sent), duplicates (messages per firing, recipient and channel,
@@ -80,7 +81,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clusters", type=int, default=1)
     parser.add_argument("--clocks", type=int, default=1)
-    parser.add_argument("--pace", type=float, default=40.0, help="incidents logged per second")
+    parser.add_argument("--pace", type=float, default=10.0, help="incidents logged per second")
     options = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -98,21 +99,25 @@ def main():
     ]
     try:
         time.sleep(4)  # let the clusters and clocks start
-        logging_time = options.incidents / options.pace
-        window_start = timezone.now() + timedelta(seconds=logging_time + 10)
-        rng = random.Random(1)
         started = time.monotonic()
         for number in range(options.incidents):
-            due = window_start + timedelta(seconds=rng.uniform(0, 60))
             workflow.log_incident(
-                security,
-                title=f"Bench {number}",
-                description="bench",
-                aware_at=due - timedelta(hours=4),
+                security, title=f"Bench {number}", description="bench", aware_at=timezone.now()
             )
             pause = started + (number + 1) / options.pace - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
+        logged = time.monotonic() - started
+        while Message.objects.filter(status__in=["queued", "sending"]).exists():
+            time.sleep(0.5)
+        print(f"logged {options.incidents} in {logged:.1f} s; first alerts all sent after "
+              f"{time.monotonic() - started:.1f} s")  # fmt: skip
+        window_start = timezone.now() + timedelta(seconds=10)
+        rng = random.Random(1)
+        step2 = Firing.objects.filter(step__position=2, repetition=0, fired_at=None)
+        for firing in step2:
+            due = window_start + timedelta(seconds=rng.uniform(0, 60))
+            Firing.objects.filter(pk=firing.pk, fired_at=None).update(due_at=due)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             waiting = Firing.objects.filter(fired_at=None, due_at__lte=timezone.now()).count()

@@ -5,9 +5,9 @@ late. The clock is a small process (`manage.py clock`) that sleeps until the nex
 retry is due, but never longer than CLOCK_POLL (half a second), so a firing that another
 process plans meanwhile (a new incident, a corrected awareness, an edited policy) is seen at
 once without any signalling between processes: one indexed query per wake-up. It fires through
-the same compare-and-set as everything else (`escalation.fire`) and hands the messages to the
-provider at once from its worker threads (firings side by side, each sending its own
-messages), without a trip through the queue.
+the same compare-and-set as everything else (`escalation.fire_due`: a batch of incidents per
+transaction, a fixed number of queries per batch) and hands the messages to the provider at
+once from its worker threads, without a trip through the queue.
 
 Two clocks, the clusters and the schedule may all run at the same time: a firing is claimed
 once, a message is claimed once. The q2 schedule stays as the safety net when no clock runs.
@@ -51,13 +51,15 @@ class Clock:
         ]
 
     def tick(self):
-        """Hand what is due to the workers, who fire it and send its messages at once (or do
-        it here, without workers); the seconds to sleep before the next tick."""
+        """Fire what is due, a batch of incidents per transaction, and hand the messages to
+        the workers, who send them at once (or send here, without workers); the seconds to
+        sleep before the next tick."""
         now = timezone.now()
-        for firing_id in escalation.due_firings(now):
-            if self.stopping.is_set():
-                return 0
-            self.hand_over(("fire", firing_id))
+        more = True
+        while more and not self.stopping.is_set():
+            _claimed, message_ids, more = escalation.fire_due(now)
+            for message_id in message_ids:
+                self.hand_over(("send", message_id))
         for message_id in escalation.messages_to_retry(now):
             self.hand_over(("send", message_id))
         upcoming = escalation.next_wake_up()
@@ -66,8 +68,8 @@ class Clock:
         return min(max((upcoming - timezone.now()).total_seconds(), 0), self.poll)
 
     def hand_over(self, work):
-        """Firings and sends run side by side on the workers, so one firing's database round
-        trips overlap another's; a firing already handed over is not handed over again."""
+        """Sends run side by side on the workers while this thread fires the next batch; a
+        message already handed over is not handed over again."""
         with self.lock:
             if work in self.handed:
                 return
@@ -78,13 +80,8 @@ class Clock:
             self.do(work)
 
     def do(self, work):
-        kind, pk = work
         try:
-            if kind == "fire":
-                for message_id in escalation.fire(pk) or []:
-                    send_message(message_id)  # at once, on this worker
-            else:
-                send_message(pk)
+            send_message(work[1])
         finally:
             with self.lock:
                 self.handed.discard(work)
@@ -128,9 +125,7 @@ class Clock:
             time.sleep(0.05)
         left = []
         while not self.outbox.empty():
-            kind, pk = self.outbox.get_nowait()
-            if kind == "send":  # a firing not fired stays due: the next dispatcher fires it
-                left.append(pk)
+            left.append(self.outbox.get_nowait()[1])
         if left:
             Message.objects.filter(pk__in=left, status=Message.Status.QUEUED).update(
                 next_attempt_at=timezone.now()

@@ -12,7 +12,9 @@ become unnecessary does nothing. After an outage every missed firing fires once,
 so, and the next repetition is the next slot after now: no flood of every missed repetition.
 """
 
+from collections import defaultdict
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,7 +24,15 @@ from django.utils import timezone
 from accounts.models import User
 from incidents.models import Incident, Obligation, State
 
-from .models import Acknowledgement, Channel, EscalationPolicy, Firing, Message, has_reached
+from .models import (
+    Acknowledgement,
+    Channel,
+    EscalationPolicy,
+    EscalationStep,
+    Firing,
+    Message,
+    has_reached,
+)
 from .rotas import on_call
 from .sending import fall_back
 from .texts import call_script, email_subject_and_body, sms_text
@@ -87,15 +97,6 @@ def replan(incident):
         Firing.objects.filter(pk=firing.pk, fired_at=None).update(due_at=due)
 
 
-def due_firings(now, incident=None, limit=1000):
-    firings = Firing.objects.filter(fired_at=None, due_at__lte=now)
-    if incident is not None:
-        firings = firings.filter(incident=incident)
-    # At the same moment the later (more urgent) step first: the page is named after it.
-    firings = firings.order_by("due_at", "-step__position")
-    return list(firings.values_list("pk", flat=True)[:limit])
-
-
 def recipients(step, phase=Firing.Phase.PAGE, at=None):
     """Who a firing pages: the step's roles, named people and whoever is on call in its
     rotas; for the next level, the next level's roles and rotas."""
@@ -143,14 +144,37 @@ def next_slot(due_at, every, now):
     return max(due_at, now) + every
 
 
-def fire(firing_id, now=None):
-    """Fire one firing if nobody has: the ids of the messages to send (already committed),
-    or None when another worker claimed it first.
+BATCH = 100  # incidents fired in one transaction
 
-    What else is due for the same incident at this moment (another step's repetition, the
-    same hour mark) goes out in the same messages: one page per person and channel that
-    lists everything due, never one page per step. Nothing is fired early to be merged.
+
+def fire_due(now=None, incident=None, limit=BATCH):
+    """Fire what is due (for every incident, or one), a batch of incidents at a time, in one
+    transaction and a fixed number of queries whatever the batch's size: the firings claimed
+    and the ids of the messages to send (committed). `more` says the batch was full.
+
+    Everything due for an incident at this moment goes out together: one page per person
+    and channel that lists everything due, never one page per step. Nothing fires early.
     """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = Firing.objects.filter(fired_at=None, due_at__lte=now)
+        if incident is not None:
+            due = due.filter(incident=incident)
+        due = due.order_by("due_at").values_list("incident_id", flat=True)[:limit]
+        candidates = list(dict.fromkeys(due))
+        claimed = claim(free(candidates), now)
+        return Fired(claimed, fire_claimed(claimed, now), len(due) == limit and bool(claimed))
+
+
+class Fired(NamedTuple):
+    claimed: list  # the firings this caller fired
+    messages: list  # the ids of their messages to send
+    more: bool  # the batch was full: fire_due again
+
+
+def fire(firing_id, now=None):
+    """Fire this firing (even before it is due), with what else is due for its incident:
+    the ids of the messages to send, or None when another worker claimed it first."""
     now = now or timezone.now()
     with transaction.atomic():
         incident_id = (
@@ -158,86 +182,193 @@ def fire(firing_id, now=None):
             .values_list("incident_id", flat=True)
             .first()
         )
-        if incident_id is None or incident_busy(incident_id) or not claim([firing_id], now):
+        if incident_id is None or not free([incident_id]):
             return None
-        firing = Firing.objects.select_related("incident", "step").get(pk=firing_id)
-        if decide(firing, now) != Firing.Outcome.SENT:
-            return []
-        group = [firing]
-        due_too = Firing.objects.filter(incident=firing.incident, fired_at=None, due_at__lte=now)
-        claimed = claim(list(due_too.values_list("pk", flat=True)), now)
-        for other in (
-            Firing.objects.filter(pk__in=claimed)
-            .select_related("step")
-            .order_by("step__position", "phase", "repetition")
-        ):
-            other.incident = firing.incident
-            if decide(other, now) == Firing.Outcome.SENT:
-                group.append(other)
-        group.sort(key=lambda member: -member.step.position)  # the most urgent named first
-        messages = build_messages(group)
-        for member in group:
-            schedule_followers(member, now)
+        claimed = claim([incident_id], now, also=firing_id)
+        if firing_id not in claimed:
+            return None
+        return fire_claimed(claimed, now)
+
+
+def claim(incident_ids, now, also=None):
+    """The compare-and-set: mark fired what is due for these incidents (and the firing
+    `also`), if nobody has; the ids this caller got. One `UPDATE … RETURNING`: a firing
+    another dispatcher claimed first is not in the answer."""
+    if not incident_ids:
+        return []
+    at = connection.ops.adapt_datetimefield_value(now)
+    table = connection.ops.quote_name(Firing._meta.db_table)
+    marks = ", ".join(["%s"] * len(incident_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET fired_at = %s WHERE fired_at IS NULL "  # noqa: S608
+            f"AND incident_id IN ({marks}) AND (due_at <= %s OR id = %s) RETURNING id",
+            [at, *incident_ids, at, also or 0],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def free(incident_ids):
+    """The incidents no other dispatcher is firing right now; leave the others to it (it
+    takes what is due for them, in one page per person) rather than queue behind its row
+    locks. On PostgreSQL a transaction-level advisory lock per incident, taken for the whole
+    batch in one query, so dispatchers walking the same due list fire different incidents
+    side by side; SQLite has one writer at a time anyway. What is left is still due."""
+    if connection.vendor != "postgresql" or not incident_ids:
+        return incident_ids
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM unnest(%s::bigint[]) AS id "
+            "WHERE pg_try_advisory_xact_lock(%s, id::int)",
+            [incident_ids, FIRING_LOCKS],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def fire_claimed(claimed, now):
+    """Decide, page and plan what follows for claimed firings: the queued messages' ids."""
+    if not claimed:
+        return []
+    firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
+    facts = Facts(firings, now)
+    for firing in firings:
+        firing.step = facts.steps[firing.step_id]
+    # The most urgent first: a message is named after the first step that pages the person.
+    firings.sort(key=lambda f: (-f.step.position, f.due_at, f.pk))
+    sent = [firing for firing in firings if facts.decide(firing) == Firing.Outcome.SENT]
+    Firing.objects.bulk_update(firings, ["late", "outcome"])
+    facts.supersede_earlier(sent)
+    messages = build_messages(sent, facts)
+    Firing.objects.bulk_create(
+        [follower for firing in sent for follower in followers(firing, now)],
+        ignore_conflicts=True,  # a slot that exists is kept as it is
+    )
     return [m.pk for m in messages if m.status == Message.Status.QUEUED]
 
 
-def claim(firing_ids, now):
-    """The compare-and-set: mark these firings fired, if nobody has; the ids this caller got."""
-    return [
-        pk for pk in firing_ids if Firing.objects.filter(pk=pk, fired_at=None).update(fired_at=now)
-    ]
+class Facts:
+    """What deciding a batch of firings needs, read in a few queries for the whole batch:
+    the policies' steps, the open obligations, the acknowledgements, what else is due."""
 
-
-def incident_busy(incident_id):
-    """Another dispatcher is firing this incident's steps right now: leave them to it (it
-    takes what is due for the incident with it, in one page per person) rather than queue
-    behind its row locks. On PostgreSQL a transaction-level advisory lock per incident, so
-    dispatchers walking the same due list fire different incidents side by side; SQLite has
-    one writer at a time anyway. A firing left this way is still due: the next tick fires it.
-    """
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [FIRING_LOCKS, incident_id])
-        return not cursor.fetchone()[0]
-
-
-def decide(firing, now):
-    """Whether a claimed firing still has to page anyone; recorded on it."""
-    incident, step = firing.incident, firing.step
-    firing.late = now - max(firing.due_at, firing.planned_at) > LATE_AFTER
-    if incident.state in CLOSED_STATES or step_done(incident, step):
-        firing.outcome = Firing.Outcome.STATE_REACHED
-    elif (firing.repetition or firing.phase != Firing.Phase.PAGE) and (
-        Acknowledgement.objects.filter(incident=incident, step=step).exists()
-    ):
-        firing.outcome = Firing.Outcome.ACKNOWLEDGED
-    elif same_wait(step, later=True).filter(incident=incident, due_at__lte=now).exists():
-        firing.outcome = Firing.Outcome.SUPERSEDED
-    else:
-        firing.outcome = Firing.Outcome.SENT
-        # Its earlier steps that wait for the same thing stop repeating: one page at a time.
-        same_wait(step, later=False).filter(incident=incident, fired_at=None).update(
-            fired_at=now, outcome=Firing.Outcome.SUPERSEDED
+    def __init__(self, firings, now):
+        self.now = now
+        incidents = {firing.incident_id for firing in firings}
+        policies = EscalationStep.objects.filter(
+            pk__in={firing.step_id for firing in firings}
+        ).values_list("policy_id", flat=True)
+        self.steps = {
+            step.pk: step
+            for step in EscalationStep.objects.filter(policy__in=policies).prefetch_related(
+                "roles", "people", "rotas", "next_level_roles", "next_level_rotas"
+            )
+        }
+        self.live, self.open = defaultdict(set), defaultdict(set)
+        obligations = (
+            Obligation.objects.filter(incident__in=incidents)
+            .exclude(status=Obligation.Status.WITHDRAWN)
+            .values_list("incident_id", "kind", "status")
+            .distinct()
         )
-    firing.save(update_fields=["late", "outcome"])
-    return firing.outcome
+        for incident_id, kind, status in obligations:
+            self.live[incident_id].add(kind)
+            if status == Obligation.Status.OPEN:
+                self.open[incident_id].add(kind)
+        self.acknowledged = set(
+            Acknowledgement.objects.filter(incident__in=incidents).values_list(
+                "incident_id", "step_id"
+            )
+        )
+        self.due = set(
+            Firing.objects.filter(incident__in=incidents, due_at__lte=now).values_list(
+                "incident_id", "step_id"
+            )
+        ) | {(firing.incident_id, firing.step_id) for firing in firings}
+        self.people = {}
+
+    def decide(self, firing):
+        """Whether a claimed firing still has to page anyone; recorded on it."""
+        incident, step = firing.incident, firing.step
+        firing.late = self.now - max(firing.due_at, firing.planned_at) > LATE_AFTER
+        if incident.state in CLOSED_STATES or self.done(incident, step):
+            firing.outcome = Firing.Outcome.STATE_REACHED
+        elif (firing.repetition or firing.phase != Firing.Phase.PAGE) and (
+            (incident.pk, step.pk) in self.acknowledged
+        ):
+            firing.outcome = Firing.Outcome.ACKNOWLEDGED
+        elif any((incident.pk, later.pk) in self.due for later in self.same_wait(step, True)):
+            firing.outcome = Firing.Outcome.SUPERSEDED
+        else:
+            firing.outcome = Firing.Outcome.SENT
+        return firing.outcome
+
+    def done(self, incident, step):
+        """The step waits for something that is done: its obligation is met (none open), its
+        state is reached, or the obligations the state stands for are all met (the state can
+        lag behind them, e.g. before the assessment)."""
+        live, open_ = self.live[incident.pk], self.open[incident.pk]
+        if step.obligation:
+            return step.obligation not in open_
+        if not step.until_state:
+            return False
+        if has_reached(incident.state, step.until_state):
+            return True
+        gba_settled = Obligation.Kind.TELL_CONTROLLER in live and (
+            Obligation.Kind.NOTIFY_GBA not in open_
+        )
+        if step.until_state == State.GBA_NOTIFIED:
+            return gba_settled
+        if step.until_state == State.CONTROLLER_NOTIFIED:
+            return gba_settled and Obligation.Kind.TELL_CONTROLLER not in open_
+        return False
+
+    def same_wait(self, step, later):
+        """The policy's later (or earlier) steps that wait for what this one waits for: the
+        deadline steps 4 and 5 both wait for every controller to be told."""
+        if not step.waits:
+            return []
+        return [
+            other
+            for other in self.steps.values()
+            if other.policy_id == step.policy_id
+            and (other.until_state, other.obligation) == (step.until_state, step.obligation)
+            and (other.position > step.position if later else other.position < step.position)
+        ]
+
+    def supersede_earlier(self, sent):
+        """A step that pages stops the repetitions of its earlier steps that wait for the
+        same thing: one page at a time."""
+        earlier = Q()
+        for firing in sent:
+            steps = [other.pk for other in self.same_wait(firing.step, later=False)]
+            if steps:
+                earlier |= Q(incident=firing.incident_id, step__in=steps)
+        if earlier:
+            Firing.objects.filter(earlier, fired_at=None).update(
+                fired_at=self.now, outcome=Firing.Outcome.SUPERSEDED
+            )
+
+    def recipients(self, step, phase):
+        if (step.pk, phase) not in self.people:
+            self.people[step.pk, phase] = recipients(step, phase, self.now)
+        return self.people[step.pk, phase]
 
 
-def build_messages(group):
-    """One message per person and channel for the firings in the group (the first that
-    pages them is the message's firing; the others are listed in it, `also_for`)."""
+def build_messages(group, facts=None):
+    """One message per incident, person and channel for the firings in the group (the first
+    that pages them is the message's firing; the others are listed in it, `also_for`)."""
     wanted = {}
     for firing in group:
         step = firing.step
         channels = [Channel.CALL] if firing.phase == Firing.Phase.CALL else step.channels()
-        for user in recipients(step, firing.phase):
+        people = facts.recipients(step, firing.phase) if facts else recipients(step, firing.phase)
+        for user in people:
             for channel in channels:
-                wanted.setdefault((user.pk, channel), (user, []))[1].append(firing)
+                key = (firing.incident_id, user.pk, channel)
+                wanted.setdefault(key, (user, []))[1].append(firing)
     messages = Message.objects.bulk_create(
         [
             build_message(firings[0], user, channel, also=firings[1:])
-            for (_pk, channel), (user, firings) in wanted.items()
+            for (_incident, _pk, channel), (user, firings) in wanted.items()
         ]
     )
     links = [
@@ -249,68 +380,35 @@ def build_messages(group):
     return messages
 
 
-def same_wait(step, later):
-    """Firings of the policy's later (or earlier) steps that wait for what this one waits
-    for: the deadline steps 4 and 5 both wait for every controller to be told."""
-    if not step.waits:
-        return Firing.objects.none()
-    position = {"step__position__gt" if later else "step__position__lt": step.position}
-    return Firing.objects.filter(
-        step__policy=step.policy_id,
-        step__until_state=step.until_state,
-        step__obligation=step.obligation,
-        **position,
-    )
-
-
-def step_done(incident, step):
-    """The step waits for something that is done: its obligation is met (none open), its
-    state is reached, or the obligations the state stands for are all met (the state can lag
-    behind them, e.g. before the assessment)."""
-    if step.obligation:
-        return not incident.obligations.filter(
-            kind=step.obligation, status=Obligation.Status.OPEN
-        ).exists()
-    if not step.until_state:
-        return False
-    if has_reached(incident.state, step.until_state):
-        return True
-    if step.until_state == State.GBA_NOTIFIED:
-        return incident.gba_settled()
-    if step.until_state == State.CONTROLLER_NOTIFIED:
-        return incident.notifications_settled()
-    return False
-
-
-def schedule_followers(firing, now):
+def followers(firing, now):
+    """The firings a page brings with it: the follow-up call and the next level if nobody
+    acknowledges, and the step's next repetition."""
     step = firing.step
     if firing.phase != Firing.Phase.PAGE:
-        return
+        return []
+    slot = {"incident_id": firing.incident_id, "step": step, "repetition": firing.repetition}
+    # A late page keeps its whole acknowledgement window before the call and the next level.
+    start = max(firing.due_at, now)
+    made = []
     if step.call and step.call_if_unacknowledged_after is not None:
-        Firing.objects.get_or_create(
-            incident=firing.incident,
-            step=step,
-            repetition=firing.repetition,
-            phase=Firing.Phase.CALL,
-            # A late page keeps its whole acknowledgement window before the call.
-            defaults={"due_at": max(firing.due_at, now) + step.call_if_unacknowledged_after},
+        made.append(
+            Firing(
+                **slot, phase=Firing.Phase.CALL, due_at=start + step.call_if_unacknowledged_after
+            )
         )
     if step.next_level_after is not None:
-        Firing.objects.get_or_create(
-            incident=firing.incident,
-            step=step,
-            repetition=firing.repetition,
-            phase=Firing.Phase.NEXT,
-            defaults={"due_at": max(firing.due_at, now) + step.next_level_after},
-        )
+        made.append(Firing(**slot, phase=Firing.Phase.NEXT, due_at=start + step.next_level_after))
     if step.repeat_every:
-        Firing.objects.get_or_create(
-            incident=firing.incident,
-            step=step,
-            repetition=firing.repetition + 1,
-            phase=Firing.Phase.PAGE,
-            defaults={"due_at": next_slot(firing.due_at, step.repeat_every, now)},
+        made.append(
+            Firing(
+                incident_id=firing.incident_id,
+                step=step,
+                repetition=firing.repetition + 1,
+                phase=Firing.Phase.PAGE,
+                due_at=next_slot(firing.due_at, step.repeat_every, now),
+            )
         )
+    return made
 
 
 def next_wake_up():

@@ -40,7 +40,8 @@ def send_message(message_id):
     now = timezone.now()
     if not claim(message_id, now):
         return None
-    message = Message.objects.select_related("recipient", "incident", "document").get(pk=message_id)
+    # Only what every send needs: a notice's PDF (`document`) is read when it is attached.
+    message = Message.objects.select_related("recipient").get(pk=message_id)
     try:
         provider_id = deliver(message)
     except TransportError as error:

@@ -9,6 +9,7 @@ from . import escalation
 from .sending import send_message
 
 SCHEDULE_NAME = "breachdesk-escalation"
+SEND_CHUNK = 20  # messages per send task: the workers send side by side
 
 
 def enqueue(func, *args):
@@ -19,9 +20,9 @@ def enqueue(func, *args):
 def dispatch(incident_id=None):
     """Fire what is due (for one incident, or all), and (re)send what waits for a retry.
 
-    A new incident's first alert is sent right here, without another trip through the queue;
-    the periodic run hands each firing's messages to the workers as one task, so many firings
-    due at once are sent in parallel.
+    Firings are fired a batch of incidents at a time (`escalation.fire_due`). A new incident's
+    first alert is sent right here, without another trip through the queue; the periodic run
+    hands the messages to the workers in tasks of SEND_CHUNK, sent side by side.
     """
     now = timezone.now()
     fired = sent = 0
@@ -30,21 +31,23 @@ def dispatch(incident_id=None):
         # incident, or restored from a backup) gets one, and its overdue steps fire now.
         for incident in escalation.open_incidents_without_plan():
             escalation.plan(incident, now)
-    for firing_id in escalation.due_firings(now, incident=incident_id):
-        message_ids = escalation.fire(firing_id)  # fired_at: when this one fired
-        if message_ids is None:
-            continue  # another dispatcher fired it
-        fired += 1
+    more = True
+    while more:
+        claimed, message_ids, more = escalation.fire_due(now, incident=incident_id)
+        fired += len(claimed)
         sent += len(message_ids)
         if incident_id is not None:
             send_messages(message_ids)
-        elif message_ids:
-            enqueue("notifications.tasks.send_messages", message_ids)
+        else:
+            for start in range(0, len(message_ids), SEND_CHUNK):
+                enqueue(
+                    "notifications.tasks.send_messages", message_ids[start : start + SEND_CHUNK]
+                )
     if incident_id is None:
         retries = escalation.messages_to_retry(now)
         sent += len(retries)
-        for start in range(0, len(retries), 20):
-            enqueue("notifications.tasks.send_messages", retries[start : start + 20])
+        for start in range(0, len(retries), SEND_CHUNK):
+            enqueue("notifications.tasks.send_messages", retries[start : start + SEND_CHUNK])
     rearm()
     return {"fired": fired, "messages": sent}
 
