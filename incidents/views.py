@@ -330,7 +330,12 @@ def register(request):
     return render(
         request,
         "incidents/register.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "download_languages": [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))],
+        },
     )
 
 

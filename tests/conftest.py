@@ -274,3 +274,12 @@ def process_env(tmp_path):
         "EMAIL_FILE_PATH": str(tmp_path / "email"),
         "LOG_LEVEL": "WARNING",
     }
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item: the browser fixture saves a screenshot when the
+    test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)

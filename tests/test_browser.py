@@ -1,0 +1,250 @@
+"""The three demo roles' journeys in a real, headless Chromium (Debian's, through Selenium).
+
+The security officer logs a breach and assesses it; the manager opens the SMS link on a
+375 px phone and acknowledges, then records the GBA notification; the DPO downloads the
+notification and the register. Every page they visit is scanned with axe-core (no serious or
+critical violation) and, on the phone, must not scroll sideways. A failing test leaves a
+screenshot and the page's HTML in BROWSER_ARTIFACTS (default: test-artifacts/);
+SCREENSHOTS=1 writes the README's screenshots (docs/screenshots/).
+
+Without chromium and chromedriver the tests are skipped, except in CI (CI=true), where
+`.ci/run` installs them and their absence is a failure.
+"""
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from incidents.models import Incident
+from notifications.models import Message
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", ROOT / "test-artifacts"))
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+PHONE, DESKTOP = (375, 812), (1280, 900)
+
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("CI"):
+        pytest.fail("CI needs chromium and chromium-driver (.ci/run installs them)", pytrace=False)
+    pytest.skip("chromium and chromedriver are not installed", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from selenium_axe_python import Axe  # noqa: E402
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def browser(request, tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=en"]:
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(tmp_path),
+            "download.prompt_for_download": False,
+            "plugins.always_open_pdf_externally": True,  # a PDF link downloads the file
+            "intl.accept_languages": "en",
+        },
+    )
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.downloads = tmp_path
+    driver.set_window_size(*DESKTOP)
+    yield driver
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
+        (ARTIFACTS / f"{request.node.name}.html").write_text(driver.page_source)
+    driver.quit()
+
+
+@pytest.fixture
+def site(live_server, settings, default_policy):
+    settings.PUBLIC_BASE_URL = live_server.url  # the links in SMS point at this server
+    return live_server.url
+
+
+def visit(driver, url):
+    driver.get(url)
+    check_page(driver)
+
+
+def check_page(driver):
+    """What every page must pass: axe-core without serious or critical violations, and on a
+    phone no sideways scrolling."""
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    serious = [
+        f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']][:5]}"
+        for v in results["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+    assert serious == [], f"{driver.current_url}: {serious}"
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    viewport = driver.execute_script("return window.innerWidth")
+    assert width <= viewport, f"{driver.current_url} scrolls sideways: {width} > {viewport} px"
+
+
+def screenshot(driver, name):
+    if os.environ.get("SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def fill(driver, values):
+    for name, value in values.items():
+        field = driver.find_element(By.NAME, name)
+        if field.tag_name == "select":
+            Select(field).select_by_value(str(value))
+        elif field.get_attribute("type") == "checkbox":
+            if field.is_selected() != bool(value):
+                field.click()
+        else:
+            field.clear()
+            field.send_keys(str(value))
+
+
+def tick(driver, name, value):
+    driver.find_element(By.CSS_SELECTOR, f"input[name={name}][value='{value}']").click()
+
+
+def submit(driver, form_selector="main form.stacked"):
+    form = driver.find_element(By.CSS_SELECTOR, form_selector)
+    invalid = driver.execute_script(
+        "return [...arguments[0].querySelectorAll(':invalid')].map(e => e.name)", form
+    )
+    assert invalid == [], f"the browser would refuse to send {invalid}"
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(staleness_of(form))  # the next page has loaded
+
+
+def log_in(driver, site, user, password="pw"):
+    driver.get(f"{site}/login/")
+    fill(driver, {"username": user.username, "password": password})
+    submit(driver)
+    if "/two-factor/" in driver.current_url:  # the code the person's app shows now
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        check_page(driver)
+        fill(driver, {"code": f"{code:0{device.digits}d}"})
+        submit(driver)
+
+
+def wait_for(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"still not true after {seconds} s: {condition}")
+
+
+def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_files(
+    browser, site, security, manager, dpo, controller, categories
+):
+    for person in (manager, dpo):
+        TOTPDevice.objects.create(user=person, name="phone", confirmed=True)
+
+    # The security officer logs the breach the minute they hear of it.
+    log_in(browser, site, security)
+    check_page(browser)  # the dashboard
+    visit(browser, f"{site}/incidents/new/")
+    fill(browser, {"title": "Phished admin account", "description": "Mailbox forwarded."})
+    tick(browser, "controllers", controller.pk)
+    submit(browser)
+    incident = wait_for(lambda: Incident.objects.filter(title="Phished admin account").first())
+    assert browser.current_url.endswith(f"/incidents/{incident.pk}/")
+    check_page(browser)
+    assert incident.reference in browser.find_element(By.TAG_NAME, "h1").text
+    screenshot(browser, "incident-page")
+
+    # … and assesses it.
+    browser.find_element(By.LINK_TEXT, "Assess").click()
+    check_page(browser)
+    fill(
+        browser,
+        {
+            "confidentiality": True,
+            "cause_origin": "external",
+            "cause_actor": "human",
+            "cause_intent": "malicious",
+            "subjects_count": 1200,
+            "records_count": 3400,
+            "consequences": "Phishing of customers.",
+            "measures_taken": "Passwords reset.",
+            "measures_proposed": "Two-factor authentication.",
+            "subjects_informed": "planned",
+            "subjects_informed_reason": "E-mail to each customer.",
+            "enisa_dpc": 1,
+            "enisa_ease_of_identification": "1.00",
+            "enisa_confidentiality": "0.50",
+            "risk_level": "risk",
+        },
+    )
+    tick(browser, "data_categories", categories[0].pk)
+    submit(browser)
+    # A field forgotten: the page says so at the top, with a link to the field.
+    summary = browser.find_element(By.CSS_SELECTOR, ".error-summary")
+    assert browser.switch_to.active_element == summary
+    check_page(browser)
+    summary.find_element(By.PARTIAL_LINK_TEXT, "Categories of data subjects").click()
+    tick(browser, "subject_categories", categories[1].pk)
+    submit(browser)
+    wait_for(lambda: Incident.objects.get(pk=incident.pk).state == "assessed")
+    check_page(browser)
+
+    # The manager's phone: the SMS link, 375 px wide, one tap.
+    sms = wait_for(
+        lambda: Message.objects.filter(incident=incident, recipient=manager, channel="sms").first()
+    )
+    link = re.search(r"https?://\S+/ack/\S+/", sms.text).group(0)
+    browser.delete_all_cookies()
+    browser.set_window_size(*PHONE)
+    visit(browser, link)
+    button = browser.find_element(By.CSS_SELECTOR, "button.big")
+    button.click()
+    WebDriverWait(browser, 10).until(staleness_of(button))
+    assert "Acknowledged by" in browser.find_element(By.TAG_NAME, "main").text
+    check_page(browser)
+    screenshot(browser, "acknowledged-on-a-phone")
+    assert incident.acknowledgements.filter(user=manager).exists()
+
+    # Then, at the desk, the manager records the GBA notification.
+    browser.set_window_size(*DESKTOP)
+    log_in(browser, site, manager)
+    visit(browser, f"{site}/incidents/{incident.pk}/")
+    browser.find_element(By.LINK_TEXT, "Record the GBA notification").click()
+    check_page(browser)
+    fill(browser, {"reference": "DBN-2026-0042"})
+    submit(browser)
+    wait_for(lambda: Incident.objects.get(pk=incident.pk).state == "gba_notified")
+    check_page(browser)
+
+    # The DPO downloads the notification and the register.
+    browser.delete_all_cookies()
+    log_in(browser, site, dpo)
+    visit(browser, f"{site}/incidents/{incident.pk}/")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "NL").click()
+    pdf = wait_for(lambda: next(browser.downloads.glob("*.pdf"), None))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    visit(browser, f"{site}/register/")
+    screenshot(browser, "register")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "CSV").click()
+    csv = wait_for(lambda: next(browser.downloads.glob("*.csv"), None))
+    assert incident.reference in csv.read_text(encoding="utf-8-sig")
