@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -65,8 +65,20 @@ def back_on_conflict(view):
 
 @login_required
 def dashboard(request):
-    incidents = Incident.objects.open().only(
-        "id", "reference", "title", "state", "aware_at", "deadline_at", "controller_notified_at"
+    from notifications.models import Acknowledgement, Message
+
+    acknowledgements = Acknowledgement.objects.filter(incident=OuterRef("pk")).order_by("-at")
+    incidents = (
+        Incident.objects.open()
+        .only(
+            "id", "reference", "title", "state", "aware_at", "deadline_at", "controller_notified_at"
+        )
+        .annotate(
+            acknowledged_by=Subquery(acknowledgements.values("user__display_name")[:1]),
+            acknowledged_by_username=Subquery(acknowledgements.values("user__username")[:1]),
+            acknowledged_at=Subquery(acknowledgements.values("at")[:1]),
+            paged=Exists(Message.objects.filter(incident=OuterRef("pk"), firing__isnull=False)),
+        )
     )
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -194,9 +206,7 @@ def detail(request, pk):
             .defer("content"),
             "letters": incident.documents.exclude(controller=None).count(),
             # Alerts to people; the notices to controllers are on the notices' page and API.
-            "messages_sent": incident.messages.filter(controller=None)
-            .select_related("recipient", "firing__step")
-            .order_by("recipient__username", "created_at", "id"),
+            **alerts(incident),
             "notices_by_status": [
                 (incident.messages.model.Status(row["status"]).label, row["n"])
                 for row in incident.messages.exclude(controller=None)
@@ -206,6 +216,38 @@ def detail(request, pk):
             ],
         },
     )
+
+
+def alerts(incident):
+    """Who was paged when and how, who acknowledged each step when and how, what comes
+    next (when, to whom): the incident page's answer at a glance."""
+    from notifications.escalation import recipients
+
+    acknowledged = {}
+    for acknowledgement in incident.acknowledgements.select_related("user", "step").order_by("at"):
+        acknowledged.setdefault(acknowledgement.step_id, []).append(acknowledgement)
+    messages_sent = list(
+        incident.messages.filter(controller=None)
+        .select_related("recipient", "firing__step")
+        .order_by("recipient__username", "created_at", "id")
+    )
+    for message in messages_sent:
+        message.acknowledged = (
+            acknowledged.get(message.firing.step_id, []) if message.firing else []
+        )
+    upcoming = None
+    if incident.is_open:
+        upcoming = (
+            incident.firings.filter(fired_at=None).select_related("step").order_by("due_at").first()
+        )
+    return {
+        "messages_sent": messages_sent,
+        "acknowledgements": [ack for acks in acknowledged.values() for ack in acks],
+        "next_alert": upcoming,
+        "next_alert_to": recipients(upcoming.step, upcoming.phase, upcoming.due_at)
+        if upcoming
+        else [],
+    }
 
 
 @login_required

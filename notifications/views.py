@@ -15,7 +15,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
@@ -33,7 +33,7 @@ from incidents.models import Document, Incident
 
 from . import notices
 from .acknowledgements import acknowledge, acknowledge_page, acknowledge_reply
-from .models import Channel, Firing, Message
+from .models import Acknowledgement, Channel, Firing, Message
 from .sending import update_status
 from .texts import read_ack_token
 
@@ -63,11 +63,22 @@ def acknowledge_link(request, token):
     if request.method == "POST" and firing.incident.is_open:
         done = acknowledge_page(firing, user, "link") is not None
     firing.incident.refresh_from_db()
-    return render(
-        request,
-        "notifications/ack.html",
-        {"firing": firing, "incident": firing.incident, "person": user, "done": done},
-    )
+    earlier = Acknowledgement.objects.filter(incident=firing.incident, step=firing.step)
+    # The page is in the language of the person paged, not of whatever phone opened the link.
+    with translation.override(user.language):
+        response = render(
+            request,
+            "notifications/ack.html",
+            {
+                "firing": firing,
+                "incident": firing.incident,
+                "person": user,
+                "done": done,
+                "acknowledged": earlier.select_related("user").order_by("at"),
+            },
+        )
+        response["Content-Language"] = user.language
+    return response
 
 
 def twilio_signed(view):

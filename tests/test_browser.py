@@ -248,3 +248,30 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     browser.find_element(By.PARTIAL_LINK_TEXT, "CSV").click()
     csv = wait_for(lambda: next(browser.downloads.glob("*.csv"), None))
     assert incident.reference in csv.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("width", [PHONE[0], DESKTOP[0]])
+def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
+    browser, site, manager, dpo, incident_in, width
+):
+    """On a 375 px phone and a 1,280 px desk: the dashboard, an incident with its alerts,
+    obligations and timeline, each form, the register and the controllers."""
+    incident = incident_in("assessed", hours_ago=30)  # overdue: the loudest page there is
+    TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    browser.set_window_size(width, PHONE[1] if width == PHONE[0] else DESKTOP[1])
+    log_in(browser, site, manager)
+    check_page(browser)
+    if width == PHONE[0]:
+        screenshot(browser, "dashboard-on-a-phone")
+    for path in [
+        f"/incidents/{incident.pk}/",
+        f"/incidents/{incident.pk}/assess/",
+        f"/incidents/{incident.pk}/edit/",
+        f"/incidents/{incident.pk}/notify_gba/",
+        f"/incidents/{incident.pk}/dismiss/",
+        f"/incidents/{incident.pk}/notices/",
+        "/incidents/new/",
+        "/register/",
+        "/controllers/",
+    ]:
+        visit(browser, site + path)

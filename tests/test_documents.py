@@ -225,7 +225,7 @@ def test_the_timeline_reads_as_sentences_in_the_readers_language(client, dpo, ma
     page = client.get(f"/incidents/{assessed.pk}/").content.decode()  # the DPO reads English
     assert "State: Assessed → GBA notified." in page
     assert "Ended at changed from “" in page and " CET” to “" in page
-    timeline = page.split('class="timeline"')[1]
+    timeline = page.split('class="timeline cards"')[1]
     assert "aware_at" not in timeline and "+00:00" not in timeline
 
 

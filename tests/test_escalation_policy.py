@@ -491,11 +491,11 @@ def test_steps_are_named_in_the_readers_language_on_the_incident_page(
 ):
     client.force_login(manager)
     page = client.get(f"/incidents/{logged.pk}/").content.decode()
-    assert "<td>New data breach</td>" in page and "<td>#1</td>" not in page
+    assert '<td data-label="Step">New data breach</td>' in page and "#1</td>" not in page
     dutch = make_user("manager", "marleen", language="nl")
     client.force_login(dutch)
     page = client.get(f"/incidents/{logged.pk}/").content.decode()
-    assert "<td>Nieuw datalek</td>" in page
+    assert '<td data-label="Stap">Nieuw datalek</td>' in page
 
 
 def test_at_the_deadline_the_overdue_step_replaces_the_repeats_of_the_4_hour_step(logged, clock):

@@ -258,3 +258,26 @@ def test_managers_add_controllers_with_a_checked_kbo(browser):
 
 def test_security_staff_cannot_manage_controllers(browser):
     assert browser("security").get("/controllers/new/").status_code == 403
+
+
+def test_the_acknowledgement_page_speaks_the_language_of_the_person_paged(
+    make_user, new_incident, client
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from notifications.models import Firing
+    from notifications.texts import ack_token
+
+    dutch = make_user("manager", "jan", language="nl")
+    incident = new_incident(hours_ago=0)
+    firing = Firing.objects.get(incident=incident, step__position=1)
+    url = reverse("notifications:acknowledge", args=[ack_token(firing, dutch)])
+    page = Client().get(url, HTTP_ACCEPT_LANGUAGE="fr")  # a French phone opens Jan's link
+    assert page["Content-Language"] == "nl"
+    assert '<html lang="nl">' in page.content.decode()
+    assert "Ik neem het op (Manager)" in page.content.decode()
+    Client().post(url, HTTP_ACCEPT_LANGUAGE="fr")
+    again = Client().get(url).content.decode()  # opened again: who answered, and when
+    assert "Al bevestigd door Manager" in again
+    assert incident.acknowledgements.get().user == dutch
