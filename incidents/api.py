@@ -6,6 +6,7 @@ incident's state does not allow the action (the body says which state it is in) 
 changed it meanwhile.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -34,6 +35,8 @@ from .models import (
     State,
     SubjectCategory,
 )
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
 
 
 class NormalizingSerializerField(serializers.CharField):
@@ -401,8 +404,25 @@ class IncidentViewSet(
         fresh = with_details(Incident.objects.all()).get(pk=incident.pk)
         return Response(IncidentDetailSerializer(fresh).data, status=status_code)
 
-    def perform_create(self, serializer):
-        serializer.instance = workflow.log_incident(self.request.user, **serializer.validated_data)
+    def create(self, request, *args, **kwargs):
+        """Log an incident. With an `Idempotency-Key` header (kept 24 h), the same request
+        sent again (a retry after a timeout) answers with the incident it logged the first
+        time, 200 and `Idempotent-Replayed: true`, and logs nothing."""
+        key = request.headers.get("Idempotency-Key", "")
+        if key and not IDEMPOTENCY_KEY.fullmatch(key):
+            raise serializers.ValidationError(
+                {"Idempotency-Key": _("Up to 100 visible ASCII characters, e.g. a UUID.")}
+            )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.instance = workflow.log_incident(
+            request.user, submission=key, **serializer.validated_data
+        )
+        if serializer.instance.repeated:
+            return Response(
+                serializer.data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"}
+            )
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         """Correct facts (title, description, times); a new aware_at moves the deadline."""

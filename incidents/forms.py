@@ -1,7 +1,8 @@
 """Web forms. They parse what people type; the rules that span fields and states are checked
 by the model and the workflow, whose ValidationErrors are shown on the same form."""
 
-from datetime import date
+import uuid
+from datetime import date, timedelta
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -63,6 +64,9 @@ class IncidentForm(forms.ModelForm):
         help_text=_("A breach of a shared platform touches all its clients."),
     )
 
+    # One incident per form sent: a double-click or a resubmit gives the first one again.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+
     class Meta:
         model = Incident
         fields = [
@@ -88,6 +92,7 @@ class IncidentForm(forms.ModelForm):
                 self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("aware_at", timezone.localtime().replace(second=0))
+            self.initial.setdefault("submission", uuid.uuid4().hex)
         if "text_language" in self.fields:
             # Empty: the language of the person logging it.
             self.fields["text_language"].required = False
@@ -95,6 +100,7 @@ class IncidentForm(forms.ModelForm):
 
 class FactsForm(IncidentForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    submission = None
     controllers = None
     activities = None
 
@@ -299,6 +305,26 @@ class CloseForm(VersionedForm):
     pass
 
 
+class MergeForm(VersionedForm):
+    original = forms.CharField(
+        label=_("Reference of the original incident"),
+        max_length=20,
+        help_text=_(
+            "This incident is dismissed as its duplicate: its alerts stop, its trail stays, and "
+            "the register counts only the original."
+        ),
+    )
+
+    def __init__(self, *args, incident=None, **kwargs):
+        super().__init__(*args, incident=incident, **kwargs)
+        if incident is not None and not self.is_bound:
+            from .workflow import similar_to
+
+            similar = similar_to(incident, within=timedelta(days=1))
+            if similar:
+                self.initial.setdefault("original", similar[0].reference)
+
+
 ACTION_FORMS = {
     "notify_gba": GbaNotificationForm,
     "complete_gba": GbaCompletionForm,
@@ -306,6 +332,7 @@ ACTION_FORMS = {
     "inform_subjects": SubjectsInformedForm,
     "dismiss": DismissForm,
     "close": CloseForm,
+    "merge": MergeForm,
 }
 
 

@@ -164,13 +164,33 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+class Submission(models.Model):
+    """One form sent, or one API request with an Idempotency-Key: sent again (a double-click,
+    the back button, a retried request) within SUBMISSION_KEPT it gives the incident it
+    logged the first time instead of a second one. The unique key makes two at once safe."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    incident = models.ForeignKey("Incident", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_incident_per_submission")
+        ]
+
+    def __str__(self):
+        return f"{self.key} -> {self.incident_id}"
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.filter(state__in=OPEN_STATES)
 
     def register(self, start=None, end=None, state=None):
-        """Every incident ever logged (art. 33(5)), by awareness date in Brussels."""
-        incidents = self.order_by("-aware_at", "-id")
+        """Every incident ever logged (art. 33(5)), by awareness date in Brussels; a duplicate
+        merged into its original is the original's, not a breach of its own."""
+        incidents = self.filter(duplicate_of=None).order_by("-aware_at", "-id")
         zone = timezone.get_current_timezone()
         if start:
             midnight = datetime.combine(start, time.min, tzinfo=zone)
@@ -291,6 +311,15 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         blank=True,
         max_length=MEDIUM_TEXT,
         validators=limited_text(MEDIUM_TEXT),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=gettext_lazy("duplicate of"),
+        help_text=gettext_lazy("Merged into this incident: not counted in the register."),
     )
     gba_reference = models.CharField(gettext_lazy("GBA reference"), max_length=44, blank=True)
     gba_submitted_at = models.DateTimeField(
@@ -787,6 +816,7 @@ class IncidentEvent(AppendOnly):
         NOTICE_SENT = "notice_sent", gettext_lazy("Controller notice sent")
         OBLIGATIONS = "obligations", gettext_lazy("Obligations changed")
         RECORDED = "recorded", gettext_lazy("Notification recorded")
+        MERGED = "merged", gettext_lazy("Duplicate merged")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -70,6 +70,10 @@ def sentence(event):
         if after.get("reason"):
             text += " " + _("Reason: %(reason)s") % {"reason": after["reason"]}
         return text
+    if event.kind == Kind.MERGED:
+        return _("%(duplicate)s was merged into this incident as its duplicate.") % {
+            "duplicate": after.get("duplicate", "?")
+        }
     if event.kind == Kind.AWARE_AT_CORRECTED:
         return _(
             "Awareness time corrected from %(before)s to %(after)s; deadline now %(deadline)s."

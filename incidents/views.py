@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import controller_import, downloads, fact_texts, reference_audit, workflow
@@ -99,16 +100,49 @@ def create(request):
     if request.method == "POST" and form.is_valid():
         incident = run(form, lambda: workflow.log_incident(request.user, **form.cleaned_data))
         if incident:
-            messages.success(
-                request,
-                _("%(reference)s logged. The deadline is %(deadline)s.")
-                % {
-                    "reference": incident.reference,
-                    "deadline": timezone.localtime(incident.deadline_at).strftime("%d/%m/%Y %H:%M"),
-                },
-            )
+            tell_what_was_logged(request, incident)
             return redirect("incidents:detail", pk=incident.pk)
     return render(request, "incidents/form.html", {"form": form, "title": _("Log a breach")})
+
+
+def tell_what_was_logged(request, incident):
+    """The reference and the deadline; a form sent twice says so; an incident logged after
+    its deadline, or one that looks like another logged minutes ago, is pointed out."""
+    deadline = timezone.localtime(incident.deadline_at).strftime("%d/%m/%Y %H:%M %Z")
+    if incident.repeated:
+        messages.info(
+            request,
+            _("This form was already sent: %(reference)s was logged then, nothing new was logged.")
+            % {"reference": incident.reference},
+        )
+        return
+    messages.success(
+        request,
+        _("%(reference)s logged. The deadline is %(deadline)s.")
+        % {"reference": incident.reference, "deadline": deadline},
+    )
+    if incident.deadline_at <= timezone.now():
+        messages.warning(
+            request,
+            _(
+                "Already past its deadline (%(deadline)s): notify the GBA and the controllers "
+                "now, and record why it is late."
+            )
+            % {"deadline": deadline},
+        )
+    for other in workflow.similar_to(incident):
+        minutes = max(int((incident.created_at - other.created_at).total_seconds() // 60), 0)
+        messages.warning(
+            request,
+            ngettext(
+                "A similar incident, %(reference)s “%(title)s”, was logged %(minutes)s minute "
+                "ago. If it is the same breach, merge this one into it.",
+                "A similar incident, %(reference)s “%(title)s”, was logged %(minutes)s minutes "
+                "ago. If it is the same breach, merge this one into it.",
+                minutes,
+            )
+            % {"reference": other.reference, "title": other.title, "minutes": minutes},
+        )
 
 
 def incident_with_everything(pk):
@@ -347,10 +381,11 @@ def action(request, pk, action):
     if request.method == "POST" and form.is_valid():
         arguments = dict(form.cleaned_data)
         version = arguments.pop("version")
-        if run(
-            form,
-            lambda: workflow.transition(pk, request.user, action, version, **arguments),
-        ):
+        if action == "merge":
+            change = lambda: workflow.merge(pk, request.user, arguments["original"], version)  # noqa: E731
+        else:
+            change = lambda: workflow.transition(pk, request.user, action, version, **arguments)  # noqa: E731
+        if run(form, change):
             messages.success(request, _("Saved."))
             return redirect("incidents:detail", pk=pk)
     return render(

@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +29,7 @@ from .models import (
     Obligation,
     ReferenceCounter,
     State,
+    Submission,
 )
 from .signals import incident_changed, incident_saving
 
@@ -136,15 +139,45 @@ def log_incident(
     occurred_at=None,
     controllers=(),
     activities=(),
+    submission="",
     **facts,
 ):
     """Log an incident; the controllers it touches, when already known, get their obligations
     at once (they can be named later, in the assessment). activities: every controller of
-    these processing activities is touched."""
+    these processing activities is touched.
+
+    submission: the form's one-time token or the API's Idempotency-Key. The same one again
+    (a double-click, a resubmit, a retried request) gives the incident it logged the first
+    time, marked `repeated`, and logs nothing; two at once log one (a unique key)."""
     controllers = with_activities(controllers, activities)
     if not user.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("Your role may not log incidents."))
     now = timezone.now()
+    if submission:
+        Submission.objects.filter(created_at__lt=now - settings.SUBMISSION_KEPT).delete()
+        earlier = Submission.objects.filter(user=user, key=submission).first()
+        if earlier is not None:
+            return repeated(earlier)
+        try:
+            return _log(
+                user, title, description, aware_at, occurred_at, controllers, facts, now, submission
+            )
+        except IntegrityError:
+            # The same submission, at the same moment, committed first: it is that incident.
+            earlier = Submission.objects.filter(user=user, key=submission).first()
+            if earlier is None:
+                raise
+            return repeated(earlier)
+    return _log(user, title, description, aware_at, occurred_at, controllers, facts, now, "")
+
+
+def repeated(submission):
+    incident = Incident.objects.get(pk=submission.incident_id)
+    incident.repeated = True
+    return incident
+
+
+def _log(user, title, description, aware_at, occurred_at, controllers, facts, now, submission):
     facts["text_language"] = facts.get("text_language") or getattr(user, "language", "") or "nl"
     incident = Incident(
         title=title,
@@ -170,7 +203,60 @@ def log_incident(
             after=after,
         )
         obligations.sync(incident, user, now)
+        if submission:
+            Submission.objects.create(user=user, key=submission, incident=incident)
         announce(incident, "created")
+    incident.repeated = False
+    return incident
+
+
+def similar_to(incident, within=timedelta(hours=2)):
+    """Open incidents logged shortly before this one that look like the same breach: the
+    same title, or logged by the same person minutes earlier. A hint, never a refusal."""
+    recent = (
+        Incident.objects.open()
+        .filter(created_at__gte=incident.created_at - within, duplicate_of=None)
+        .exclude(pk=incident.pk)
+        .filter(created_at__lte=incident.created_at)
+    )
+    same = Q(title__iexact=incident.title.strip()) | Q(
+        created_by=incident.created_by_id,
+        created_at__gte=incident.created_at - timedelta(minutes=10),
+    )
+    return list(recent.filter(same).order_by("-created_at")[:3])
+
+
+def merge(duplicate_id, user, original_reference, expected_version=None):
+    """A duplicate is merged into its original: it is dismissed as a duplicate (its audit
+    trail, alerts and obligations stay, withdrawn), the register counts only the original,
+    and the original's timeline says which incident was merged into it."""
+    original = Incident.objects.filter(reference=(original_reference or "").strip().upper()).first()
+    if original is None:
+        raise ValidationError(
+            {
+                "original": _("No incident has the reference %(reference)s.")
+                % {"reference": original_reference}
+            }
+        )
+    if original.pk == duplicate_id or original.duplicate_of_id:
+        raise ValidationError(
+            {
+                "original": _(
+                    "Merge into the original incident, not into itself or another duplicate."
+                )
+            }
+        )
+    reason = _("Duplicate of %(reference)s.") % {"reference": original.reference}
+    with transaction.atomic():
+        incident = transition(duplicate_id, user, "dismiss", expected_version, reason=reason)
+        Incident.objects.filter(pk=incident.pk).update(duplicate_of=original)
+        IncidentEvent.objects.create(
+            incident=original,
+            actor=user,
+            kind=IncidentEvent.Kind.MERGED,
+            after={"duplicate": incident.reference},
+        )
+    incident.duplicate_of = original
     return incident
 
 
@@ -533,6 +619,7 @@ ACTION_TITLES = {
     "inform_subjects": gettext_lazy("Record the communication to the data subjects"),
     "close": gettext_lazy("Close"),
     "dismiss": gettext_lazy("Dismiss: not a personal-data breach"),
+    "merge": gettext_lazy("Merge this duplicate into its original"),
 }
 
 ROLE_NAMES = {
@@ -605,6 +692,8 @@ def allowed_actions(incident, user):
     for action, permission in TRANSITION_PERMISSIONS.items():
         if user.has_perm(permission) and action_possible(incident, action, open_kinds):
             actions.append(action)
+    if "dismiss" in actions:
+        actions.append("merge")  # a duplicate is dismissed into its original
     return actions
 
 

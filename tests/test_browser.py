@@ -275,3 +275,23 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         "/controllers/",
     ]:
         visit(browser, site + path)
+
+
+def test_a_double_click_or_the_back_button_and_a_resend_log_one_incident(browser, site, security):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    log_in(browser, site, security)
+    browser.get(f"{site}/incidents/new/")
+    fill(browser, {"title": "Sent twice", "description": "Impatient finger."})
+    button = browser.find_element(By.CSS_SELECTOR, "main form.stacked button[type=submit]")
+    ActionChains(browser).double_click(button).perform()
+    incident = wait_for(lambda: Incident.objects.filter(title="Sent twice").first())
+    WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith(f"/{incident.pk}/"))
+    browser.back()  # the form again, as it was sent
+    WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("/incidents/new/"))
+    assert browser.find_element(By.NAME, "title").get_attribute("value") == "Sent twice"
+    submit(browser)
+    assert browser.current_url.endswith(f"/{incident.pk}/")
+    assert "already sent" in browser.find_element(By.TAG_NAME, "main").text
+    assert Incident.objects.filter(title="Sent twice").count() == 1
+    assert incident.firings.filter(step__position=1).count() == 1  # paged once

@@ -84,9 +84,9 @@ def test_dashboard_leaves_out_closed_and_dismissed(browser, incident_in):
     ("role", "state", "actions"),
     [
         ("security", "detected", ["assess"]),
-        ("manager", "detected", ["assess", "dismiss"]),
+        ("manager", "detected", ["assess", "dismiss", "merge"]),
         ("security", "assessed", ["assess"]),
-        ("manager", "assessed", ["assess", "notify_gba", "notify_controller", "dismiss"]),
+        ("manager", "assessed", ["assess", "notify_gba", "notify_controller", "dismiss", "merge"]),
         ("security", "gba_notified", ["assess"]),
         ("dpo", "gba_notified", ["assess", "notify_controller"]),
         ("manager", "controller_notified", ["assess", "close"]),
@@ -102,6 +102,7 @@ def test_the_incident_page_offers_only_what_this_person_may_do_now(
     html = response.content.decode()
     assert ("notify_gba/" in html) == ("notify_gba" in actions)
     assert ("dismiss/" in html) == ("dismiss" in actions)
+    assert ("merge/" in html) == ("merge" in actions)
 
 
 def test_the_incident_page_shows_severity_and_timeline(browser, incident_in):

@@ -1,0 +1,154 @@
+"""One incident per submission, a hint when one looks like another, and a merge that keeps the
+trail: a double-click must not page everyone twice nor count a breach twice in the register."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from incidents import workflow
+from incidents.models import Incident, IncidentEvent
+from notifications.models import Firing
+from tests.test_concurrency import run_at_once
+
+
+def form(title="Laptop stolen", submission="3f2b9c", **extra):
+    aware = timezone.localtime(timezone.now() - timedelta(minutes=30))
+    return {
+        "title": title,
+        "description": "From a car.",
+        "aware_at": aware.strftime("%Y-%m-%dT%H:%M"),
+        "submission": submission,
+        **extra,
+    }
+
+
+@pytest.mark.django_db
+def test_the_same_form_sent_twice_logs_one_incident(client, security):
+    client.force_login(security)
+    first = client.post("/incidents/new/", form(), follow=True)
+    again = client.post("/incidents/new/", form(), follow=True)  # double-click, back + resend
+    incident = Incident.objects.get()
+    assert (
+        first.redirect_chain[-1][0] == again.redirect_chain[-1][0] == f"/incidents/{incident.pk}/"
+    )
+    assert "already sent" in again.content.decode()
+    assert IncidentEvent.objects.filter(kind="created").count() == 1
+    assert Firing.objects.filter(step__position=1).count() == 1  # paged once
+    client.post("/incidents/new/", form(submission="another-form"))
+    assert Incident.objects.count() == 2  # a new form is a new incident
+
+
+@pytest.mark.django_db
+def test_the_log_form_carries_a_fresh_token_each_time(client, security):
+    client.force_login(security)
+    tokens = [client.get("/incidents/new/").context["form"].initial["submission"] for _ in range(2)]
+    assert len(set(tokens)) == 2 and all(len(token) == 32 for token in tokens)
+
+
+@pytest.mark.django_db
+def test_a_submission_is_remembered_for_24_hours(security, time_machine):
+    time_machine.move_to(timezone.now())
+    first = workflow.log_incident(security, title="A", description="d", submission="k")
+    time_machine.shift(timedelta(hours=23, minutes=59))
+    assert workflow.log_incident(security, title="A", description="d", submission="k") == first
+    time_machine.shift(timedelta(minutes=2))
+    later = workflow.log_incident(security, title="A", description="d", submission="k")
+    assert later != first and not later.repeated
+
+
+@pytest.mark.django_db
+def test_the_api_replays_a_request_with_the_same_idempotency_key(api):
+    body = {"title": "Mailbox hacked", "description": "Forwarding rule."}
+    first = api("security").post("/api/incidents/", body, HTTP_IDEMPOTENCY_KEY="req-1")
+    again = api("security").post("/api/incidents/", body, HTTP_IDEMPOTENCY_KEY="req-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again["Idempotent-Replayed"] == "true"
+    assert first.json()["reference"] == again.json()["reference"]
+    assert Incident.objects.count() == 1
+    bad = api("security").post("/api/incidents/", body, HTTP_IDEMPOTENCY_KEY="é" * 3)
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()
+    assert Incident.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two at once need PostgreSQL")
+def test_two_copies_of_one_submission_at_the_same_moment_log_one_incident(security):
+    def send():
+        return workflow.log_incident(security, title="Twice", description="d", submission="dbl")
+
+    outcomes = run_at_once(send, send, send)
+    assert all(isinstance(outcome, Incident) for outcome in outcomes), outcomes
+    assert len({outcome.pk for outcome in outcomes}) == 1
+    assert Incident.objects.count() == 1
+    assert sorted(outcome.repeated for outcome in outcomes) == [False, True, True]
+
+
+@pytest.mark.django_db
+def test_a_similar_incident_logged_minutes_ago_is_pointed_out(client, security, make_user):
+    other = make_user("security", "ann")
+    earlier = workflow.log_incident(other, title="Laptop stolen", description="Train.")
+    client.force_login(security)
+    page = client.post("/incidents/new/", form(title="laptop stolen "), follow=True)
+    text = page.content.decode()
+    assert f"A similar incident, {earlier.reference}" in text and "merge this one" in text
+    client.force_login(make_user("security", "bob"))  # another title, another person
+    alone = client.post("/incidents/new/", form(title="Ransomware", submission="x2"), follow=True)
+    assert "A similar incident" not in alone.content.decode()
+
+
+@pytest.mark.django_db
+def test_logging_an_incident_already_past_its_deadline_warns(client, security):
+    client.force_login(security)
+    aware = timezone.localtime(timezone.now() - timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M")
+    page = client.post("/incidents/new/", form(aware_at=aware), follow=True)
+    assert "Already past its deadline" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_duplicate_merged_into_its_original_leaves_the_register_and_keeps_its_trail(
+    client, security, manager, dpo
+):
+    original = workflow.log_incident(security, title="Laptop stolen", description="Train.")
+    duplicate = workflow.log_incident(security, title="Laptop stolen", description="Same.")
+    client.force_login(manager)
+    form_page = client.get(f"/incidents/{duplicate.pk}/merge/")
+    assert form_page.context["form"].initial["original"] == original.reference  # suggested
+    client.post(
+        f"/incidents/{duplicate.pk}/merge/",
+        {"original": original.reference.lower(), "version": duplicate.version},
+    )
+    duplicate.refresh_from_db()
+    assert duplicate.duplicate_of == original and duplicate.state == "dismissed"
+    assert duplicate.dismissal_reason == f"Duplicate of {original.reference}."
+    assert list(Incident.objects.register()) == [original]
+    assert duplicate.events.filter(kind="created").exists()  # its trail stays
+    page = client.get(f"/incidents/{original.pk}/").content.decode()
+    assert f"{duplicate.reference} was merged into this incident as its duplicate." in page
+    client.force_login(dpo)
+    csv = b"".join(client.get("/register.csv").streaming_content).decode("utf-8-sig")
+    assert original.reference in csv and duplicate.reference not in csv
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["self", "INC-1999-0001", "duplicate"])
+def test_a_merge_into_itself_nothing_or_another_duplicate_is_refused(
+    client, security, manager, target
+):
+    original = workflow.log_incident(security, title="A", description="d")
+    first = workflow.log_incident(security, title="B", description="d")
+    second = workflow.log_incident(security, title="C", description="d")
+    workflow.merge(first.pk, manager, original.reference)
+    reference = {
+        "self": second.reference,
+        "INC-1999-0001": "INC-1999-0001",
+        "duplicate": first.reference,
+    }[target]
+    client.force_login(manager)
+    page = client.post(
+        f"/incidents/{second.pk}/merge/", {"original": reference, "version": second.version}
+    )
+    assert page.status_code == 200 and page.context["form"].errors
+    second.refresh_from_db()
+    assert (second.state, second.duplicate_of) == ("detected", None)
