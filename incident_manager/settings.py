@@ -278,6 +278,8 @@ TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""
 TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "3"))
 # Where people and providers reach this server: links in messages, Twilio callbacks.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The dashboard fetches its table again this often: new incidents appear without a reload.
+DASHBOARD_REFRESH_SECONDS = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", "10"))
 # A form or API request sent again within this time gives the incident it logged the first time.
 SUBMISSION_KEPT = timedelta(hours=24)
 ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS", "48")))

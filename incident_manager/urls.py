@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import second_factor
+from accounts import views as account_views
 
 urlpatterns = [
     # notifications first: its incidents/<pk>/notices/ must win over incidents/<pk>/<action>/.
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("account/two-factor/", second_factor.two_factor, name="two-factor"),
+    path("account/", account_views.profile, name="profile"),
+    path("account/password/", account_views.PasswordChange.as_view(), name="password-change"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

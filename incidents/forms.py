@@ -352,6 +352,35 @@ REGISTER_DATES = [
 ]
 
 
+class DashboardFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("every open state"))]
+        + [
+            (state.value, state.label)
+            for state in (
+                State.DETECTED,
+                State.ASSESSED,
+                State.GBA_NOTIFIED,
+                State.CONTROLLER_NOTIFIED,
+            )
+        ],
+    )
+    mine = forms.BooleanField(label=_("Mine (logged by me or paging me)"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[
+            ("deadline", _("deadline first")),
+            ("newest", _("newest first")),
+            ("reference", _("reference")),
+        ],
+    )
+
+
 class RegisterFilterForm(forms.Form):
     start = forms.DateField(
         label=_("Aware from"),

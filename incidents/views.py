@@ -3,12 +3,13 @@ follows the person's role and the incident's state."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,12 +22,13 @@ from .forms import (
     ACTION_FORMS,
     AssessmentForm,
     ControllerForm,
+    DashboardFilterForm,
     FactsForm,
     IncidentForm,
     RegisterFilterForm,
     TextsForm,
 )
-from .models import Controller, Document, Incident, Obligation
+from .models import CLOCK_RUNNING_STATES, Controller, Document, Incident, Obligation
 
 PAGE_SIZE = 50
 
@@ -66,12 +68,33 @@ def back_on_conflict(view):
 
 @login_required
 def dashboard(request):
+    """The open incidents, most urgent first; searchable, filtered, kept current by
+    dashboard.js, which fetches the table again every DASHBOARD_REFRESH_SECONDS."""
     from notifications.models import Acknowledgement, Message
 
+    filters = DashboardFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    now = timezone.now()
+    incidents = Incident.objects.open()
+    overdue = incidents.filter(state__in=CLOCK_RUNNING_STATES, deadline_at__lte=now).count()
+    if chosen.get("q"):
+        words = chosen["q"].strip()
+        incidents = incidents.filter(
+            Q(reference__icontains=words)
+            | Q(title__icontains=words)
+            | Q(description__icontains=words)
+        )
+    if chosen.get("state"):
+        incidents = incidents.filter(state=chosen["state"])
+    if chosen.get("mine"):
+        incidents = incidents.filter(
+            Q(created_by=request.user) | Q(messages__recipient=request.user)
+        ).distinct()
+    if chosen.get("overdue"):
+        incidents = incidents.filter(state__in=CLOCK_RUNNING_STATES, deadline_at__lte=now)
     acknowledgements = Acknowledgement.objects.filter(incident=OuterRef("pk")).order_by("-at")
     incidents = (
-        Incident.objects.open()
-        .only(
+        incidents.only(
             "id", "reference", "title", "state", "aware_at", "deadline_at", "controller_notified_at"
         )
         .annotate(
@@ -80,17 +103,30 @@ def dashboard(request):
             acknowledged_at=Subquery(acknowledgements.values("at")[:1]),
             paged=Exists(Message.objects.filter(incident=OuterRef("pk"), firing__isnull=False)),
         )
+        .order_by(*DASHBOARD_ORDER[chosen.get("sort") or "deadline"])
     )
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "incidents/dashboard.html",
-        {
-            "page": page,
-            "now": timezone.now(),
-            "may_log": request.user.has_perm("incidents.add_incident"),
-        },
-    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "now": now,
+        "overdue": overdue,
+        "filters": filters,
+        "query": query.urlencode(),
+        "may_log": request.user.has_perm("incidents.add_incident"),
+        "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS,
+    }
+    if request.headers.get("X-Dashboard-Refresh"):  # dashboard.js: the table alone
+        return render(request, "incidents/dashboard_table.html", context)
+    return render(request, "incidents/dashboard.html", context)
+
+
+DASHBOARD_ORDER = {
+    "deadline": ["deadline_at", "id"],
+    "newest": ["-created_at", "-id"],
+    "reference": ["reference"],
+}
 
 
 @login_required

@@ -273,6 +273,8 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         "/incidents/new/",
         "/register/",
         "/controllers/",
+        "/account/",
+        "/account/password/",
     ]:
         visit(browser, site + path)
 
@@ -295,3 +297,40 @@ def test_a_double_click_or_the_back_button_and_a_resend_log_one_incident(browser
     assert "already sent" in browser.find_element(By.TAG_NAME, "main").text
     assert Incident.objects.filter(title="Sent twice").count() == 1
     assert incident.firings.filter(step__position=1).count() == 1  # paged once
+
+
+def test_the_dashboard_shows_a_new_incident_and_the_overdue_count_without_a_reload(
+    browser, site, settings, security, manager
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from incidents import workflow
+
+    settings.DASHBOARD_REFRESH_SECONDS = 1
+    TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    log_in(browser, site, manager)
+    assert "overdue" not in browser.title
+    late = workflow.log_incident(
+        security,
+        title="Found in an old ticket",
+        description="d",
+        aware_at=timezone.now() - timedelta(hours=25),
+    )
+    wait_for(lambda: late.reference in table_text(browser), 15)
+    assert browser.title.startswith("(1 overdue) Open incidents")
+    settings.DASHBOARD_REFRESH_SECONDS = 600  # the next pages stand still for the checks
+    # Search and filters: by words, "overdue only".
+    fill(browser, {"q": "ticket", "overdue": True})
+    submit(browser, "main form.dashboard-filters")
+    assert late.reference in table_text(browser)
+    check_page(browser)
+    fill(browser, {"q": "no such words"})
+    submit(browser, "main form.dashboard-filters")
+    assert late.reference not in table_text(browser)
+
+
+def table_text(driver):
+    """Read at once: the table is swapped while the page is open."""
+    return driver.execute_script("return document.getElementById('dashboard-table').innerText")
