@@ -298,11 +298,20 @@ class DismissForm(VersionedForm):
     reason = forms.CharField(
         label=_("Why this is not a personal-data breach"),
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Dismissing stops every alert and withdraws what is owed; the register keeps the "
+            "incident with this reason."
+        ),
     )
 
 
 class CloseForm(VersionedForm):
-    pass
+    """Closing ends the clocks and the alerts: asked on a page of its own, never one click."""
+
+    confirm = forms.BooleanField(
+        label=_("Everything owed is recorded: close this incident"),
+        help_text=_("No more alerts are sent; the incident stays in the register."),
+    )
 
 
 class MergeForm(VersionedForm):

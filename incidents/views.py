@@ -6,7 +6,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
@@ -43,11 +43,15 @@ def add_errors(form, error):
 
 
 def run(form, change):
-    """Run a workflow change; a ValidationError is shown on the form and None returned."""
+    """Run a workflow change; a ValidationError, or a refusal of the person's role (changed
+    since the page was shown), is shown on the form, whose input stays, and None returned."""
     try:
         return change()
     except ValidationError as error:
         add_errors(form, error)
+    except PermissionDenied as error:
+        form.add_error(None, str(error))
+        form.refused = True  # the page answers 403, with the form as it was sent
     return None
 
 
@@ -59,7 +63,10 @@ def back_on_conflict(view):
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
-        except (workflow.IncidentChanged, workflow.TransitionRefused) as error:
+        except workflow.IncidentChanged as error:
+            messages.error(request, error.message_for(request.user))
+            return redirect("incidents:detail", pk=error.incident.pk)
+        except workflow.TransitionRefused as error:
             messages.error(request, str(error))
             return redirect("incidents:detail", pk=error.incident.pk)
 
@@ -411,12 +418,15 @@ def action(request, pk, action):
     if action not in ACTION_FORMS:
         raise Http404
     incident = get_object_or_404(Incident, pk=pk)
+    if request.method == "GET":  # say so before anyone types into a form they may not send
+        workflow.check_permission(request.user, "dismiss" if action == "merge" else action)
     form = ACTION_FORMS[action](
         request.POST or None, initial={"version": incident.version}, incident=incident
     )
     if request.method == "POST" and form.is_valid():
         arguments = dict(form.cleaned_data)
         version = arguments.pop("version")
+        arguments.pop("confirm", None)  # the close page's "yes"
         if action == "merge":
             change = lambda: workflow.merge(pk, request.user, arguments["original"], version)  # noqa: E731
         else:
@@ -428,6 +438,7 @@ def action(request, pk, action):
         request,
         "incidents/form.html",
         {"form": form, "incident": incident, "title": workflow.ACTION_TITLES[action]},
+        status=403 if getattr(form, "refused", False) else 200,
     )
 
 

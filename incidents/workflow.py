@@ -71,16 +71,39 @@ class TransitionRefused(Exception):
 
 
 class IncidentChanged(Exception):
-    """Someone else changed the incident since the person loaded it."""
+    """The incident changed since the person loaded it: by someone else, or by themselves
+    (a second tab, the back button and a resend)."""
 
     def __init__(self, incident):
         self.incident = incident
-        super().__init__(
+        last = incident.events.select_related("actor").order_by("-at", "-id").first()
+        self.changed_by = last.actor if last else None
+        self.changed_at = last.at if last else None
+        super().__init__(self.message_for(None))
+
+    def message_for(self, user):
+        values = {
+            "reference": self.incident.reference,
+            "state": self.incident.get_state_display(),
+            "time": timezone.localtime(self.changed_at).strftime("%H:%M %Z")
+            if self.changed_at
+            else "",
+        }
+        if user is not None and self.changed_by is not None and self.changed_by.pk == user.pk:
+            return (
+                _(
+                    "You already saved a change to %(reference)s at %(time)s (it is now "
+                    "%(state)s); this page was older than that. Nothing more was saved: check "
+                    "the incident as it is now."
+                )
+                % values
+            )
+        return (
             _(
                 "%(reference)s was changed by someone else while you were working on it "
                 "(it is now %(state)s). Your change was not saved: reload, check, and try again."
             )
-            % {"reference": incident.reference, "state": incident.get_state_display()}
+            % values
         )
 
 
@@ -425,7 +448,7 @@ def assessment_snapshot(assessment):
 def assess(incident_id, user, values, relations, expected_version=None):
     """Save the assessment (values: plain fields; relations: the many-to-many lists) and move
     the incident to `assessed`; while it is assessed, this updates the assessment."""
-    _check_permission(user, "assess")
+    check_permission(user, "assess")
     relations = dict(relations)
     activities = relations.pop("all_controllers_of", None)
     if activities:
@@ -472,7 +495,7 @@ def transition(incident_id, user, action, expected_version=None, **arguments):
     it meets obligations, and the state follows), or close or dismiss the incident."""
     if action not in TRANSITION_PERMISSIONS or action == "assess":
         raise ValueError(f"unknown action {action!r}")
-    _check_permission(user, action)
+    check_permission(user, action)
     with locked(incident_id, expected_version) as incident:
         if action in ACTION_KINDS:
             if not incident.is_open:
@@ -603,7 +626,7 @@ def _summary_transition(incident, user, name):
     announce(incident, "transition")
 
 
-def _check_permission(user, action):
+def check_permission(user, action):
     if not user.has_perm(TRANSITION_PERMISSIONS[action]):
         raise PermissionDenied(
             _("Your role may not do this: an incident can be %(action)s by %(roles)s.")

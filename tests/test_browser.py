@@ -37,9 +37,9 @@ if not (CHROMIUM and CHROMEDRIVER):
     pytest.skip("chromium and chromedriver are not installed", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 from selenium_axe_python import Axe  # noqa: E402
 
@@ -130,8 +130,18 @@ def submit(driver, form_selector="main form.stacked"):
         "return [...arguments[0].querySelectorAll(':invalid')].map(e => e.name)", form
     )
     assert invalid == [], f"the browser would refuse to send {invalid}"
+    driver.execute_script("window.beforeSubmit = true")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 10).until(staleness_of(form))  # the next page has loaded
+    next_page_loaded(driver)
+
+
+def next_page_loaded(driver, seconds=20):
+    """A new document replaced the one marked `beforeSubmit`, and it has loaded."""
+    WebDriverWait(driver, seconds, ignored_exceptions=[WebDriverException]).until(
+        lambda d: d.execute_script(
+            "return window.beforeSubmit === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 def log_in(driver, site, user, password="pw"):
@@ -146,7 +156,7 @@ def log_in(driver, site, user, password="pw"):
         submit(driver)
 
 
-def wait_for(condition, seconds=10):
+def wait_for(condition, seconds=20):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if value := condition():
@@ -217,9 +227,9 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     browser.delete_all_cookies()
     browser.set_window_size(*PHONE)
     visit(browser, link)
-    button = browser.find_element(By.CSS_SELECTOR, "button.big")
-    button.click()
-    WebDriverWait(browser, 10).until(staleness_of(button))
+    browser.execute_script("window.beforeSubmit = true")
+    browser.find_element(By.CSS_SELECTOR, "button.big").click()
+    next_page_loaded(browser)
     assert "Acknowledged by" in browser.find_element(By.TAG_NAME, "main").text
     check_page(browser)
     screenshot(browser, "acknowledged-on-a-phone")

@@ -207,9 +207,13 @@ def test_a_late_gba_notification_form_asks_for_the_reason(browser, incident_in):
 def test_security_staff_cannot_dismiss(browser, incident_in):
     incident = incident_in("detected")
     response = browser("security").post(
-        f"/incidents/{incident.pk}/dismiss/", {"version": incident.version, "reason": "x"}
+        f"/incidents/{incident.pk}/dismiss/", {"version": incident.version, "reason": "my words"}
     )
     assert response.status_code == 403
+    page = response.content.decode()
+    assert "Your role may not do this" in page and "my words" in page  # the input stays
+    incident.refresh_from_db()
+    assert incident.state == "detected"
 
 
 def test_register_is_for_the_dpo(browser):
