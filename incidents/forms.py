@@ -177,7 +177,6 @@ class AssessmentForm(forms.ModelForm):
             "enisa_confidentiality",
             "enisa_integrity",
             "enisa_availability",
-            "enisa_malicious",
             "risk_level",
             "risk_reasoning",
         ]
@@ -194,16 +193,95 @@ class AssessmentForm(forms.ModelForm):
             "other_authorities": forms.Textarea(attrs={"rows": 2}),
         }
 
+    # The form in the order a person works through a breach, each part with what the law or
+    # the ENISA method means by its terms (incidents/templates: assessment.html).
+    SECTIONS = [
+        (
+            _("What was hit"),
+            _(
+                "Confidentiality: data seen by someone who should not. Integrity: data altered. "
+                "Availability: data lost or out of reach. One breach can be all three."
+            ),
+            ["confidentiality", "integrity", "availability"],
+        ),
+        (
+            _("Cause"),
+            _("As far as known now; “not known yet” is a valid answer and can be updated."),
+            ["cause_origin", "cause_actor", "cause_intent"],
+        ),
+        (
+            _("Data and people"),
+            _(
+                "Special categories (GDPR art. 9-10): health, origin, opinions, beliefs, union "
+                "membership, genetic or biometric data, sex life, criminal records."
+            ),
+            [
+                "data_categories",
+                "special_categories",
+                "subject_categories",
+                "subjects_count",
+                "records_count",
+            ],
+        ),
+        (
+            _("Severity (ENISA method)"),
+            _(
+                "Severity = DPC × EI + CB. DPC (data processing context): how sensitive the data "
+                "is, 1 to 4, adjusted for context. EI (ease of identification): how easily the "
+                "people can be identified from it, 0.25 to 1. CB (circumstances of the breach): "
+                "loss of confidentiality, integrity and availability, plus 0.5 when it was "
+                "malicious (the cause above)."
+            ),
+            [
+                "enisa_dpc",
+                "enisa_dpc_adjustment",
+                "enisa_ease_of_identification",
+                "enisa_confidentiality",
+                "enisa_integrity",
+                "enisa_availability",
+            ],
+        ),
+        (
+            _("Risk and who must be told"),
+            _(
+                "Art. 33: the controller notifies the GBA within 72 hours unless the breach is "
+                "unlikely to result in a risk; Conitro, as processor, tells the controller without "
+                "undue delay (art. 33(2)), within 24 hours by contract. Art. 34: the data subjects "
+                "are told when the risk is high: serious harm is likely (identity theft, fraud, "
+                "discrimination, sensitive data exposed)."
+            ),
+            ["risk_level", "risk_reasoning", "subjects_informed", "subjects_informed_reason"],
+        ),
+        (
+            _("Consequences and measures"),
+            "",
+            ["consequences", "measures_taken", "measures_proposed", "measures_before"],
+        ),
+        (
+            _("Controllers and processing"),
+            "",
+            ["controllers", "all_controllers_of", "processing_activities"],
+        ),
+        (_("Across borders"), "", ["international", "other_authorities"]),
+    ]
+
+    def sections(self):
+        for title, explanation, names in self.SECTIONS:
+            yield title, explanation, [self[name] for name in names if name in self.fields]
+
     def _post_clean(self):
         # Model validation happens in the workflow, under the incident's lock.
         pass
 
     def values(self):
-        return {
+        values = {
             name: value
             for name, value in self.cleaned_data.items()
             if name not in self.relations and name != "version"
         }
+        # ENISA's "malicious intent" is the cause asked above, not a second question.
+        values["enisa_malicious"] = values.get("cause_intent") == Assessment.Intent.MALICIOUS
+        return values
 
     def relation_values(self):
         return {name: self.cleaned_data[name] for name in self.relations}

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import controller_import, downloads, fact_texts, reference_audit, workflow
+from . import severity as enisa
 from .forms import (
     ACTION_FORMS,
     AssessmentForm,
@@ -374,8 +375,13 @@ def assess(request, pk):
             return redirect("incidents:detail", pk=pk)
     return render(
         request,
-        "incidents/form.html",
-        {"form": form, "incident": incident, "title": _("Assess the breach")},
+        "incidents/assessment.html",
+        {
+            "form": form,
+            "incident": incident,
+            "title": _("Assess the breach"),
+            "bands": enisa.BANDS,
+        },
     )
 
 

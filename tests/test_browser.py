@@ -208,6 +208,9 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
         },
     )
     tick(browser, "data_categories", categories[0].pk)
+    # The ENISA score as it is filled in: DPC 1 x EI 1.00 + 0.50 + 0.50 (malicious, the cause).
+    score = browser.find_element(By.CSS_SELECTOR, ".enisa-score").text
+    assert score == "Severity now: 2.00 · Medium"
     submit(browser)
     # A field forgotten: the page says so at the top, with a link to the field.
     summary = browser.find_element(By.CSS_SELECTOR, ".error-summary")
@@ -218,6 +221,7 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     submit(browser)
     wait_for(lambda: Incident.objects.get(pk=incident.pk).state == "assessed")
     check_page(browser)
+    assert "2.00 · Medium" in browser.find_element(By.CSS_SELECTOR, ".severity").text
 
     # The manager's phone: the SMS link, 375 px wide, one tap.
     sms = wait_for(
