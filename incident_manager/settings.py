@@ -288,7 +288,7 @@ ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS"
 # gives sends in flight CLOCK_STOP_GRACE before it exits.
 CLOCK_POLL = timedelta(seconds=float(os.environ.get("CLOCK_POLL_SECONDS", "0.5")))
 CLOCK_STOP_GRACE = timedelta(seconds=3)
-# Its threads that fire and send side by side (with 2 on SQLite the burst of
+# Its threads that send the messages of what it fires, side by side (with 2 on SQLite the burst of
 # bench/escalation.py was slower than with 8).
 CLOCK_WORKERS = int(os.environ.get("CLOCK_WORKERS", "8"))
 MESSAGE_SEND_TIMEOUT = timedelta(seconds=60)  # a provider call times out after 10 s

@@ -78,7 +78,7 @@ def back_on_conflict(view):
 def dashboard(request):
     """The open incidents, most urgent first; searchable, filtered, kept current by
     dashboard.js, which fetches the table again every DASHBOARD_REFRESH_SECONDS."""
-    from notifications.models import Acknowledgement, Message
+    from notifications.models import Acknowledgement, Firing, Message
 
     filters = DashboardFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
@@ -110,6 +110,11 @@ def dashboard(request):
             acknowledged_by_username=Subquery(acknowledgements.values("user__username")[:1]),
             acknowledged_at=Subquery(acknowledgements.values("at")[:1]),
             paged=Exists(Message.objects.filter(incident=OuterRef("pk"), firing__isnull=False)),
+            next_alert_at=Subquery(
+                Firing.objects.filter(incident=OuterRef("pk"), fired_at=None)
+                .order_by("due_at")
+                .values("due_at")[:1]
+            ),
         )
         .order_by(*DASHBOARD_ORDER[chosen.get("sort") or "deadline"])
     )

@@ -336,6 +336,7 @@ def test_the_dashboard_shows_a_new_incident_and_the_overdue_count_without_a_relo
     assert browser.title.startswith("(1 overdue) Open incidents")
     settings.DASHBOARD_REFRESH_SECONDS = 600  # the next pages stand still for the checks
     # Search and filters: by words, "overdue only".
+    browser.find_element(By.CSS_SELECTOR, "details.filters-box summary").click()
     fill(browser, {"q": "ticket", "overdue": True})
     submit(browser, "main form.dashboard-filters")
     assert late.reference in table_text(browser)

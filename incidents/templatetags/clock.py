@@ -18,7 +18,13 @@ def countdown(incident, now):
         if notified <= incident.deadline_at:
             return format_html('<span class="clock met">{}</span>', _("notified in time"))
         return format_html('<span class="clock late">{}</span>', _("notified late"))
-    remaining = time_left(incident.deadline_at, now)
+    return deadline_clock(incident.deadline_at, now)
+
+
+@register.simple_tag
+def deadline_clock(deadline, now):
+    """The countdown to one deadline (an open obligation's)."""
+    remaining = time_left(deadline, now)
     level = urgency(remaining)
     text = format_duration(remaining)
     if level == "overdue":
@@ -26,7 +32,7 @@ def countdown(incident, now):
     return format_html(
         '<span class="clock {}" data-deadline="{}" data-overdue-label="{}">{}</span>',
         level,
-        incident.deadline_at.isoformat(),
+        deadline.isoformat(),
         _("OVERDUE by"),
         text,
     )

@@ -16,7 +16,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.CLOCK_WORKERS,
-            help="threads that fire steps and send messages (CLOCK_WORKERS)",
+            help="threads that send the messages of what the clock fires (CLOCK_WORKERS)",
         )
 
     def handle(self, *args, workers, **options):
