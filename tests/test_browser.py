@@ -166,7 +166,7 @@ def wait_for(condition, seconds=20):
 
 
 def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_files(
-    browser, site, security, manager, dpo, controller, categories
+    browser, site, security, manager, dpo, controller, categories, assessment_values
 ):
     for person in (manager, dpo):
         TOTPDevice.objects.create(user=person, name="phone", confirmed=True)
@@ -187,26 +187,9 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     # … and assesses it.
     browser.find_element(By.LINK_TEXT, "Assess").click()
     check_page(browser)
-    fill(
-        browser,
-        {
-            "confidentiality": True,
-            "cause_origin": "external",
-            "cause_actor": "human",
-            "cause_intent": "malicious",
-            "subjects_count": 1200,
-            "records_count": 3400,
-            "consequences": "Phishing of customers.",
-            "measures_taken": "Passwords reset.",
-            "measures_proposed": "Two-factor authentication.",
-            "subjects_informed": "planned",
-            "subjects_informed_reason": "E-mail to each customer.",
-            "enisa_dpc": 1,
-            "enisa_ease_of_identification": "1.00",
-            "enisa_confidentiality": "0.50",
-            "risk_level": "risk",
-        },
-    )
+    typed = {name: value for name, value in assessment_values.items() if value not in (0, False)}
+    typed.pop("enisa_malicious")  # not asked: it follows the cause ("malicious")
+    fill(browser, typed)
     tick(browser, "data_categories", categories[0].pk)
     # The ENISA score as it is filled in: DPC 1 x EI 1.00 + 0.50 + 0.50 (malicious, the cause).
     score = browser.find_element(By.CSS_SELECTOR, ".enisa-score").text
