@@ -193,9 +193,15 @@ def fire(firing_id, now=None):
 def claim(incident_ids, now, also=None):
     """The compare-and-set: mark fired what is due for these incidents (and the firing
     `also`), if nobody has; the ids this caller got. One `UPDATE … RETURNING`: a firing
-    another dispatcher claimed first is not in the answer."""
+    another dispatcher claimed first is not in the answer.
+
+    "Due" includes the next PAGE_MERGE_WINDOW: a step of the same incident due within a
+    minute of a page going out now goes out with it, in the same message, rather than waking
+    the person again seconds later. Only an incident with something due now is fired: nothing
+    is fired early on its own, and no page is ever held back."""
     if not incident_ids:
         return []
+    horizon = connection.ops.adapt_datetimefield_value(now + settings.PAGE_MERGE_WINDOW)
     at = connection.ops.adapt_datetimefield_value(now)
     table = connection.ops.quote_name(Firing._meta.db_table)
     marks = ", ".join(["%s"] * len(incident_ids))
@@ -203,7 +209,7 @@ def claim(incident_ids, now, also=None):
         cursor.execute(
             f"UPDATE {table} SET fired_at = %s WHERE fired_at IS NULL "  # noqa: S608
             f"AND incident_id IN ({marks}) AND (due_at <= %s OR id = %s) RETURNING id",
-            [at, *incident_ids, at, also or 0],
+            [at, *incident_ids, horizon, also or 0],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -278,8 +284,9 @@ class Facts:
                 "incident_id", "step_id"
             )
         )
+        horizon = now + settings.PAGE_MERGE_WINDOW
         self.due = set(
-            Firing.objects.filter(incident__in=incidents, due_at__lte=now).values_list(
+            Firing.objects.filter(incident__in=incidents, due_at__lte=horizon).values_list(
                 "incident_id", "step_id"
             )
         ) | {(firing.incident_id, firing.step_id) for firing in firings}

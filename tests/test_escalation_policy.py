@@ -568,3 +568,29 @@ def test_correcting_awareness_moves_every_pending_step_past_one_whose_obligation
     workflow.update_facts(logged.pk, manager, {"aware_at": T0 - timedelta(hours=1)})
     repeat.refresh_from_db()
     assert repeat.due_at == T0 + timedelta(hours=4)
+
+
+def test_a_step_due_within_a_minute_of_a_page_goes_out_with_it_not_seconds_later(
+    logged, clock, manager
+):
+    """Step 3 (aware + 12 h, every hour) due 40 s after step 2's hourly repeat: one SMS at
+    step 2's time names both; nothing fires early on its own, and 90 s apart stay apart."""
+    h, s = timedelta(hours=1), timedelta(seconds=1)
+    for hours in range(4, 12):
+        at(clock, hours * h)
+    step3 = Firing.objects.get(incident=logged, step__position=3, repetition=0)
+    Firing.objects.filter(pk=step3.pk).update(due_at=T0 + 12 * h + 40 * s)
+    at(clock, 12 * h - s)  # nothing due for this incident: nothing fires early
+    assert not Firing.objects.get(pk=step3.pk).fired_at
+    at(clock, 12 * h)
+    sms = Message.objects.get(
+        incident=logged, recipient=manager, channel="sms", created_at=T0 + 12 * h
+    )
+    assert sms.firing.step.position == 3 and [f.step.position for f in sms.also_for.all()] == [2]
+    assert Firing.objects.get(pk=step3.pk).fired_at == T0 + 12 * h
+    assert at(clock, 12 * h + 40 * s) == []  # not paged again 40 s later
+    Firing.objects.filter(incident=logged, step__position=3, repetition=1).update(
+        due_at=T0 + 13 * h + 90 * s
+    )
+    at(clock, 13 * h)  # step 2's repeat: alone
+    assert Firing.objects.filter(incident=logged, step__position=3, repetition=1, fired_at=None)
