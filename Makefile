@@ -19,7 +19,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Breach desk: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, the clock and the django-q2 cluster)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	  $(BIN)/python manage.py qcluster & \
 	  $(BIN)/python manage.py clock & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
@@ -31,7 +31,7 @@ serve: $(VENV)/.installed
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	  $(BIN)/python manage.py qcluster & \
 	  $(BIN)/python manage.py clock & \
 	  $(BIN)/gunicorn incident_manager.wsgi --bind $${BIND:-127.0.0.1:8000} \
