@@ -102,9 +102,7 @@ def dashboard(request):
         incidents = incidents.filter(state__in=CLOCK_RUNNING_STATES, deadline_at__lte=now)
     acknowledgements = Acknowledgement.objects.filter(incident=OuterRef("pk")).order_by("-at")
     incidents = (
-        incidents.only(
-            "id", "reference", "title", "state", "aware_at", "deadline_at", "controller_notified_at"
-        )
+        incidents.select_related("assessment")
         .annotate(
             acknowledged_by=Subquery(acknowledgements.values("user__display_name")[:1]),
             acknowledged_by_username=Subquery(acknowledgements.values("user__username")[:1]),
