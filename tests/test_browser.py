@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -43,7 +44,15 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 from selenium_axe_python import Axe  # noqa: E402
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # The pages do not depend on the database: CI runs them once, on SQLite (BROWSER_ON_ANY_DB=1
+    # runs them on PostgreSQL too).
+    pytest.mark.skipif(
+        connection.vendor != "sqlite" and not os.environ.get("BROWSER_ON_ANY_DB"),
+        reason="browser tests run on SQLite",
+    ),
+]
 
 
 @pytest.fixture
