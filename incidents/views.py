@@ -78,8 +78,11 @@ def back_on_conflict(view):
 def dashboard(request):
     """The open incidents, most urgent first; searchable, filtered, kept current by
     dashboard.js, which fetches the table again every DASHBOARD_REFRESH_SECONDS."""
-    from notifications.models import Acknowledgement, Firing, Message
-
+    # Through the reverse relations: incidents never imports notifications.
+    acknowledgement, firing, message = (
+        Incident._meta.get_field(name).related_model
+        for name in ("acknowledgements", "firings", "messages")
+    )
     filters = DashboardFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     now = timezone.now()
@@ -100,16 +103,16 @@ def dashboard(request):
         ).distinct()
     if chosen.get("overdue"):
         incidents = incidents.filter(state__in=CLOCK_RUNNING_STATES, deadline_at__lte=now)
-    acknowledgements = Acknowledgement.objects.filter(incident=OuterRef("pk")).order_by("-at")
+    acknowledgements = acknowledgement.objects.filter(incident=OuterRef("pk")).order_by("-at")
     incidents = (
         incidents.select_related("assessment")
         .annotate(
             acknowledged_by=Subquery(acknowledgements.values("user__display_name")[:1]),
             acknowledged_by_username=Subquery(acknowledgements.values("user__username")[:1]),
             acknowledged_at=Subquery(acknowledgements.values("at")[:1]),
-            paged=Exists(Message.objects.filter(incident=OuterRef("pk"), firing__isnull=False)),
+            paged=Exists(message.objects.filter(incident=OuterRef("pk"), firing__isnull=False)),
             next_alert_at=Subquery(
-                Firing.objects.filter(incident=OuterRef("pk"), fired_at=None)
+                firing.objects.filter(incident=OuterRef("pk"), fired_at=None)
                 .order_by("due_at")
                 .values("due_at")[:1]
             ),
@@ -280,14 +283,12 @@ def detail(request, pk):
             "action_forms": forms,
             "may_edit": incident.is_open and request.user.has_perm("incidents.change_incident"),
             "now": timezone.now(),
-            # Escalation messages (notifications app), per person, oldest first.
             # The incident's own documents; the controllers' letters are counted (thousands).
             "documents": incident.documents.filter(controller=None)
             .select_related("created_by")
             .defer("content"),
             "letters": incident.documents.exclude(controller=None).count(),
             # Alerts to people; the notices to controllers are on the notices' page and API.
-            **alerts(incident),
             "notices_by_status": [
                 (incident.messages.model.Status(row["status"]).label, row["n"])
                 for row in incident.messages.exclude(controller=None)
@@ -297,38 +298,6 @@ def detail(request, pk):
             ],
         },
     )
-
-
-def alerts(incident):
-    """Who was paged when and how, who acknowledged each step when and how, what comes
-    next (when, to whom): the incident page's answer at a glance."""
-    from notifications.escalation import recipients
-
-    acknowledged = {}
-    for acknowledgement in incident.acknowledgements.select_related("user", "step").order_by("at"):
-        acknowledged.setdefault(acknowledgement.step_id, []).append(acknowledgement)
-    messages_sent = list(
-        incident.messages.filter(controller=None)
-        .select_related("recipient", "firing__step")
-        .order_by("recipient__username", "created_at", "id")
-    )
-    for message in messages_sent:
-        message.acknowledged = (
-            acknowledged.get(message.firing.step_id, []) if message.firing else []
-        )
-    upcoming = None
-    if incident.is_open:
-        upcoming = (
-            incident.firings.filter(fired_at=None).select_related("step").order_by("due_at").first()
-        )
-    return {
-        "messages_sent": messages_sent,
-        "acknowledgements": [ack for acks in acknowledged.values() for ack in acks],
-        "next_alert": upcoming,
-        "next_alert_to": recipients(upcoming.step, upcoming.phase, upcoming.due_at)
-        if upcoming
-        else [],
-    }
 
 
 @login_required

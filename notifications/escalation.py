@@ -152,8 +152,9 @@ def fire_due(now=None, incident=None, limit=BATCH):
     transaction and a fixed number of queries whatever the batch's size: the firings claimed
     and the ids of the messages to send (committed). `more` says the batch was full.
 
-    Everything due for an incident at this moment goes out together: one page per person
-    and channel that lists everything due, never one page per step. Nothing fires early.
+    Everything due for an incident at this moment (and within PAGE_MERGE_WINDOW, see
+    claim) goes out together: one page per person and channel that lists everything due,
+    never one page per step.
     """
     now = now or timezone.now()
     with transaction.atomic():
