@@ -37,8 +37,11 @@ serve: $(VENV)/.installed
 	  $(BIN)/gunicorn incident_manager.wsgi --bind $${BIND:-127.0.0.1:8000} \
 	    --workers $${WEB_WORKERS:-3} --timeout 30 --access-logfile -
 
+# One pytest worker per core (pytest-xdist), each on its own test database; TEST_WORKERS=0 runs
+# the suite in one process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -38,7 +38,6 @@ from .sending import fall_back
 from .texts import call_script, email_subject_and_body, sms_text
 
 LATE_AFTER = timedelta(minutes=2)
-FIRING_LOCKS = 4242  # the advisory-lock namespace of incident_busy()
 ABANDONED_FOR_GOOD = "Every try was interrupted before the provider answered; next channel."
 CLOSED_STATES = {State.CLOSED, State.DISMISSED}
 
@@ -220,14 +219,16 @@ def free(incident_ids):
     takes what is due for them, in one page per person) rather than queue behind its row
     locks. On PostgreSQL a transaction-level advisory lock per incident, taken for the whole
     batch in one query, so dispatchers walking the same due list fire different incidents
-    side by side; SQLite has one writer at a time anyway. What is left is still due."""
+    side by side; SQLite has one writer at a time anyway. What is left is still due.
+    Advisory locks belong to the whole PostgreSQL server: their namespace is this database's
+    name, so two breach desks (or two test runs) on one server never hold each other up."""
     if connection.vendor != "postgresql" or not incident_ids:
         return incident_ids
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM unnest(%s::bigint[]) AS id "
-            "WHERE pg_try_advisory_xact_lock(%s, id::int)",
-            [incident_ids, FIRING_LOCKS],
+            "WHERE pg_try_advisory_xact_lock(hashtext('firing ' || current_database()), id::int)",
+            [incident_ids],
         )
         return [row[0] for row in cursor.fetchall()]
 
