@@ -133,3 +133,29 @@ def test_two_managers_sending_the_notices_at_once_send_each_notice_once(
                    for o in outcomes), outcomes  # fmt: skip
     assert Message.objects.filter(incident=incident, controller=controller).count() == 1
     assert [m.to for m in mail.outbox if m.to == [controller.email]] == [[controller.email]]
+
+
+def test_a_dispatcher_leaves_alone_the_incidents_another_is_firing_in_this_database_only():
+    """The firing locks are PostgreSQL advisory locks, which belong to the whole server: one
+    held for incident 7 of this database keeps a second dispatcher off incident 7, while the
+    same number held for another database on the server (another desk, another test run)
+    keeps nobody off anything."""
+    from django.db import transaction
+
+    from notifications import escalation
+
+    other = connection.copy()  # a second dispatcher's connection
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('firing ' || current_database()), 7), "
+                "pg_advisory_xact_lock(hashtext('firing some_other_desk'), 8)"
+            )
+            with transaction.atomic():
+                assert escalation.free([7, 8, 9]) == [8, 9]
+            cursor.execute("COMMIT")
+        with transaction.atomic():
+            assert escalation.free([7, 8, 9]) == [7, 8, 9]
+    finally:
+        other.close()
