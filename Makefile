@@ -41,7 +41,7 @@ serve: $(VENV)/.installed
 # the suite in one process.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(BIN)/pytest --numprocesses $(TEST_WORKERS)
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist worksteal
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -148,13 +148,14 @@ def test_two_clocks_fire_each_step_once_on_time_and_stop_on_sigterm(
             [sys.executable, "manage.py", "clock"],
             cwd=ROOT,
             env=process_env,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         for _ in range(2)
     ]
     try:
-        time.sleep(1.5)  # both running
+        for clock in clocks:  # both running, their SIGTERM handlers in place
+            assert clock.stdout.readline().startswith(b"clock: running"), clock.stderr.read()
         incidents = [log_without_first_alert(security, title=f"Clock {n}") for n in range(10)]
         # Step 2 (aware + 4 h) falls due for all of them two seconds from now.
         due = timezone.now() + timedelta(seconds=2)

@@ -23,4 +23,6 @@ class Command(BaseCommand):
         clock = Clock(senders=max(workers, 0))
         signal.signal(signal.SIGTERM, clock.stop)
         signal.signal(signal.SIGINT, clock.stop)
+        self.stdout.write(f"clock: running with {workers} sender threads; SIGTERM stops it")
+        self.stdout.flush()
         clock.run()
