@@ -291,6 +291,8 @@ CLOCK_STOP_GRACE = timedelta(seconds=3)
 # A step of an incident due within this time of a page going out for it goes out with it, in
 # one message per person: one wake-up instead of two a few seconds apart.
 PAGE_MERGE_WINDOW = timedelta(seconds=int(os.environ.get("PAGE_MERGE_WINDOW_SECONDS", "60")))
+# At most this many incidents in one page (SMS, call or e-mail); more make more pages.
+PAGE_DIGEST_MAX_INCIDENTS = int(os.environ.get("PAGE_DIGEST_MAX_INCIDENTS", "5"))
 # Its threads that send the messages of what it fires, side by side (with 2 on SQLite the burst of
 # bench/escalation.py was slower than with 8).
 CLOCK_WORKERS = int(os.environ.get("CLOCK_WORKERS", "8"))

@@ -99,7 +99,9 @@ def dashboard(request):
         incidents = incidents.filter(state=chosen["state"])
     if chosen.get("mine"):
         incidents = incidents.filter(
-            Q(created_by=request.user) | Q(messages__recipient=request.user)
+            Q(created_by=request.user)
+            | Q(messages__recipient=request.user)
+            | Q(firings__merged_into__recipient=request.user)  # listed in a digest
         ).distinct()
     if chosen.get("overdue"):
         incidents = incidents.filter(state__in=CLOCK_RUNNING_STATES, deadline_at__lte=now)
@@ -110,7 +112,9 @@ def dashboard(request):
             acknowledged_by=Subquery(acknowledgements.values("user__display_name")[:1]),
             acknowledged_by_username=Subquery(acknowledgements.values("user__username")[:1]),
             acknowledged_at=Subquery(acknowledgements.values("at")[:1]),
-            paged=Exists(message.objects.filter(incident=OuterRef("pk"), firing__isnull=False)),
+            paged=Exists(
+                firing.objects.filter(incident=OuterRef("pk"), outcome=firing.Outcome.SENT)
+            ),
             next_alert_at=Subquery(
                 firing.objects.filter(incident=OuterRef("pk"), fired_at=None)
                 .order_by("due_at")

@@ -7,6 +7,7 @@ the clock: the next step still comes if the incident has not moved on.
 import re
 
 from django.db import transaction
+from django.db.models import Q
 
 from incidents.models import Incident, IncidentEvent
 
@@ -53,30 +54,41 @@ def parse_reply(body):
 
 
 def acknowledge_reply(phone, body):
-    """An SMS reply. Returns the acknowledgement, or None when it cannot be matched."""
+    """An SMS reply: 'ACK' acknowledges the person's latest page (every incident it lists),
+    'ACK INC-2026-0042' that incident's part of their latest page about it. Returns the
+    acknowledgements made, [] when it cannot be matched or nothing is open."""
     is_ack, reference = parse_reply(body)
     if not is_ack:
-        return None
+        return []
     messages = Message.objects.filter(
         channel=Channel.SMS, to=phone, firing__isnull=False, recipient__isnull=False
     ).select_related("firing__step", "incident", "recipient")
+    incident = None
     if reference:
-        messages = messages.filter(incident__reference=reference)
+        incident = Incident.objects.filter(reference=reference).first()
+        if incident is None:
+            return []
+        messages = messages.filter(Q(incident=incident) | Q(also_for__incident=incident))
     message = messages.order_by("-created_at", "-id").first()
     if message is None:
-        return None
-    return acknowledge_page(message.firing, message.recipient, "sms")
+        return []
+    return acknowledge_page(message.firing, message.recipient, "sms", incident)
 
 
-def acknowledge_page(firing, user, via):
-    """Acknowledge what one page stood for: its step, and the steps listed with it (due at
-    the same moment). Returns the first acknowledgement, or None (incident closed)."""
-    steps = [firing.step]
-    merged = Firing.objects.filter(
-        merged_into__firing=firing, merged_into__recipient=user
-    ).select_related("step")
-    for other in merged.order_by("step__position"):
-        if other.step not in steps:
-            steps.append(other.step)
-    results = [acknowledge(firing.incident, step, user, via) for step in steps]
-    return results[0]
+def page_firings(firing, user):
+    """What one page to this person stood for: its firing, then the firings listed with it
+    (due with it, of the same incident or, in a digest, of others)."""
+    merged = Firing.objects.filter(merged_into__firing=firing, merged_into__recipient=user)
+    return [firing, *merged.select_related("step", "incident").order_by("step__position", "pk")]
+
+
+def acknowledge_page(firing, user, via, incident=None):
+    """Acknowledge what one page stood for: each step of each incident it lists (or of
+    `incident` only). Returns the acknowledgements made; [] when every incident is closed."""
+    pairs = []
+    for each in page_firings(firing, user):
+        pair = (each.incident, each.step)
+        if (incident is None or each.incident_id == incident.pk) and pair not in pairs:
+            pairs.append(pair)
+    made = [acknowledge(each_incident, step, user, via) for each_incident, step in pairs]
+    return [acknowledgement for acknowledgement in made if acknowledgement is not None]

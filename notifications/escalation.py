@@ -151,9 +151,9 @@ def fire_due(now=None, incident=None, limit=BATCH):
     transaction and a fixed number of queries whatever the batch's size: the firings claimed
     and the ids of the messages to send (committed). `more` says the batch was full.
 
-    Everything due for an incident at this moment (and within PAGE_MERGE_WINDOW, see
-    claim) goes out together: one page per person and channel that lists everything due,
-    never one page per step.
+    Everything due at this moment (and within PAGE_MERGE_WINDOW, see claim and companions)
+    goes out together: one page per person and channel that lists everything due for them,
+    across incidents (up to PAGE_DIGEST_MAX_INCIDENTS a message), never one page per step.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -163,11 +163,12 @@ def fire_due(now=None, incident=None, limit=BATCH):
         due = due.order_by("due_at").values_list("incident_id", flat=True)[:limit]
         candidates = list(dict.fromkeys(due))
         claimed = claim(free(candidates), now)
-        return Fired(claimed, fire_claimed(claimed, now), len(due) == limit and bool(claimed))
+        fired, messages = fire_claimed(claimed, now)
+        return Fired(fired, messages, len(due) == limit and bool(claimed))
 
 
 class Fired(NamedTuple):
-    claimed: list  # the firings this caller fired
+    claimed: list  # the firings this caller fired (with their companions)
     messages: list  # the ids of their messages to send
     more: bool  # the batch was full: fire_due again
 
@@ -187,7 +188,7 @@ def fire(firing_id, now=None):
         claimed = claim([incident_id], now, also=firing_id)
         if firing_id not in claimed:
             return None
-        return fire_claimed(claimed, now)
+        return fire_claimed(claimed, now)[1]
 
 
 def claim(incident_ids, now, also=None):
@@ -234,9 +235,10 @@ def free(incident_ids):
 
 
 def fire_claimed(claimed, now):
-    """Decide, page and plan what follows for claimed firings: the queued messages' ids."""
+    """Decide, page and plan what follows for claimed firings: the ids of the firings fired
+    (with the companions they brought) and of the queued messages."""
     if not claimed:
-        return []
+        return [], []
     firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
     facts = Facts(firings, now)
     for firing in firings:
@@ -246,12 +248,15 @@ def fire_claimed(claimed, now):
     sent = [firing for firing in firings if facts.decide(firing) == Firing.Outcome.SENT]
     Firing.objects.bulk_update(firings, ["late", "outcome"])
     facts.supersede_earlier(sent)
+    brought, paging = companions(sent, facts, now)
+    sent = sorted(sent + paging, key=lambda f: (-f.step.position, f.due_at, f.pk))
     messages = build_messages(sent, facts)
     Firing.objects.bulk_create(
         [follower for firing in sent for follower in followers(firing, now)],
         ignore_conflicts=True,  # a slot that exists is kept as it is
     )
-    return [m.pk for m in messages if m.status == Message.Status.QUEUED]
+    fired = sorted([*claimed, *brought])
+    return fired, [m.pk for m in messages if m.status == Message.Status.QUEUED]
 
 
 class Facts:
@@ -259,7 +264,7 @@ class Facts:
     the policies' steps, the open obligations, the acknowledgements, what else is due."""
 
     def __init__(self, firings, now):
-        self.now = now
+        self.now, self.firings = now, firings
         incidents = {firing.incident_id for firing in firings}
         policies = EscalationStep.objects.filter(
             pk__in={firing.step_id for firing in firings}
@@ -362,9 +367,60 @@ class Facts:
         return self.people[step.pk, phase]
 
 
+def companions(sent, facts, now):
+    """The pages of other incidents due within PAGE_MERGE_WINDOW for people paged now, fired
+    with them: a manager paged for INC-1 now is not woken again 40 seconds later for INC-2,
+    both are in one message. Only a page that reaches someone paged now comes early, and only
+    while that person's message has room (PAGE_DIGEST_MAX_INCIDENTS); one round, no chains.
+    Returns the ids of the companions' firings claimed, and those that still page."""
+    room = defaultdict(set)  # person -> the incidents their message lists
+    for firing in sent:
+        for user in facts.recipients(firing.step, firing.phase):
+            room[user.pk].add(firing.incident_id)
+    if not room:
+        return [], []
+    near = (
+        Firing.objects.filter(
+            fired_at=None,
+            phase=Firing.Phase.PAGE,
+            due_at__lte=now + settings.PAGE_MERGE_WINDOW,
+            incident__state__in=[s for s in State.values if s not in CLOSED_STATES],
+        )
+        .exclude(incident__in={firing.incident_id for firing in facts.firings})
+        .select_related("step")
+        .order_by("due_at", "pk")[: settings.PAGE_DIGEST_MAX_INCIDENTS * 20]
+    )
+    chosen = []
+    for firing in near:
+        people = {user.pk for user in facts.recipients(firing.step, firing.phase)}
+        paged_now = people & room.keys()
+        if firing.incident_id in chosen or not paged_now:
+            continue
+        limit = settings.PAGE_DIGEST_MAX_INCIDENTS
+        if any(len(room[pk]) >= limit for pk in paged_now):
+            continue
+        chosen.append(firing.incident_id)
+        for pk in people:
+            room[pk].add(firing.incident_id)
+    claimed = claim(free(chosen), now)
+    if not claimed:
+        return [], []
+    firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
+    more = Facts(firings, now)
+    for firing in firings:
+        firing.step = more.steps[firing.step_id]
+    firings.sort(key=lambda f: (-f.step.position, f.due_at, f.pk))
+    paging = [firing for firing in firings if more.decide(firing) == Firing.Outcome.SENT]
+    Firing.objects.bulk_update(firings, ["late", "outcome"])
+    more.supersede_earlier(paging)
+    return claimed, paging
+
+
 def build_messages(group, facts=None):
-    """One message per incident, person and channel for the firings in the group (the first
-    that pages them is the message's firing; the others are listed in it, `also_for`)."""
+    """One message per person and channel for the firings in the group, listing at most
+    PAGE_DIGEST_MAX_INCIDENTS incidents (more make more messages). The first firing that
+    pages the person, the most urgent, is the message's; the others are listed in it
+    (`also_for`), whatever their incident."""
     wanted = {}
     for firing in group:
         step = firing.step
@@ -372,17 +428,23 @@ def build_messages(group, facts=None):
         people = facts.recipients(step, firing.phase) if facts else recipients(step, firing.phase)
         for user in people:
             for channel in channels:
-                key = (firing.incident_id, user.pk, channel)
-                wanted.setdefault(key, (user, []))[1].append(firing)
+                wanted.setdefault((user.pk, channel), (user, []))[1].append(firing)
+    pages = []  # (user, channel, firings)
+    for (_pk, channel), (user, firings) in wanted.items():
+        by_incident = list(dict.fromkeys(firing.incident_id for firing in firings))
+        limit = settings.PAGE_DIGEST_MAX_INCIDENTS
+        for start in range(0, len(by_incident), limit):
+            chunk = set(by_incident[start : start + limit])
+            pages.append((user, channel, [f for f in firings if f.incident_id in chunk]))
     messages = Message.objects.bulk_create(
         [
             build_message(firings[0], user, channel, also=firings[1:])
-            for (_incident, _pk, channel), (user, firings) in wanted.items()
+            for user, channel, firings in pages
         ]
     )
     links = [
         Message.also_for.through(message_id=message.pk, firing_id=other.pk)
-        for message, (_user, firings) in zip(messages, wanted.values(), strict=True)
+        for message, (_user, _channel, firings) in zip(messages, pages, strict=True)
         for other in firings[1:]
     ]
     Message.also_for.through.objects.bulk_create(links)

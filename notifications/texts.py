@@ -10,6 +10,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core import signing
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -122,17 +123,41 @@ def deadline_text(firing, date_format="%d/%m %H:%M"):
     return timezone.localtime(deadline_of(firing)).strftime(date_format)
 
 
-def headlines(firing, also=()):
-    """What the page is about: its step's name, and those of the steps due with it."""
-    names = []
-    for step in [firing.step, *(other.step for other in also)]:
-        if headline(step) not in names:
-            names.append(headline(step))
-    return names
+def page_items(firing, also=()):
+    """What a page is about, per incident, the most urgent first: the names of its steps due
+    now, its deadlines and its links. A page lists one incident, or a few due for the same
+    person within a minute (escalation.build_messages)."""
+    items = {}
+    for each in [firing, *also]:
+        item = items.setdefault(
+            each.incident_id,
+            {"incident": each.incident, "firing": each, "names": [], "deadline_lines": []},
+        )
+        if headline(each.step) not in item["names"]:
+            item["names"].append(headline(each.step))
+        if deadline_line(each) not in item["deadline_lines"]:
+            item["deadline_lines"].append(deadline_line(each))
+    for item in items.values():
+        first, incident = item["firing"], item["incident"]
+        item.update(
+            headline=" + ".join(item["names"]),
+            spoken_headline=". ".join(item["names"]),
+            spoken_reference=" ".join(incident.reference.replace("INC-", "")),
+            late=first.late,
+            deadline=deadline_text(first),
+            aware_since=with_zone(incident.aware_at),
+            link=incident_link(incident),
+        )
+    return list(items.values())
+
+
+def with_zone(moment):
+    """01/07/2026 10:00 CEST: a time in Brussels, with its zone."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M %Z")
 
 
 def deadline_line(firing):
-    time = deadline_text(firing, "%d/%m/%Y %H:%M")
+    time = with_zone(deadline_of(firing))
     if firing.step.obligation:
         return _("%(obligation)s by: %(time)s") % {
             "obligation": firing.step.get_obligation_display(),
@@ -141,62 +166,35 @@ def deadline_line(firing):
     return _("Deadline (GBA and controller): %(time)s") % {"time": time}
 
 
+def one_line(template, context):
+    return " ".join(render_to_string(f"notifications/page/{template}", context).split())
+
+
 def sms_text(firing, user, also=()):
+    """One SMS where it fits: the title is cut (never the reference, the deadline or the
+    link); a page about several incidents lists their references without titles."""
     with translation.override(user.language):
-        heads = " + ".join(headlines(firing, also))
-        head = to_gsm7(
-            f"{heads} {firing.incident.reference}: "
-            if not firing.late
-            else f"{heads} ({_('late')}) {firing.incident.reference}: "
-        )
-        tail = to_gsm7(
-            ". "
-            + _("Deadline %(deadline)s. OK: %(link)s")
-            % {"deadline": deadline_text(firing), "link": ack_link(firing, user)}
-        )
-        title = to_gsm7(firing.incident.title)
-        room = SMS_LENGTH - len(head) - len(tail)
-        if len(title) > room:
+        context = {"items": page_items(firing, also), "link": ack_link(firing, user)}
+        title = " ".join(to_gsm7(firing.incident.title).split())
+        text = to_gsm7(one_line("sms.txt", {**context, "title": title}))
+        if len(text) > SMS_LENGTH and len(context["items"]) == 1:
+            room = len(title) - (len(text) - SMS_LENGTH)
             title = title[: max(room - 2, 12)].rstrip() + ".."
-        return head + title + tail
+            text = to_gsm7(one_line("sms.txt", {**context, "title": title}))
+        return text
 
 
 def email_subject_and_body(firing, user, also=()):
-    incident = firing.incident
     with translation.override(user.language):
-        heads = " + ".join(headlines(firing, also))
-        subject = f"[{_('Breach desk')}] {heads} {incident.reference}: {incident.title}"
-        deadlines = []
-        for each in [firing, *also]:
-            if deadline_line(each) not in deadlines:
-                deadlines.append(deadline_line(each))
-        lines = [
-            f"{heads}: {incident.reference} {incident.title}",
-            "",
-            _("State: %(state)s") % {"state": incident.get_state_display()},
-            _("Aware since: %(time)s")
-            % {"time": timezone.localtime(incident.aware_at).strftime("%d/%m/%Y %H:%M")},
-            *deadlines,
-            "",
-            _("Acknowledge (stops the repeats of this alert): %(link)s")
-            % {"link": ack_link(firing, user)},
-            _("The incident: %(link)s") % {"link": incident_link(incident)},
-        ]
-        return subject[:200], "\n".join(lines)
+        context = {"items": page_items(firing, also), "link": ack_link(firing, user)}
+        subject = one_line("email_subject.txt", context)
+        body = render_to_string("notifications/page/email.txt", context)
+        return subject[:200], body.strip()
 
 
 def call_script(firing, user, also=()):
-    incident = firing.incident
     with translation.override(user.language):
-        return _(
-            "Breach desk of Conitro. %(headline)s. Incident %(reference)s: %(title)s. "
-            "The deadline is %(deadline)s."
-        ) % {
-            "headline": ". ".join(headlines(firing, also)),
-            "reference": " ".join(incident.reference.replace("INC-", "")),
-            "title": incident.title,
-            "deadline": deadline_text(firing),
-        }
+        return one_line("call.txt", {"items": page_items(firing, also)})
 
 
 def voice_script(message, language):

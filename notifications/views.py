@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -32,7 +33,7 @@ from incidents.downloads import attachment
 from incidents.models import Document, Incident
 
 from . import notices
-from .acknowledgements import acknowledge, acknowledge_page, acknowledge_reply
+from .acknowledgements import acknowledge, acknowledge_page, acknowledge_reply, page_firings
 from .models import Acknowledgement, Channel, Firing, Message
 from .sending import update_status
 from .texts import read_ack_token
@@ -60,21 +61,34 @@ def acknowledge_link(request, token):
     firing = get_object_or_404(Firing.objects.select_related("incident", "step"), pk=firing_id)
     user = get_object_or_404(User, pk=user_id, is_active=True)
     done = False
-    if request.method == "POST" and firing.incident.is_open:
-        done = acknowledge_page(firing, user, "link") is not None
-    firing.incident.refresh_from_db()
-    earlier = Acknowledgement.objects.filter(incident=firing.incident, step=firing.step)
+    if request.method == "POST":
+        done = bool(acknowledge_page(firing, user, "link"))
+    # What the page listed, per incident (one, or a few in a digest), as it stands now.
+    pages = {}
+    for each in page_firings(firing, user):
+        page = pages.setdefault(each.incident_id, {"steps": []})
+        if each.step not in page["steps"]:
+            page["steps"].append(each.step)
+    for incident in Incident.objects.filter(pk__in=pages):
+        pages[incident.pk].update(
+            incident=incident,
+            acknowledged=Acknowledgement.objects.filter(
+                incident=incident, step__in=pages[incident.pk]["steps"]
+            )
+            .select_related("user")
+            .order_by("at"),
+        )
+    pages = list(pages.values())
     # The page is in the language of the person paged, not of whatever phone opened the link.
     with translation.override(user.language):
         response = render(
             request,
             "notifications/ack.html",
             {
-                "firing": firing,
-                "incident": firing.incident,
+                "pages": pages,
                 "person": user,
                 "done": done,
-                "acknowledged": earlier.select_related("user").order_by("at"),
+                "any_open": any(page["incident"].is_open for page in pages),
             },
         )
         response["Content-Language"] = user.language
@@ -114,12 +128,13 @@ def twilio_status(request):
 @twilio_signed
 def twilio_sms(request):
     """A reply to one of our SMS: 'ACK' or 'ACK INC-2026-0042'."""
-    acknowledgement = acknowledge_reply(request.POST.get("From", ""), request.POST.get("Body"))
+    acknowledgements = acknowledge_reply(request.POST.get("From", ""), request.POST.get("Body"))
     reply = MessagingResponse()
-    if acknowledgement:
+    if acknowledgements:
+        references = dict.fromkeys(ack.incident.reference for ack in acknowledgements)
         reply.message(
             _("Acknowledged: %(reference)s. The next step still comes if it does not move on.")
-            % {"reference": acknowledgement.incident.reference}
+            % {"reference": ", ".join(references)}
         )
     else:
         reply.message(_("Not understood. Reply ACK, or ACK followed by the reference."))
@@ -245,11 +260,14 @@ def controller_notice_pdf(request, pk, controller_pk):
 def acknowledge_on_page(request, pk):
     """'I'm on it' from the incident page: acknowledges every step that paged this person."""
     incident = get_object_or_404(Incident, pk=pk)
-    paging = incident.messages.filter(recipient=request.user, firing__isnull=False)
-    steps = {message.firing.step for message in paging.select_related("firing__step")}
-    steps |= {
+    # The steps of this incident that paged this person, alone or listed in a page (a digest
+    # may list steps of other incidents too: those are not acknowledged from here).
+    paging = Message.objects.filter(recipient=request.user, firing__isnull=False)
+    steps = {
         firing.step
-        for firing in Firing.objects.filter(merged_into__in=paging).select_related("step")
+        for firing in Firing.objects.filter(incident=incident)
+        .filter(Q(messages__in=paging) | Q(merged_into__in=paging))
+        .select_related("step")
     }
     acknowledged = [
         acknowledge(incident, step, request.user, "web")

@@ -201,8 +201,8 @@ def test_the_email_in_full(firing, manager, settings, frozen):
             f"Not assessed yet: {incident.reference} {incident.title}",
             "",
             "State: Detected",
-            "Aware since: 01/07/2026 10:00",
-            "Deadline (GBA and controller): 02/07/2026 10:00",
+            "Aware since: 01/07/2026 10:00 CEST",
+            "Deadline (GBA and controller): 02/07/2026 10:00 CEST",
             "",
             "Acknowledge (stops the repeats of this alert): "
             f"https://breachdesk.example/ack/{ack_token(firing, manager)}/",

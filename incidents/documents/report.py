@@ -1,6 +1,7 @@
 """The incident report for the DPO: all facts, the assessment and severity, the complete
 timeline, every alert and message with its delivery status, and every document generated."""
 
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
@@ -82,14 +83,21 @@ def build_incident_report(incident, language, facts_digest=None):
             )
         )
         story.append(paragraph(_("Alerts and messages"), "h1"))
-        messages = incident.messages.select_related("recipient", "firing__step").order_by(
-            "created_at", "id"
+        # Its own pages and the digests that list it with other incidents.
+        messages = (
+            incident.messages.model.objects.filter(
+                Q(incident=incident) | Q(also_for__incident=incident)
+            )
+            .distinct()
+            .select_related("recipient", "firing__step")
+            .prefetch_related("also_for__step")
+            .order_by("created_at", "id")
         )
         rows = [
             [
                 local(message.created_at, ""),
                 str(message.recipient or message.to),
-                f"#{message.firing.step.position}" if message.firing else "—",
+                step_here(message, incident),
                 message.get_channel_display(),
                 message.to,
                 message.get_status_display()
@@ -133,3 +141,10 @@ def build_incident_report(incident, language, facts_digest=None):
             language=language,
             facts_digest=facts_digest or facts_hash(incident_facts(incident)),
         )
+
+
+def step_here(message, incident):
+    """'#2': the step of this incident a page was about ('—' for a notice)."""
+    listed = [message.firing, *message.also_for.all()] if message.firing else []
+    positions = sorted({f.step.position for f in listed if f.incident_id == incident.pk})
+    return " + ".join(f"#{position}" for position in positions) or "—"

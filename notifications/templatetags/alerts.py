@@ -3,8 +3,10 @@ notifications, because incidents never imports notifications (the page includes 
 template, which loads this tag)."""
 
 from django import template
+from django.db.models import Q
 
 from ..escalation import recipients
+from ..models import Message
 
 register = template.Library()
 
@@ -16,15 +18,23 @@ def alerts_at_a_glance(incident):
     acknowledged = {}
     for acknowledgement in incident.acknowledgements.select_related("user", "step").order_by("at"):
         acknowledged.setdefault(acknowledgement.step_id, []).append(acknowledgement)
+    # The pages about this incident: its own, and digests that list it with others.
     messages_sent = list(
-        incident.messages.filter(controller=None)
-        .select_related("recipient", "firing__step")
+        Message.objects.filter(Q(incident=incident) | Q(also_for__incident=incident))
+        .filter(controller=None)
+        .distinct()
+        .select_related("recipient", "firing__step", "firing__incident")
+        .prefetch_related("also_for__step", "also_for__incident")
         .order_by("recipient__username", "created_at", "id")
     )
     for message in messages_sent:
-        message.acknowledged = (
-            acknowledged.get(message.firing.step_id, []) if message.firing else []
+        listed = [message.firing, *message.also_for.all()] if message.firing else []
+        # The firing that stands for this incident in the page, and the other incidents.
+        message.here = next((f for f in listed if f.incident_id == incident.pk), None)
+        message.with_others = sorted(
+            {f.incident.reference for f in listed if f.incident_id != incident.pk}
         )
+        message.acknowledged = acknowledged.get(message.here.step_id, []) if message.here else []
     upcoming = None
     if incident.is_open:
         upcoming = (

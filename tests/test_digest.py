@@ -1,0 +1,158 @@
+"""One page per person per minute: pages of several incidents due for the same person within
+PAGE_MERGE_WINDOW go out as one message listing each incident (a digest), up to
+PAGE_DIGEST_MAX_INCIDENTS incidents a message; its link and an SMS reply acknowledge them."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from incidents import workflow
+from notifications.acknowledgements import acknowledge_reply
+from notifications.models import EscalationStep, Firing, Message
+from notifications.tasks import dispatch
+from notifications.texts import is_gsm7
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+H, S = timedelta(hours=1), timedelta(seconds=1)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def log(clock, security, manager, dpo, django_capture_on_commit_callbacks):
+    """Log an incident `after` T0, its first alert sent."""
+
+    def logged(title, after=timedelta(0)):
+        clock.move_to(T0 + after)
+        with django_capture_on_commit_callbacks(execute=True):
+            return workflow.log_incident(security, title=title, description="d")
+
+    return logged
+
+
+def step2(incident):
+    """Step 2 (aware + 4 h, managers by SMS, until assessed), the first time."""
+    return Firing.objects.get(incident=incident, step__position=2, repetition=0)
+
+
+def pages_at(clock, moment, **filters):
+    clock.move_to(moment)
+    before = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    dispatch()
+    return list(Message.objects.filter(id__gt=before, **filters).order_by("id"))
+
+
+def listed(message):
+    firings = [message.firing, *message.also_for.all()]
+    return sorted({firing.incident.reference for firing in firings})
+
+
+def test_two_incidents_due_within_a_minute_page_the_manager_once(log, clock, manager, client):
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    assert step2(second).due_at == T0 + 4 * H + 20 * S
+
+    sms = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    assert len(sms) == 1 and listed(sms[0]) == [first.reference, second.reference]
+    link = re.search(r"https://\S+/ack/\S+/", sms[0].text).group(0)
+    assert sms[0].text == (
+        f"2 breaches: Not assessed yet {first.reference} (deadline 26/11 10:00); "
+        f"Not assessed yet {second.reference} (deadline 26/11 10:00). OK for all: {link}"
+    )
+    # Two SMS segments of 153 characters instead of two SMS a few seconds apart.
+    assert is_gsm7(sms[0].text) and len(sms[0].text) <= 2 * 153
+    # The second incident's page came 20 s early, with the first's: not again at its time.
+    assert step2(second).fired_at == T0 + 4 * H
+    assert pages_at(clock, T0 + 4 * H + 20 * S) == []
+
+    # One tap on the link acknowledges both, each in its own timeline.
+    page = client.get(link.removeprefix("https://breachdesk.example"))
+    assert first.reference in page.text and second.reference in page.text
+    assert "2 breaches" in page.text
+    client.post(link.removeprefix("https://breachdesk.example"))
+    for incident in (first, second):
+        assert incident.acknowledgements.filter(user=manager, step__position=2).exists()
+        assert incident.events.filter(kind="acknowledged", actor=manager).exists()
+
+    # The second incident's page lists the digest, with the step it was paged for.
+    client.force_login(manager)
+    detail = client.get(f"/incidents/{second.pk}/").text
+    assert f"in one page with {first.reference}" in detail
+
+
+def test_the_email_and_the_call_of_a_digest_list_every_incident(log, clock, manager):
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    for incident in (first, second):  # step 3 pages by SMS and e-mail: due with step 2
+        Firing.objects.filter(incident=incident, step__position=3, repetition=0).update(
+            due_at=T0 + 4 * H
+        )
+    email = pages_at(clock, T0 + 4 * H, recipient=manager, channel="email")
+    assert len(email) == 1
+    assert email[0].subject == (
+        f"[Breach desk] 2 breaches: GBA not notified yet {first.reference}, "
+        f"GBA not notified yet {second.reference}"
+    )  # step 2 pages by SMS only: the e-mail is about step 3
+    body = email[0].text
+    assert body.startswith("2 breaches need you:\n\n")
+    for incident in (first, second):
+        assert f"{incident.reference} {incident.title}\nState: Detected\n" in body
+        assert f"/incidents/{incident.pk}/" in body
+    assert "Aware since: 25/11/2026 10:00 CET" in body
+    assert re.search(r"Acknowledge all of them \(.*\): https://\S+/ack/\S+/$", body)
+
+    call = Message(
+        firing=email[0].firing, recipient=manager, channel="call", incident=email[0].incident
+    )
+    from notifications.escalation import build_message
+
+    script = build_message(email[0].firing, manager, "call", also=email[0].also_for.all()).text
+    assert script.startswith("Breach desk of Conitro. 2 breaches. ")
+    assert script.count("The deadline is 26/11 10:00.") == 2 and call.channel == "call"
+
+
+def test_a_page_that_reaches_nobody_paged_now_keeps_its_time(log, clock, manager, dpo):
+    """Only a page for someone paged now comes early: step 3 of the second incident, made to
+    page the DPO alone, still fires at its own time while the managers get step 2."""
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen")
+    step3 = EscalationStep.objects.get(policy__is_active=True, position=3)
+    step3.roles.set(step3.roles.filter(name="dpo"))
+    Firing.objects.filter(incident=first, step__position=2).update(due_at=T0 + 4 * H)
+    Firing.objects.filter(incident=second, step__position=2).update(due_at=T0 + 5 * H)
+    Firing.objects.filter(incident=second, step__position=3, repetition=0).update(
+        due_at=T0 + 4 * H + 30 * S
+    )
+    sms = pages_at(clock, T0 + 4 * H, channel="sms")
+    assert [(m.recipient, listed(m)) for m in sms] == [(manager, [first.reference])]
+    later = pages_at(clock, T0 + 4 * H + 30 * S, channel="sms")
+    assert [(m.recipient, listed(m)) for m in later] == [(dpo, [second.reference])]
+
+
+def test_a_page_lists_at_most_five_incidents_and_each_incident_is_in_one(log, clock, manager):
+    incidents = [log(f"Phishing {n}", after=n * S) for n in range(7)]
+    sms = pages_at(clock, T0 + 4 * H + 10 * S, recipient=manager, channel="sms")
+    assert sorted(len(listed(m)) for m in sms) == [2, 5]
+    assert sorted(ref for m in sms for ref in listed(m)) == sorted(i.reference for i in incidents)
+    assert all(m.text.startswith(f"{len(listed(m))} breaches: ") for m in sms)
+    assert all(is_gsm7(m.text) for m in sms)
+
+
+def test_an_sms_reply_acknowledges_the_whole_digest_or_the_incident_it_names(log, clock, manager):
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+
+    made = acknowledge_reply(manager.phone, f"ACK {second.reference}")
+    assert [a.incident for a in made] == [second]
+    assert not first.acknowledgements.filter(user=manager, step__position=2).exists()
+    made = acknowledge_reply(manager.phone, "ack")
+    assert sorted(a.incident.reference for a in made) == [first.reference, second.reference]
+    assert first.acknowledgements.filter(user=manager, step__position=2).exists()
