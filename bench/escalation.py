@@ -49,7 +49,6 @@ django.setup()
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Count, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -134,28 +133,40 @@ def main():
 
 
 def report(options):
-    first = []
-    # The first alert's SMS, also when it went out named together with a later step.
-    first_sms = Message.objects.filter(
-        Q(firing__step__position=1) | Q(also_for__step__position=1), channel="sms"
-    )
-    for message in first_sms.distinct().select_related("incident"):
-        first.append(message.sent_at - message.incident.created_at)
+    # Every SMS and what it lists: its own firing, and the steps (of the same incident or, in
+    # a digest, of others) due with it.
+    listed = []  # (firing, message)
+    sms = Message.objects.filter(channel="sms").exclude(firing=None)
+    for message in sms.select_related("firing__step", "firing__incident").prefetch_related(
+        "also_for__step", "also_for__incident"
+    ):
+        listed += [(firing, message) for firing in [message.firing, *message.also_for.all()]]
+    first_alert = {}  # incident -> its first alert's SMS, the first one sent
+    step2_sent = {}  # step 2 firing -> the SMS listing it, sent first
+    for firing, message in listed:
+        if not message.sent_at:
+            continue
+        if firing.step.position == 1:
+            latency = message.sent_at - firing.incident.created_at
+            first_alert[firing.incident_id] = min(
+                first_alert.get(firing.incident_id, latency), latency
+            )
+        elif firing.step.position == 2 and firing.repetition == 0:
+            late = message.sent_at - firing.due_at
+            step2_sent[firing.pk] = min(step2_sent.get(firing.pk, late), late)
+    first = list(first_alert.values())
     step2 = Firing.objects.filter(step__position=2, repetition=0).exclude(fired_at=None)
     fired_late = [firing.fired_at - firing.due_at for firing in step2]
-    sms_late = [
-        message.sent_at - message.firing.due_at
-        for message in Message.objects.filter(firing__in=step2, channel="sms").select_related(
-            "firing"
-        )
-        if message.sent_at
-    ]
-    duplicates = (
-        Message.objects.values("firing", "recipient", "channel")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .count()
+    sms_late = list(step2_sent.values())
+    early = sum(1 for late in sms_late if late.total_seconds() < 0)
+    pages = Counter(
+        (firing.pk, message.recipient_id, message.channel) for firing, message in listed
     )
+    duplicates = sum(1 for count in pages.values() if count > 1)
+    incidents_per_sms = {}
+    for firing, message in listed:
+        incidents_per_sms.setdefault(message.pk, set()).add(firing.incident_id)
+    digests = sum(1 for incidents in incidents_per_sms.values() if len(incidents) > 1)
     files = Counter(
         path.name.split("-")[2] for path in (WORK / "sms").glob("*.txt")
     )  # YYYYmmdd-HHMMSS-<message id>-<channel>.txt
@@ -180,9 +191,17 @@ def report(options):
     )
     print(
         f"step 2 lateness, due -> SMS sent: median {statistics.median(sms_s):.2f} s, "
-        f"p99 {percentile(sms_s, 0.99):.2f} s, max {max(sms_s):.2f} s ({len(sms_s)} SMS)"
+        f"p99 {percentile(sms_s, 0.99):.2f} s, max {max(sms_s):.2f} s ({len(sms_s)} steps)"
     )
-    print(f"duplicates: {duplicates} message records, {files_twice} SMS files written twice")
+    print(
+        f"merged: {len(listed)} steps paged in {sms.count()} SMS; {digests} SMS list several "
+        f"incidents; {early} step-2 pages went out with an earlier page, up to "
+        f"{-min(sms_s):.0f} s before their time"
+    )
+    print(
+        f"duplicates: {duplicates} steps paged twice to a person on a channel, "
+        f"{files_twice} SMS files written twice"
+    )
     print(f"messages: {sent.count()} sent in {span:.0f} s = {sent.count() / span:.1f} per second")
     print(f"files in {WORK}")
 
