@@ -166,6 +166,23 @@ def deadline_line(firing):
     return _("Deadline (GBA and controller): %(time)s") % {"time": time}
 
 
+def by_headline(items):
+    """A digest SMS names each kind of page once, with its incidents' references and the
+    earliest of their deadlines: five references fit where five titles would not."""
+    groups = {}
+    for item in items:
+        group = groups.setdefault(
+            (item["headline"], item["late"]),
+            {"headline": item["headline"], "late": item["late"], "references": [], "due": []},
+        )
+        group["references"].append(item["incident"].reference)
+        group["due"].append(deadline_of(item["firing"]))
+    for group in groups.values():
+        group["deadline"] = timezone.localtime(min(group["due"])).strftime("%d/%m %H:%M")
+        group["one_deadline"] = len(set(group["due"])) == 1
+    return list(groups.values())
+
+
 def one_line(template, context):
     return " ".join(render_to_string(f"notifications/page/{template}", context).split())
 
@@ -174,7 +191,8 @@ def sms_text(firing, user, also=()):
     """One SMS where it fits: the title is cut (never the reference, the deadline or the
     link); a page about several incidents lists their references without titles."""
     with translation.override(user.language):
-        context = {"items": page_items(firing, also), "link": ack_link(firing, user)}
+        items = page_items(firing, also)
+        context = {"items": items, "groups": by_headline(items), "link": ack_link(firing, user)}
         title = " ".join(to_gsm7(firing.incident.title).split())
         text = to_gsm7(one_line("sms.txt", {**context, "title": title}))
         if len(text) > SMS_LENGTH and len(context["items"]) == 1:

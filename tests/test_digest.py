@@ -63,8 +63,8 @@ def test_two_incidents_due_within_a_minute_page_the_manager_once(log, clock, man
     assert len(sms) == 1 and listed(sms[0]) == [first.reference, second.reference]
     link = re.search(r"https://\S+/ack/\S+/", sms[0].text).group(0)
     assert sms[0].text == (
-        f"2 breaches: Not assessed yet {first.reference} (deadline 26/11 10:00); "
-        f"Not assessed yet {second.reference} (deadline 26/11 10:00). OK for all: {link}"
+        f"2 breaches: Not assessed yet: {first.reference}, {second.reference} "
+        f"(first deadline 26/11 10:00). OK for all: {link}"
     )
     # Two SMS segments of 153 characters instead of two SMS a few seconds apart.
     assert is_gsm7(sms[0].text) and len(sms[0].text) <= 2 * 153
@@ -141,7 +141,8 @@ def test_a_page_lists_at_most_five_incidents_and_each_incident_is_in_one(log, cl
     sms = pages_at(clock, T0 + 4 * H + 10 * S, recipient=manager, channel="sms")
     assert sorted(len(listed(m)) for m in sms) == [2, 5]
     assert sorted(ref for m in sms for ref in listed(m)) == sorted(i.reference for i in incidents)
-    assert all(m.text.startswith(f"{len(listed(m))} breaches: ") for m in sms)
+    assert all(m.text.startswith(f"{len(listed(m))} breaches: Not assessed yet: ") for m in sms)
+    assert all(len(m.text) <= 2 * 153 for m in sms)  # five references, not five titles
     assert all(is_gsm7(m.text) for m in sms)
 
 

@@ -1,5 +1,6 @@
 """Dutch is the users' language: pages and errors speak it to a Dutch-speaking person."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -78,7 +79,8 @@ def test_every_document_page_and_message_is_wholly_translated(
     with django_capture_on_commit_callbacks(execute=True):
         with time_machine.travel(timezone.now() - timedelta(hours=30)):
             late = incident_in("assessed")
-        dispatch()  # the late incident's overdue steps page everyone, in their language
+            incident_in("assessed")  # paged in the same messages: a digest
+        dispatch()  # the late incidents' overdue steps page everyone, in their language
     gba_notified = incident_in("gba_notified")
     detected = incident_in("detected")
     incident_in("dismissed")
@@ -101,6 +103,12 @@ def test_every_document_page_and_message_is_wholly_translated(
         f"/incidents/{late.pk}/notices/{controller.pk}.pdf",
         f"/register.pdf?lang={language}",
     ]
+    digest = next(
+        m
+        for m in Message.objects.filter(recipient=person, channel="sms")
+        if m.also_for.exclude(incident=m.incident).exists()
+    )
+    urls.append(re.search(r"/ack/\S+/", digest.text).group(0))  # the digest's page
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
