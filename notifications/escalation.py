@@ -234,22 +234,34 @@ def free(incident_ids):
         return [row[0] for row in cursor.fetchall()]
 
 
+def decide_claimed(claimed, now):
+    """Decide each claimed firing (does it still page anyone?) and record it; the steps of
+    those that page supersede their earlier steps. The facts read for the batch, and the
+    firings that page, the most urgent first."""
+    firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
+    facts = Facts(firings, now)
+    for firing in firings:
+        firing.step = facts.steps[firing.step_id]
+    firings.sort(key=most_urgent_first)
+    sent = [firing for firing in firings if facts.decide(firing) == Firing.Outcome.SENT]
+    Firing.objects.bulk_update(firings, ["late", "outcome"])
+    facts.supersede_earlier(sent)
+    return facts, sent
+
+
+def most_urgent_first(firing):
+    """A message is named after the first firing that pages the person: the latest step."""
+    return (-firing.step.position, firing.due_at, firing.pk)
+
+
 def fire_claimed(claimed, now):
     """Decide, page and plan what follows for claimed firings: the ids of the firings fired
     (with the companions they brought) and of the queued messages."""
     if not claimed:
         return [], []
-    firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
-    facts = Facts(firings, now)
-    for firing in firings:
-        firing.step = facts.steps[firing.step_id]
-    # The most urgent first: a message is named after the first step that pages the person.
-    firings.sort(key=lambda f: (-f.step.position, f.due_at, f.pk))
-    sent = [firing for firing in firings if facts.decide(firing) == Firing.Outcome.SENT]
-    Firing.objects.bulk_update(firings, ["late", "outcome"])
-    facts.supersede_earlier(sent)
+    facts, sent = decide_claimed(claimed, now)
     brought, paging = companions(sent, facts, now)
-    sent = sorted(sent + paging, key=lambda f: (-f.step.position, f.due_at, f.pk))
+    sent = sorted(sent + paging, key=most_urgent_first)
     messages = build_messages(sent, facts)
     Firing.objects.bulk_create(
         [follower for firing in sent for follower in followers(firing, now)],
@@ -405,15 +417,7 @@ def companions(sent, facts, now):
     claimed = claim(free(chosen), now)
     if not claimed:
         return [], []
-    firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
-    more = Facts(firings, now)
-    for firing in firings:
-        firing.step = more.steps[firing.step_id]
-    firings.sort(key=lambda f: (-f.step.position, f.due_at, f.pk))
-    paging = [firing for firing in firings if more.decide(firing) == Firing.Outcome.SENT]
-    Firing.objects.bulk_update(firings, ["late", "outcome"])
-    more.supersede_earlier(paging)
-    return claimed, paging
+    return claimed, decide_claimed(claimed, now)[1]
 
 
 def build_messages(group, facts=None):
