@@ -288,8 +288,9 @@ ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS"
 # gives sends in flight CLOCK_STOP_GRACE before it exits.
 CLOCK_POLL = timedelta(seconds=float(os.environ.get("CLOCK_POLL_SECONDS", "0.5")))
 CLOCK_STOP_GRACE = timedelta(seconds=3)
-# A step of an incident due within this time of a page going out for it goes out with it, in
-# one message per person: one wake-up instead of two a few seconds apart.
+# What is due for a person within this time of a page going out to them (another step of the
+# incident, or another incident's page) goes out with it, in one message: one wake-up instead
+# of two a few seconds apart.
 PAGE_MERGE_WINDOW = timedelta(seconds=int(os.environ.get("PAGE_MERGE_WINDOW_SECONDS", "60")))
 # At most this many incidents in one page (SMS, call or e-mail); more make more pages.
 PAGE_DIGEST_MAX_INCIDENTS = int(os.environ.get("PAGE_DIGEST_MAX_INCIDENTS", "5"))

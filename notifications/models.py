@@ -354,8 +354,9 @@ class Message(models.Model):
     fallback_for = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="fallbacks"
     )
-    # The other firings this page stands for: steps of the same incident due at the same
-    # moment, listed in one message instead of one message each.
+    # The other firings this page stands for: steps of the same incident, or of other
+    # incidents (a digest), due for this person within PAGE_MERGE_WINDOW, listed in one
+    # message instead of one message each. `incident` is the first firing's.
     also_for = models.ManyToManyField(Firing, blank=True, related_name="merged_into")
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
