@@ -83,9 +83,8 @@ def make_user(db):
     made = []
 
     def make(role, username=None, language="en"):
-        if not made and not Group.objects.exists():
-            # Transactional tests flush the groups the migration made; grant them again.
-            grant_roles(Group, Permission)
+        if not made:
+            roles_granted()
         username = username or role
         user = User.objects.create_user(
             username=username,
@@ -103,9 +102,17 @@ def make_user(db):
     return make
 
 
+def roles_granted():
+    """Transactional tests flush the groups the migration made; grant them again (before the
+    default policy, whose steps page those groups)."""
+    if not Group.objects.exists():
+        grant_roles(Group, Permission)
+
+
 @pytest.fixture
 def default_policy(db):
     """Transactional tests flush what migrations seeded; this puts the policy back."""
+    roles_granted()
     return create_default_policy(Group, EscalationPolicy, EscalationStep)
 
 

@@ -261,8 +261,19 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
     browser, site, manager, dpo, incident_in, width
 ):
     """On a 375 px phone and a 1,280 px desk: the dashboard, an incident with its alerts,
-    obligations and timeline, each form, the register and the controllers."""
+    obligations and timeline, each form, the register and the controllers, and the page of a
+    digest's acknowledgement link."""
+    from django.utils import timezone
+
+    from notifications.models import Firing
+    from notifications.tasks import dispatch
+
     incident = incident_in("assessed", hours_ago=30)  # overdue: the loudest page there is
+    pair = [incident_in("detected"), incident_in("detected")]
+    Firing.objects.filter(incident__in=pair, step__position=2).update(due_at=timezone.now())
+    dispatch()  # step 2 of both at once: one SMS to the manager lists both
+    digest = Message.objects.get(recipient=manager, channel="sms", also_for__incident=pair[1])
+    ack = re.search(r"/ack/\S+/", digest.text).group(0)
     TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
     browser.set_window_size(width, PHONE[1] if width == PHONE[0] else DESKTOP[1])
     log_in(browser, site, manager)
@@ -281,8 +292,10 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         "/controllers/",
         "/account/",
         "/account/password/",
+        ack,
     ]:
         visit(browser, site + path)
+    assert "2 breaches" in browser.find_element(By.TAG_NAME, "h1").text
 
 
 def test_a_double_click_or_the_back_button_and_a_resend_log_one_incident(browser, site, security):
