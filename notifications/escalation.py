@@ -1,8 +1,8 @@
 """The escalation clock: plan each incident's firings, fire those that are due, exactly once.
 
-Why a compare-and-set and not a lock: `fire()` claims a firing with
-`UPDATE … SET fired_at = now WHERE id = … AND fired_at IS NULL`. Exactly one caller sees one
-row updated, whether the others are a second django-q2 cluster, a retried task or a worker
+Why a compare-and-set and not a lock: `fire_due()` claims the firings with
+`UPDATE … SET fired_at = now WHERE … AND fired_at IS NULL RETURNING id`. Exactly one caller
+gets each row back, whether the others are a second django-q2 cluster, a retried task or a worker
 restarted after a crash; the others do nothing. The claim, the messages it creates and the next
 repetition are one transaction, so a crash before the commit leaves the firing unclaimed and it
 is fired again later, never half-done.
@@ -173,27 +173,9 @@ class Fired(NamedTuple):
     more: bool  # the batch was full: fire_due again
 
 
-def fire(firing_id, now=None):
-    """Fire this firing (even before it is due), with what else is due for its incident:
-    the ids of the messages to send, or None when another worker claimed it first."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        incident_id = (
-            Firing.objects.filter(pk=firing_id, fired_at=None)
-            .values_list("incident_id", flat=True)
-            .first()
-        )
-        if incident_id is None or not free([incident_id]):
-            return None
-        claimed = claim([incident_id], now, also=firing_id)
-        if firing_id not in claimed:
-            return None
-        return fire_claimed(claimed, now)[1]
-
-
-def claim(incident_ids, now, also=None):
-    """The compare-and-set: mark fired what is due for these incidents (and the firing
-    `also`), if nobody has; the ids this caller got. One `UPDATE … RETURNING`: a firing
+def claim(incident_ids, now):
+    """The compare-and-set: mark fired what is due for these incidents, if nobody has; the
+    ids this caller got. One `UPDATE … RETURNING`: a firing
     another dispatcher claimed first is not in the answer.
 
     "Due" includes the next PAGE_MERGE_WINDOW: a step of the same incident due within a
@@ -209,8 +191,8 @@ def claim(incident_ids, now, also=None):
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET fired_at = %s WHERE fired_at IS NULL "  # noqa: S608
-            f"AND incident_id IN ({marks}) AND (due_at <= %s OR id = %s) RETURNING id",
-            [at, *incident_ids, horizon, also or 0],
+            f"AND incident_id IN ({marks}) AND due_at <= %s RETURNING id",
+            [at, *incident_ids, horizon],
         )
         return sorted(row[0] for row in cursor.fetchall())
 

@@ -173,10 +173,12 @@ def test_dispatching_twice_sends_nothing_twice(logged, clock):
 def test_a_worker_killed_mid_send_is_resent_once(logged, clock, channels):
     clock.move_to(T0 + timedelta(hours=4))
     firing = Firing.objects.get(incident=logged, step__position=2)
-    from notifications.escalation import fire
+    from notifications.escalation import fire_due
 
-    (message_id,) = fire(firing.pk)  # fired, message created, then the worker died
-    assert fire(firing.pk) is None  # nobody fires it again
+    fired = fire_due()  # fired, message created, then the worker died
+    (message_id,) = fired.messages
+    assert firing.pk in fired.claimed
+    assert fire_due().claimed == []  # nobody fires it again
     Message.objects.filter(pk=message_id).update(status="sending", claimed_at=T0)
     clock.move_to(T0 + timedelta(hours=4, minutes=3))
     dispatch()

@@ -184,6 +184,19 @@ def test_replying_ack_with_a_reference_picks_that_incident(
     assert Acknowledgement.objects.get().incident == logged
 
 
+def test_an_ack_reply_answers_the_latest_sms_not_a_later_call_to_the_same_number(
+    logged, client, manager, security
+):
+    """A call to the manager's phone about a second incident came after the SMS about the
+    first: the SMS reply "ACK" answers the SMS."""
+    from notifications.escalation import build_message
+
+    second = workflow.log_incident(security, title="second", description="d")  # no SMS yet
+    build_message(second.firings.get(step__position=1), manager, "call").save()
+    signed_post(client, "/webhooks/twilio/sms/", {"From": manager.phone, "Body": "ACK"})
+    assert Acknowledgement.objects.get().incident == logged
+
+
 def test_an_ack_from_a_number_that_is_nobodys_changes_nothing(logged, client):
     response = signed_post(client, "/webhooks/twilio/sms/", {"From": "+32470999999", "Body": "ACK"})
     assert response.status_code == 200
