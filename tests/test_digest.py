@@ -157,3 +157,20 @@ def test_an_sms_reply_acknowledges_the_whole_digest_or_the_incident_it_names(log
     made = acknowledge_reply(manager.phone, "ack")
     assert sorted(a.incident.reference for a in made) == [first.reference, second.reference]
     assert first.acknowledgements.filter(user=manager, step__position=2).exists()
+
+
+def test_a_person_acknowledges_only_what_their_own_page_listed(log, clock, manager, dpo, client):
+    """Steps 2 (managers) and 3 (managers and the DPO) due together: the manager's SMS lists
+    both, the DPO's only step 3, from the same firing. The DPO's tap acknowledges step 3 for
+    them, never step 2, which nobody told them about."""
+    incident = log("Klantendatabank gelekt")
+    Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
+        due_at=T0 + 4 * H
+    )
+    sms = {m.recipient: m for m in pages_at(clock, T0 + 4 * H, channel="sms")}
+    assert sms[manager].firing == sms[dpo].firing  # step 3, the most urgent
+    assert [f.step.position for f in sms[manager].also_for.all()] == [2]
+    link = re.search(r"/ack/\S+/", sms[dpo].text).group(0)
+    client.post(link)
+    acknowledged = incident.acknowledgements.filter(user=dpo)
+    assert sorted(acknowledged.values_list("step__position", flat=True)) == [3]
