@@ -9,7 +9,7 @@ from django.utils import translation
 
 from incidents import workflow
 from notifications.escalation import build_message
-from notifications.models import EscalationStep, Firing
+from notifications.models import EscalationStep, Firing, Message
 from notifications.texts import SMS_LENGTH, ack_token, is_gsm7, read_ack_token, to_gsm7
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +213,13 @@ def test_the_email_in_full(firing, manager, settings, frozen):
 
 def test_a_character_without_a_gsm7_look_alike_becomes_a_question_mark():
     assert to_gsm7("Ωx✓") == "Ωx?"
+
+
+def test_a_long_title_cuts_the_email_subject_to_what_the_record_holds(firing, manager):
+    """Message.subject holds 200 characters (PostgreSQL refuses more): the subject is cut."""
+    Incident = type(firing.incident)
+    Incident.objects.filter(pk=firing.incident.pk).update(title="Lek " * 100)
+    firing.refresh_from_db()
+    message = build_message(firing, manager, "email")
+    assert len(message.subject) == Message._meta.get_field("subject").max_length == 200
+    assert message.text.startswith(f"Not assessed yet: {firing.incident.reference} Lek Lek")
