@@ -174,3 +174,15 @@ def test_a_person_acknowledges_only_what_their_own_page_listed(log, clock, manag
     client.post(link)
     acknowledged = incident.acknowledgements.filter(user=dpo)
     assert sorted(acknowledged.values_list("step__position", flat=True)) == [3]
+
+
+def test_a_full_page_brings_no_companion_it_keeps_its_time(log, clock, manager):
+    """Five incidents fill the manager's page: a sixth, due 30 s later, is not brought
+    early into a second page at the same moment; it goes out at its own time."""
+    five = [log(f"Phishing {n}", after=n * S) for n in range(5)]
+    sixth = log("Phishing 5", after=30 * S)
+    sms = pages_at(clock, T0 + 4 * H + 4 * S, recipient=manager, channel="sms")
+    assert [listed(m) for m in sms] == [sorted(i.reference for i in five)]
+    assert step2(sixth).fired_at is None
+    later = pages_at(clock, T0 + 4 * H + 30 * S, recipient=manager, channel="sms")
+    assert [listed(m) for m in later] == [[sixth.reference]]
