@@ -7,7 +7,6 @@ the clock: the next step still comes if the incident has not moved on.
 import re
 
 from django.db import transaction
-from django.db.models import Q
 
 from incidents.models import Incident, IncidentEvent
 
@@ -68,7 +67,7 @@ def acknowledge_reply(phone, body):
         incident = Incident.objects.filter(reference=reference).first()
         if incident is None:
             return []
-        messages = messages.filter(Q(incident=incident) | Q(also_for__incident=incident))
+        messages = messages.about(incident)
     message = messages.order_by("-created_at", "-id").first()
     if message is None:
         return []

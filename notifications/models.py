@@ -308,6 +308,12 @@ class Acknowledgement(models.Model):
         return f"{self.incident_id}/{self.step_id} by {self.user_id} via {self.via}"
 
 
+class MessageQuerySet(models.QuerySet):
+    def about(self, incident):
+        """The pages about this incident: its own, and the digests that list it with others."""
+        return self.filter(models.Q(incident=incident) | models.Q(also_for__incident=incident))
+
+
 class Message(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -363,6 +369,8 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -16,6 +16,8 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from incidents.documents.base import local
+
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -119,8 +121,9 @@ def deadline_of(firing):
     return firing.step.deadline_for(firing.incident) or firing.incident.deadline_at
 
 
-def deadline_text(firing, date_format="%d/%m %H:%M"):
-    return timezone.localtime(deadline_of(firing)).strftime(date_format)
+def short(moment):
+    """26/11 10:00: a deadline in an SMS or a call, Brussels time."""
+    return timezone.localtime(moment).strftime("%d/%m %H:%M")
 
 
 def page_items(firing, also=()):
@@ -133,10 +136,9 @@ def page_items(firing, also=()):
             each.incident_id,
             {"incident": each.incident, "firing": each, "names": [], "deadline_lines": []},
         )
-        if headline(each.step) not in item["names"]:
-            item["names"].append(headline(each.step))
-        if deadline_line(each) not in item["deadline_lines"]:
-            item["deadline_lines"].append(deadline_line(each))
+        for key, value in (("names", headline(each.step)), ("deadline_lines", deadline_line(each))):
+            if value not in item[key]:
+                item[key].append(value)
     for item in items.values():
         first, incident = item["firing"], item["incident"]
         item.update(
@@ -144,20 +146,15 @@ def page_items(firing, also=()):
             spoken_headline=". ".join(item["names"]),
             spoken_reference=" ".join(incident.reference.replace("INC-", "")),
             late=first.late,
-            deadline=deadline_text(first),
-            aware_since=with_zone(incident.aware_at),
+            deadline=short(deadline_of(first)),
+            aware_since=local(incident.aware_at),
             link=incident_link(incident),
         )
     return list(items.values())
 
 
-def with_zone(moment):
-    """01/07/2026 10:00 CEST: a time in Brussels, with its zone."""
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M %Z")
-
-
 def deadline_line(firing):
-    time = with_zone(deadline_of(firing))
+    time = local(deadline_of(firing))
     if firing.step.obligation:
         return _("%(obligation)s by: %(time)s") % {
             "obligation": firing.step.get_obligation_display(),
@@ -178,7 +175,7 @@ def by_headline(items):
         group["references"].append(item["incident"].reference)
         group["due"].append(deadline_of(item["firing"]))
     for group in groups.values():
-        group["deadline"] = timezone.localtime(min(group["due"])).strftime("%d/%m %H:%M")
+        group["deadline"] = short(min(group["due"]))
         group["one_deadline"] = len(set(group["due"])) == 1
     return list(groups.values())
 

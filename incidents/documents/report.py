@@ -1,7 +1,6 @@
 """The incident report for the DPO: all facts, the assessment and severity, the complete
 timeline, every alert and message with its delivery status, and every document generated."""
 
-from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
@@ -83,11 +82,8 @@ def build_incident_report(incident, language, facts_digest=None):
             )
         )
         story.append(paragraph(_("Alerts and messages"), "h1"))
-        # Its own pages and the digests that list it with other incidents.
         messages = (
-            incident.messages.model.objects.filter(
-                Q(incident=incident) | Q(also_for__incident=incident)
-            )
+            incident.messages.model.objects.about(incident)
             .distinct()
             .select_related("recipient", "firing__step")
             .prefetch_related("also_for__step")

@@ -3,7 +3,6 @@ notifications, because incidents never imports notifications (the page includes 
 template, which loads this tag)."""
 
 from django import template
-from django.db.models import Q
 
 from ..escalation import recipients
 from ..models import Message
@@ -18,9 +17,8 @@ def alerts_at_a_glance(incident):
     acknowledged = {}
     for acknowledgement in incident.acknowledgements.select_related("user", "step").order_by("at"):
         acknowledged.setdefault(acknowledgement.step_id, []).append(acknowledgement)
-    # The pages about this incident: its own, and digests that list it with others.
     messages_sent = list(
-        Message.objects.filter(Q(incident=incident) | Q(also_for__incident=incident))
+        Message.objects.about(incident)
         .filter(controller=None)
         .distinct()
         .select_related("recipient", "firing__step", "firing__incident")
