@@ -78,7 +78,8 @@ def page_firings(firing, user):
     """What one page to this person stood for: its firing, then the firings listed with it
     (due with it, of the same incident or, in a digest, of others)."""
     merged = Firing.objects.filter(merged_into__firing=firing, merged_into__recipient=user)
-    return [firing, *merged.select_related("step", "incident").order_by("step__position", "pk")]
+    merged = merged.select_related("step", "incident")
+    return [firing, *merged.order_by("-step__position", "due_at", "pk")]  # Firing.urgency
 
 
 def acknowledge_page(firing, user, via, incident=None):

@@ -224,16 +224,11 @@ def decide_claimed(claimed, now):
     facts = Facts(firings, now)
     for firing in firings:
         firing.step = facts.steps[firing.step_id]
-    firings.sort(key=most_urgent_first)
+    firings.sort(key=Firing.urgency)
     sent = [firing for firing in firings if facts.decide(firing) == Firing.Outcome.SENT]
     Firing.objects.bulk_update(firings, ["late", "outcome"])
     facts.supersede_earlier(sent)
     return facts, sent
-
-
-def most_urgent_first(firing):
-    """A message is named after the first firing that pages the person: the latest step."""
-    return (-firing.step.position, firing.due_at, firing.pk)
 
 
 def fire_claimed(claimed, now):
@@ -243,7 +238,7 @@ def fire_claimed(claimed, now):
         return [], []
     facts, sent = decide_claimed(claimed, now)
     brought, paging = companions(sent, facts, now)
-    sent = sorted(sent + paging, key=most_urgent_first)
+    sent = sorted(sent + paging, key=Firing.urgency)
     messages = build_messages(sent, facts)
     Firing.objects.bulk_create(
         [follower for firing in sent for follower in followers(firing, now)],

@@ -281,6 +281,11 @@ class Firing(models.Model):
     def __str__(self):
         return f"{self.incident_id}/{self.step_id}#{self.repetition} {self.phase}"
 
+    def urgency(self):
+        """Sort key, the most urgent first: the latest step of the policy, then the earliest
+        due. A page is named after its most urgent firing and lists the others in this order."""
+        return (-self.step.position, self.due_at, self.pk)
+
     @property
     def lateness(self):
         """How long after it could first have fired it did fire (None if not yet)."""

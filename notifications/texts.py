@@ -131,7 +131,9 @@ def page_items(firing, also=()):
     now, its deadlines and its links. A page lists one incident, or a few due for the same
     person within a minute (escalation.build_messages)."""
     items = {}
-    for each in [firing, *also]:
+    # In urgency order whatever order `also` comes in (a fallback reads it from the database):
+    # the same steps read the same in every incident of a digest.
+    for each in [firing, *sorted(also, key=lambda other: other.urgency())]:
         item = items.setdefault(
             each.incident_id,
             {"incident": each.incident, "firing": each, "names": [], "deadline_lines": []},

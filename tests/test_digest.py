@@ -186,3 +186,24 @@ def test_a_full_page_brings_no_companion_it_keeps_its_time(log, clock, manager):
     assert step2(sixth).fired_at is None
     later = pages_at(clock, T0 + 4 * H + 30 * S, recipient=manager, channel="sms")
     assert [listed(m) for m in later] == [[sixth.reference]]
+
+
+def test_a_page_reads_the_same_whatever_order_its_list_comes_in(log, clock, manager):
+    """A fallback reads what a page listed back from the database, in no particular order:
+    the steps still read most urgent first, the same in every incident, grouped once."""
+    from notifications.escalation import build_message
+
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    for incident in (first, second):
+        Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
+            due_at=T0 + 4 * H
+        )
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    listed_with = list(sms.also_for.order_by("pk"))  # step 2 before step 3
+    again = build_message(sms.firing, manager, "sms", also=listed_with)
+    assert again.text == sms.text
+    assert sms.text.startswith(
+        f"2 breaches: GBA not notified yet + Not assessed yet: {first.reference}, "
+        f"{second.reference} "
+    )
