@@ -38,10 +38,12 @@ serve: $(VENV)/.installed
 	    --workers $${WEB_WORKERS:-3} --timeout 30 --access-logfile -
 
 # One pytest worker per core (pytest-xdist), each on its own test database; TEST_WORKERS=0 runs
-# the suite in one process.
+# the suite in one process. Not --dist worksteal: a stolen transactional test can run before a
+# worker's own database tests and flush the rows the migrations seeded (pytest-django orders
+# transactional tests last; --dist load keeps that order on each worker).
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist worksteal
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist load
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -218,7 +218,8 @@ def test_a_character_without_a_gsm7_look_alike_becomes_a_question_mark():
 def test_a_long_title_cuts_the_email_subject_to_what_the_record_holds(firing, manager):
     """Message.subject holds 200 characters (PostgreSQL refuses more): the subject is cut."""
     Incident = type(firing.incident)
-    Incident.objects.filter(pk=firing.incident.pk).update(title="Lek " * 100)
+    longest = Incident._meta.get_field("title").max_length
+    Incident.objects.filter(pk=firing.incident.pk).update(title=("Lek " * longest)[:longest])
     firing.refresh_from_db()
     message = build_message(firing, manager, "email")
     assert len(message.subject) == Message._meta.get_field("subject").max_length == 200
