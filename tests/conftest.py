@@ -2,13 +2,15 @@
 all made through the same workflow the application uses."""
 
 import os
+import shutil
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -24,6 +26,32 @@ from incidents.models import Controller, DataCategory, SubjectCategory
 from notifications.backends import locmem
 from notifications.defaults import create_default_policy
 from notifications.models import EscalationPolicy, EscalationStep
+
+# `make mutate` runs the suite once per planted bug, and migrating a new test database took 2 s of
+# each run: there, every run copies a database the Makefile migrated once (TEST_DATABASE_TEMPLATE,
+# SQLite only) and keeps it instead of migrating it again.
+TEMPLATE = os.environ.get("TEST_DATABASE_TEMPLATE")
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request):
+    return request.config.getvalue("reuse_db") or bool(TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    database = connections["default"].settings_dict
+    if not TEMPLATE or database["ENGINE"] != "django.db.backends.sqlite3":
+        yield
+        return
+    handle, copy = tempfile.mkstemp(prefix="breachdesk-test-", suffix=".sqlite3")
+    os.close(handle)
+    shutil.copyfile(TEMPLATE, copy)
+    database["TEST"]["NAME"] = copy
+    yield
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(copy + suffix):
+            os.remove(copy + suffix)
 
 
 @pytest.fixture(autouse=True)
