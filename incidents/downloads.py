@@ -10,8 +10,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
-from .documents.base import facts_hash
-from .documents.register import build_register_pdf, csv_lines
+from .documents.register import build_register_pdf, csv_lines, register_digest
 from .documents.store import current_document, record_download, store
 from .forms import RegisterFilterForm
 from .models import LANGUAGES, Document, Incident, State
@@ -87,8 +86,7 @@ def register_document(user, params, file_format):
     language = language_of(params, user)
     incidents = Incident.objects.register(**filters)
     shown = {k: str(v) for k, v in filters.items()}
-    # The filters and every incident version in the file: what the download contains.
-    digest = facts_hash([shown, list(incidents.values_list("reference", "version", "updated_at"))])
+    digest = register_digest(incidents, shown)
     if file_format == "csv":
         return stream_csv(user, incidents, language, shown, digest)
     earlier = Document.objects.filter(
@@ -97,7 +95,7 @@ def register_document(user, params, file_format):
     document = earlier.filter(facts_sha256=digest).order_by("-version").first()
     if document is None:
         document = store(
-            build_register_pdf(incidents, language, shown),
+            build_register_pdf(incidents, language, shown, digest),
             incident=None,
             controller=None,
             kind=Document.Kind.REGISTER_PDF,

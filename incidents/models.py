@@ -1030,6 +1030,12 @@ class Obligation(models.Model):
         return self.status in {self.Status.MET, self.Status.NOT_REQUIRED}
 
     @property
+    def note_shown(self):
+        from .obligations import note_shown
+
+        return note_shown(self)
+
+    @property
     def late(self):
         at = self.met_at if self.status == self.Status.MET else timezone.now()
         return self.status in {self.Status.OPEN, self.Status.MET} and at > self.deadline_at

@@ -15,7 +15,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .deadlines import deadline_for, rule_delay
@@ -107,28 +107,34 @@ def sync(incident, user, now=None):
             obligation.status, obligation.note = status, not_required or ""
             changed.append(obligation)
 
-    for controller in controllers.values():
-        aware_deadline = deadline_for(incident.aware_at, delay(Kind.TELL_CONTROLLER))
-        want(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
-        gba_deadline = deadline_for(incident.aware_at, delay(Kind.NOTIFY_GBA))
-        want(
-            Kind.NOTIFY_GBA, controller, gba_deadline, gba_not_required_reason(incident, controller)
-        )
-        subjects_deadline = now + delay(Kind.INFORM_SUBJECTS)
-        want(
-            Kind.INFORM_SUBJECTS,
-            controller,
-            subjects_deadline,
-            subjects_not_required_reason(incident, controller),
-        )
-    for (_kind, controller_id), obligation in existing.items():
-        if controller_id not in controllers and obligation.status in {
-            Status.OPEN,
-            Status.NOT_REQUIRED,
-        }:
-            obligation.status = Status.WITHDRAWN
-            obligation.note = _("The controller is no longer among those affected.")
-            changed.append(obligation)
+    # The desk's reasons are stored in one language, whoever changes the incident: another
+    # reader is no change of reason. note_shown() gives them in the reader's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        for controller in controllers.values():
+            aware_deadline = deadline_for(incident.aware_at, delay(Kind.TELL_CONTROLLER))
+            want(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
+            gba_deadline = deadline_for(incident.aware_at, delay(Kind.NOTIFY_GBA))
+            want(
+                Kind.NOTIFY_GBA,
+                controller,
+                gba_deadline,
+                gba_not_required_reason(incident, controller),
+            )
+            subjects_deadline = now + delay(Kind.INFORM_SUBJECTS)
+            want(
+                Kind.INFORM_SUBJECTS,
+                controller,
+                subjects_deadline,
+                subjects_not_required_reason(incident, controller),
+            )
+        for (_kind, controller_id), obligation in existing.items():
+            if controller_id not in controllers and obligation.status in {
+                Status.OPEN,
+                Status.NOT_REQUIRED,
+            }:
+                obligation.status = Status.WITHDRAWN
+                obligation.note = _("The controller is no longer among those affected.")
+                changed.append(obligation)
     Obligation.objects.bulk_create(created, batch_size=1000)
     if changed:
         Obligation.objects.bulk_update(changed, ["status", "note", "updated_at"], batch_size=1000)
@@ -302,12 +308,42 @@ def nothing_open_message(incident, kind):
     }[kind]
 
 
-def withdraw_all(incident, user, reason):
+def note_shown(obligation):
+    """Why an obligation is not required or withdrawn, in the reader's language. The desk's
+    own reasons are stored in the language of whoever changed the incident, so they are worked
+    out again here (sync keeps the stored note in step with them); a person's words (the reason
+    an incident was dismissed) are shown as written."""
+    incident, note = obligation.incident, obligation.note
+    if not note:
+        return note
+    if incident.dismissal_reason:
+        with translation.override(settings.LANGUAGE_CODE):
+            dismissed = note == dismissal_note(incident)
+        if dismissed:
+            return dismissal_note(incident)
+    if obligation.status == Status.WITHDRAWN:
+        return _("The controller is no longer among those affected.")
+    reasons = {
+        Kind.NOTIFY_GBA: gba_not_required_reason,
+        Kind.INFORM_SUBJECTS: subjects_not_required_reason,
+    }
+    if obligation.status == Status.NOT_REQUIRED and obligation.kind in reasons:
+        return reasons[obligation.kind](incident, obligation.controller) or note
+    return note
+
+
+def dismissal_note(incident):
+    return _("Dismissed: %(reason)s") % {"reason": incident.dismissal_reason}
+
+
+def withdraw_all(incident, user):
     """The incident was dismissed: what was still open is not required."""
     open_ = list(incident.obligations.select_related("controller").filter(status=Status.OPEN))
+    with translation.override(settings.LANGUAGE_CODE):
+        note = dismissal_note(incident)
     for obligation in open_:
         obligation.status = Status.NOT_REQUIRED
-        obligation.note = reason
+        obligation.note = note
     Obligation.objects.bulk_update(open_, ["status", "note", "updated_at"], batch_size=1000)
     record_event(incident, user, [], open_)
 

@@ -505,11 +505,7 @@ def transition(incident_id, user, action, expected_version=None, **arguments):
             _check_state(incident, action)
             _run_transition(incident, user, action, arguments)
             if action == "dismiss":
-                obligations.withdraw_all(
-                    incident,
-                    user,
-                    _("Dismissed: %(reason)s") % {"reason": incident.dismissal_reason},
-                )
+                obligations.withdraw_all(incident, user)
     return incident
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from incidents import workflow
 from incidents.models import DeadlineRule, Obligation
@@ -50,7 +50,38 @@ def test_a_controller_that_notifies_the_gba_itself_is_only_told(security, contro
     incident = workflow.log_incident(security, title="t", description="d", controllers=[controller])
     gba = incident.obligations.get(kind="notify_gba")
     assert gba.status == "not_required"
-    assert "notifies the GBA itself" in gba.note
+    assert "notifies the GBA itself" in gba.note_shown
+
+
+def test_the_desks_reasons_read_in_the_readers_language_and_another_reader_changes_nothing(
+    security, manager, controller, second, make_user
+):
+    """A Dutch letter or register never carries the English of whoever assessed, and a French
+    colleague editing the incident is no change of any obligation."""
+    controller.gba_on_behalf = False
+    controller.save()
+    incident = workflow.log_incident(
+        security, title="t", description="d", controllers=[controller, second]
+    )
+    gba = incident.obligations.get(kind="notify_gba", controller=controller)
+    shown = {}
+    for language in ("nl", "fr", "en"):
+        with translation.override(language):
+            shown[language] = gba.note_shown
+    assert shown["en"] == "The controller notifies the GBA itself (processing agreement)."
+    assert len(set(shown.values())) == 3, shown  # each in its own language
+    events = incident.events.count()
+    french = make_user("security", "francoise", language="fr")
+    with translation.override("fr"):
+        workflow.update_facts(incident.pk, french, {"controllers": [controller, second]})
+    assert incident.obligations.get(pk=gba.pk).note == gba.note
+    assert incident.events.count() == events  # nothing changed, nothing recorded
+    workflow.transition(incident.pk, manager, "dismiss", reason="Test data only.")
+    dismissed = incident.obligations.get(kind="tell_controller", controller=second)
+    with translation.override("nl"):
+        # The reason is a person's words, as written, after the desk's "Dismissed:".
+        assert dismissed.note_shown == "Afgewezen: Test data only."
+        assert incident.obligations.get(pk=gba.pk).note_shown == shown["nl"]
 
 
 def test_the_controller_may_be_told_before_the_gba_and_the_state_follows(

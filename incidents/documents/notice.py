@@ -29,7 +29,7 @@ def gba_status(incident, controller):
     if filing.status == Obligation.Status.MET:
         status.update(reference=filing.reference, submitted=local(filing.met_at))
     elif filing.status == Obligation.Status.NOT_REQUIRED:
-        status["not_required"] = filing.note
+        status["not_required"] = filing.note_shown
     status["deadline"] = local(filing.deadline_at)
     return status
 

@@ -6,6 +6,7 @@ register); the PDF is short tables that repeat their header, every column wrappe
 
 import csv
 import re
+from datetime import date
 
 from django.db.models import Prefetch
 from django.utils import translation
@@ -13,8 +14,8 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
-from ..models import Incident, Obligation
-from .base import local, number
+from ..models import Incident, Obligation, State
+from .base import facts_hash, local, number
 
 CHUNK = 500  # rows fetched at a time: the CSV's memory is bounded by this, not by the register
 ROWS_PER_TABLE = 10
@@ -58,7 +59,10 @@ def decision(incident, assessment):
     if any(o.status == Obligation.Status.MET for o in gba):
         return _("Notified to the GBA")
     if gba and all(o.status == Obligation.Status.NOT_REQUIRED for o in gba):
-        return _("Not notified to the GBA: %(why)s") % {"why": gba[0].note}
+        why = " ".join(
+            dict.fromkeys(o.note_shown for o in gba)
+        )  # each reason once, first seen first
+        return _("Not notified to the GBA: %(why)s") % {"why": why}
     if assessment and assessment.risk_level == "none":
         return _("No risk: register only")
     return _("Open")
@@ -98,7 +102,7 @@ def one_obligation(o):
     if o.delay_reason:
         line += " — " + _("late: %(reason)s") % {"reason": o.delay_reason}
     elif o.note:
-        line += f" — {o.note}"
+        line += f" — {o.note_shown}"
     return line
 
 
@@ -111,20 +115,24 @@ def with_everything(incidents):
     )
 
 
-def rows(incidents, language="en"):
+def rows(incidents):
+    """The register's fields per incident, in the active language."""
+    language = translation.get_language()
     for incident in with_everything(incidents).iterator(chunk_size=CHUNK):
         assessment = incident.assessment_or_none()
         score = risk = kinds = data = subjects = people = records = ""
         consequences = measures = proposed = reasoning = ""
         if assessment:
             severity = assessment.severity
-            score = f"{number(severity.score, language=language)} {severity.band_label}"
+            score = f"{number(severity.score)} {severity.band_label}"
             risk = assessment.get_risk_level_display()
             kinds = ", ".join(str(t) for t in assessment.breach_types())
-            data = "; ".join(c.name_in(language) for c in assessment.data_categories.all())
-            subjects = "; ".join(c.name_in(language) for c in assessment.subject_categories.all())
-            people = number(assessment.subjects_count, _("not known yet"), language)
-            records = number(assessment.records_count, _("not known yet"), language)
+            data = "; ".join(sorted(c.name_in(language) for c in assessment.data_categories.all()))
+            subjects = "; ".join(
+                sorted(c.name_in(language) for c in assessment.subject_categories.all())
+            )
+            people = number(assessment.subjects_count, _("not known yet"))
+            records = number(assessment.records_count, _("not known yet"))
             consequences = assessment.consequences or _("not known yet")
             measures = assessment.measures_taken
             proposed = assessment.measures_proposed
@@ -171,7 +179,7 @@ def csv_lines(incidents, language):
     with translation.override(language):
         writer = csv.writer(Echo(), delimiter=";", lineterminator="\r\n")
         yield "\ufeff" + writer.writerow(columns())
-        for row in rows(incidents, language):
+        for row in rows(incidents):
             yield writer.writerow([inert(cell) for cell in row])
 
 
@@ -224,25 +232,43 @@ def pdf_header():
     ]
 
 
-def build_register_pdf(incidents, language, filters):
+def describe(filters):
+    """The filters as the register's form names them, with dates the Belgian way."""
+    from ..forms import RegisterFilterForm
+
+    fields = RegisterFilterForm.base_fields
+    parts = []
+    for key, value in filters.items():
+        shown = State(value).label if key == "state" else f"{date.fromisoformat(value):%d/%m/%Y}"
+        parts.append(f"{fields[key].label}: {shown}")
+    return ", ".join(parts) or _("all incidents")
+
+
+def register_digest(incidents, filters):
+    """The fingerprint of a register: its filters and every incident version in it. Printed in
+    the PDF's footer and stored with the document, so a printout can be matched to its record."""
+    versions = list(incidents.values_list("reference", "version", "updated_at"))
+    return facts_hash([filters, versions])
+
+
+def build_register_pdf(incidents, language, filters, facts_digest=None):
     """Short tables of ROWS_PER_TABLE rows, each with the header: reportlab splits one long
     table across pages in quadratic time, many short ones in linear time."""
-    from .base import data_table, facts_hash, paragraph, render
+    from .base import data_table, paragraph, render
 
     with translation.override(language):
         width = landscape(A4)[0] - 36 * mm
         widths = [w * width for w in PDF_WIDTHS]
         header = pdf_header()
-        description = ", ".join(f"{k}: {v}" for k, v in filters.items()) or _("all incidents")
-        story = [paragraph(_("Breach register"), "title"), paragraph(description, "small")]
-        references, chunk = [], []
-        for row in rows(incidents, language):
-            references.append(row[0])
+        story = [paragraph(_("Breach register"), "title"), paragraph(describe(filters), "small")]
+        listed, chunk = 0, []
+        for row in rows(incidents):
+            listed += 1
             chunk.append([cell or "—" for cell in pdf_row(row)])
             if len(chunk) == ROWS_PER_TABLE:
                 story.append(data_table(header, chunk, widths))
                 chunk = []
-        if chunk or not references:
+        if chunk or not listed:
             story.append(data_table(header, chunk or [["—"] * len(header)], widths))
         return render(
             story,
@@ -250,9 +276,9 @@ def build_register_pdf(incidents, language, filters):
             subject=_("Register of personal data breaches (GDPR art. 33(5))"),
             reference="",
             language=language,
-            facts_digest=facts_hash(references),
+            facts_digest=facts_digest or register_digest(incidents, filters),
             pagesize=landscape(A4),
         )
 
 
-__all__ = ["Incident", "build_register_pdf", "csv_lines", "rows"]
+__all__ = ["Incident", "build_register_pdf", "csv_lines", "register_digest", "rows"]

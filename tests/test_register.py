@@ -1,0 +1,161 @@
+"""The breach register (GDPR art. 33(5)) as the DPO reads it: every list whole, what is not
+known said so, the reasons a GBA notification was not made, a platform-wide breach summarised,
+and a PDF of many incidents whose footer matches its stored record."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents import workflow
+from incidents.models import Controller, DataCategory, Document, SubjectCategory
+from tests.test_documents import csv_rows, read
+
+pytestmark = pytest.mark.django_db
+
+
+def controllers(count, **fields):
+    return [
+        Controller.objects.create(
+            name=f"Klant {i}",
+            enterprise_number=f"04{i:08d}",
+            address="Straat 1, 9000 Gent",
+            contact_person="X",
+            email=f"klant{i}@example.be",
+            phone="+3292345678",
+            **fields,
+        )
+        for i in range(count)
+    ]
+
+
+def row_of(table, incident):
+    return dict(zip(table[0], next(r for r in table if r[0] == incident.reference), strict=True))
+
+
+def test_a_dutch_row_lists_every_category_says_what_is_not_known_and_why_the_gba_was_not_told(
+    api, settings, security, new_incident, controller, assessment_values
+):
+    settings.GBA_NOTIFICATION_POLICY = "risk_based"
+    controller.gba_on_behalf = False  # notifies the GBA itself
+    controller.save()
+    other = controllers(1)[0]  # Conitro would notify, but there is no risk
+    data = [
+        DataCategory.objects.create(name_nl="Naam", name_fr="Nom", name_en="Name"),
+        DataCategory.objects.create(name_nl="Rijksregisternummer", name_fr="NN", name_en="NN"),
+    ]
+    subjects = [
+        SubjectCategory.objects.create(name_nl="Klanten", name_fr="Clients", name_en="Customers"),
+        SubjectCategory.objects.create(name_nl="Personeel", name_fr="Personnel", name_en="Staff"),
+    ]
+    incident = new_incident()
+    values = {
+        **assessment_values,
+        "risk_level": "none",
+        "risk_reasoning": "Alleen versleutelde back-ups.",
+        "subjects_count": None,
+        "records_count": None,
+        "consequences": "",
+    }
+    relations = {
+        "data_categories": data,
+        "subject_categories": subjects,
+        "controllers": [controller, other],
+    }
+    workflow.assess(incident.pk, security, values, relations)
+
+    row = row_of(csv_rows(api("dpo").get("/api/register.csv?lang=nl")), incident)
+
+    reasons = {o.note for o in incident.obligations.filter(kind="notify_gba")}
+    assert len(reasons) == 2 and all(o.strip() for o in reasons)
+    decision = row["Beslissing"]
+    assert decision.startswith("Niet gemeld aan de GBA: ")
+    assert all(decision.count(reason) == 1 for reason in reasons), decision
+    assert row["Motivering"] == "Alleen versleutelde back-ups."
+    assert row["Categorieën persoonsgegevens"] == "Naam; Rijksregisternummer"
+    assert row["Categorieën betrokkenen"] == "Klanten; Personeel"
+    assert row["Geschat aantal betrokkenen"] == "nog niet gekend"
+    assert row["Geschat aantal records"] == "nog niet gekend"
+    assert row["Waarschijnlijke gevolgen"] == "nog niet gekend"
+    assert row["Betrokken verwerkingsverantwoordelijken"] == "Bakkerij Van Damme BV; Klant 0"
+    for reason in reasons:  # each not-required obligation says why
+        deadline = f"{timezone.localtime(incident.deadline_at):%d/%m/%Y %H:%M %Z}"
+        assert f": niet vereist (uiterste termijn {deadline}) — {reason}" in row["Verplichtingen"]
+
+
+@pytest.mark.parametrize("count", [5, 6])
+def test_a_platform_wide_breach_is_counted_per_obligation_and_its_late_ones_are_named(
+    api, security, manager, new_incident, assessment_values, categories, count
+):
+    """Up to ten obligations are listed one by one; beyond, counted per kind and status, and
+    the late ones named (at most ten): thousands of controllers must not make a row of pages."""
+    affected = controllers(count)
+    incident = new_incident(hours_ago=30)
+    workflow.assess(
+        incident.pk,
+        security,
+        assessment_values,
+        {"data_categories": [categories[0]], "subject_categories": [categories[1]],
+         "controllers": affected},
+    )  # fmt: skip
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-0042", delay_reason="Late."
+    )
+    lines = row_of(csv_rows(api("dpo").get("/api/register.csv?lang=en")), incident)[
+        "Obligations"
+    ].splitlines()
+
+    filed = "Notify the GBA for the controller — Klant {}: met .* DBN-2026-0042 — late: Late."
+    owed = r"Tell the controller — Klant {}: open \(deadline .*\)"
+    if count == 5:  # 2 × 5 = 10: each one
+        assert len(lines) == 10
+        for i in range(5):
+            assert any(re.fullmatch(filed.format(i), line) for line in lines), lines
+            assert any(re.fullmatch(owed.format(i), line) for line in lines), lines
+        return
+    assert lines[:2] == [
+        "Notify the GBA for the controller — met: 6",
+        "Tell the controller — open: 6",
+    ]
+    late = lines[2:]  # every one is late (aware 30 hours ago): the first ten by deadline
+    assert len(late) == 10
+    assert [bool(re.fullmatch(filed.format(i), line)) for i, line in enumerate(late[:6])] == [
+        True
+    ] * 6
+    assert all(re.fullmatch(owed.format(i), line) for i, line in enumerate(late[6:])), late
+
+
+def footer_digest(text):
+    return re.search(r"facts SHA-256 ([0-9a-f]{16})", text).group(1)
+
+
+def test_a_register_pdf_of_many_incidents_lists_each_once_under_repeated_headers(
+    client, dpo, new_incident
+):
+    incidents = [new_incident(hours_ago=i + 1, title=f"Breach number {i}") for i in range(12)]
+    since = timezone.localdate(incidents[-1].aware_at - timedelta(days=1))
+    client.force_login(dpo)
+
+    reader, text = read(client.get(f"/register.pdf?lang=en&from={since}&state=detected"))
+
+    for incident in incidents:
+        assert text.count(incident.reference) == 1, incident.reference
+    # Ten rows a table, each with the header (also repeated atop a page it runs onto).
+    assert 2 <= text.count("Controllers and obligations") <= len(reader.pages) + 1
+    assert f"Aware from: {since:%d/%m/%Y}, State: Detected" in text
+    assert reader.metadata.subject == "Register of personal data breaches (GDPR art. 33(5))"
+    stored = Document.objects.get(kind="register_pdf")
+    assert footer_digest(text) == stored.facts_sha256[:16]  # the printout names its record
+
+    new_incident(hours_ago=1, title="One more")
+    _, again = read(client.get(f"/register.pdf?lang=en&from={since}&state=detected"))
+    assert footer_digest(again) != footer_digest(text)
+
+
+def test_an_empty_register_pdf_says_so_in_dutch(client, dpo):
+    client.force_login(dpo)
+    reader, text = read(client.get("/register.pdf?lang=nl&state=closed"))
+    assert text.startswith("Register van datalekken Status: Afgesloten Referentie Feiten")
+    assert text.count("—") == 8  # one empty row: a dash in each of the eight columns
+    assert reader.metadata.subject == "Register van datalekken (AVG art. 33(5))"
