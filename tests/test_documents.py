@@ -677,3 +677,47 @@ def test_a_text_with_control_characters_is_refused_and_nothing_changes(client, m
     assert "control characters" in response.content.decode()
     assessed.refresh_from_db()
     assert assessed.translations == {}
+
+
+def test_each_letter_says_what_conitro_does_with_the_gba_for_that_controller(
+    client, manager, settings, incident_in, controller, second, assessment_values, categories
+):
+    """Two controllers, each its own GBA filing: the letter to each tells its own, in its
+    language — to be filed by a deadline, filed with a reference, or not notified and why."""
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    client.force_login(manager)
+
+    def letter(to):
+        return read(client.get(f"/incidents/{incident.pk}/notices/{to.pk}.pdf"))[1]
+
+    def deadline(to, field="deadline_at"):
+        filing = incident.obligations.get(kind="notify_gba", controller=to)
+        return f"{timezone.localtime(getattr(filing, field)):%d/%m/%Y %H:%M %Z}"
+
+    will = "melden wij de inbreuk namens u aan de Gegevensbeschermingsautoriteit, uiterlijk op"
+    assert f"{will} {deadline(controller)}." in letter(controller)
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-1234", controllers=[controller]
+    )
+    assert (
+        f"hebben wij de inbreuk op {deadline(controller, 'met_at')} namens u gemeld aan de "
+        "Gegevensbeschermingsautoriteit, onder referentie DBN-2026-1234."
+    ) in letter(controller)
+    assert (  # the other controller's is still to be filed
+        "nous notifierons la violation en votre nom à l'Autorité de protection des données au "
+        f"plus tard le {deadline(second)}."
+    ) in letter(second)
+
+    settings.GBA_NOTIFICATION_POLICY = "risk_based"
+    values = {**assessment_values, "risk_level": "none", "risk_reasoning": "Versleuteld."}
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller, second],
+    }
+    workflow.assess(incident.pk, manager, values, relations)
+    assert (
+        "Nous ne notifions pas cette violation à l'Autorité de protection des données : "
+        "Peu susceptible d'engendrer un risque"
+    ) in letter(second).replace("\u2019", "'"), letter(second)

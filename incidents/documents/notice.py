@@ -11,26 +11,20 @@ from django.utils.translation import gettext as _
 
 from ..fact_texts import missing, text
 from ..models import Obligation
-from ..obligations import controller_deadline, gba_not_required_reason
+from ..obligations import controller_deadline
 from .base import facts_hash, local, paragraph, render, section
 from .facts import assessment_rows, incident_facts
 
 
 def gba_status(incident, controller):
-    """What the letter says about the GBA for this controller."""
-    filing = incident.obligations.filter(
-        kind=Obligation.Kind.NOTIFY_GBA, controller=controller
-    ).first()
-    on_behalf = controller.gba_on_behalf
-    status = {"on_behalf": on_behalf, "reference": "", "submitted": "", "deadline": ""}
-    if filing is None:
-        status["not_required"] = gba_not_required_reason(incident, controller) or ""
-        return status
+    """What the letter says about the GBA for this controller. Every controller of the
+    incident has its GBA obligation (sync makes one as the controller is named)."""
+    filing = incident.obligations.get(kind=Obligation.Kind.NOTIFY_GBA, controller=controller)
+    status = {"on_behalf": controller.gba_on_behalf, "deadline": local(filing.deadline_at)}
     if filing.status == Obligation.Status.MET:
         status.update(reference=filing.reference, submitted=local(filing.met_at))
     elif filing.status == Obligation.Status.NOT_REQUIRED:
         status["not_required"] = filing.note_shown
-    status["deadline"] = local(filing.deadline_at)
     return status
 
 
@@ -119,7 +113,7 @@ def build_controller_notice(incident, language, controller, facts_digest=None):
         if assessment:
             rows += assessment_rows(assessment, language, unknown)
         rows += [
-            (_("GBA reference"), context["gba"]["reference"] or _("none yet")),
+            (_("GBA reference"), context["gba"].get("reference") or _("none yet")),
             (_("Contact point / DPO"), organisation["dpo_email"]),
         ]
         story += section(_("The breach"), rows)
