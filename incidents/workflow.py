@@ -76,18 +76,16 @@ class IncidentChanged(Exception):
 
     def __init__(self, incident):
         self.incident = incident
+        # Every incident has at least the event of its creation.
         last = incident.events.select_related("actor").order_by("-at", "-id").first()
-        self.changed_by = last.actor if last else None
-        self.changed_at = last.at if last else None
+        self.changed_by, self.changed_at = last.actor, last.at
         super().__init__(self.message_for(None))
 
     def message_for(self, user):
         values = {
             "reference": self.incident.reference,
             "state": self.incident.get_state_display(),
-            "time": timezone.localtime(self.changed_at).strftime("%H:%M %Z")
-            if self.changed_at
-            else "",
+            "time": timezone.localtime(self.changed_at).strftime("%H:%M %Z"),
         }
         if user is not None and self.changed_by is not None and self.changed_by.pk == user.pk:
             return (
@@ -235,10 +233,11 @@ def _log(user, title, description, aware_at, occurred_at, controllers, facts, no
 
 def similar_to(incident, within=timedelta(hours=2)):
     """Open incidents logged shortly before this one that look like the same breach: the
-    same title, or logged by the same person minutes earlier. A hint, never a refusal."""
+    same title, or logged by the same person minutes earlier. A hint, never a refusal. (A
+    merged duplicate is dismissed, so never open.)"""
     recent = (
         Incident.objects.open()
-        .filter(created_at__gte=incident.created_at - within, duplicate_of=None)
+        .filter(created_at__gte=incident.created_at - within)
         .exclude(pk=incident.pk)
         .filter(created_at__lte=incident.created_at)
     )

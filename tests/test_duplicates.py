@@ -149,6 +149,51 @@ def test_a_merge_into_itself_nothing_or_another_duplicate_is_refused(
     page = client.post(
         f"/incidents/{second.pk}/merge/", {"original": reference, "version": second.version}
     )
-    assert page.status_code == 200 and page.context["form"].errors
+    assert page.status_code == 200
+    assert page.context["form"].errors["original"] == [
+        f"No incident has the reference {reference}."
+        if target == "INC-1999-0001"
+        else "Merge into the original incident, not into itself or another duplicate."
+    ]
     second.refresh_from_db()
     assert (second.state, second.duplicate_of) == ("detected", None)
+
+
+@pytest.mark.django_db
+def test_a_merge_from_a_stale_page_is_refused_and_a_merge_is_signed(security, manager):
+    original = workflow.log_incident(security, title="A", description="d")
+    duplicate = workflow.log_incident(security, title="A", description="d")
+    seen = duplicate.version
+    workflow.update_facts(duplicate.pk, security, {"title": "A, renamed"}, seen)
+    with pytest.raises(workflow.IncidentChanged):
+        workflow.merge(duplicate.pk, manager, original.reference, seen)
+    assert Incident.objects.get(pk=duplicate.pk).duplicate_of is None
+    merged = workflow.merge(duplicate.pk, manager, original.reference, seen + 1)
+    assert merged.duplicate_of == original  # what the caller is given is what was saved
+    event = original.events.get(kind="merged")
+    assert (event.actor, event.after) == (manager, {"duplicate": duplicate.reference})
+
+
+@pytest.mark.django_db
+def test_what_counts_as_similar_same_title_within_two_hours_or_same_person_within_minutes(
+    security, make_user, time_machine
+):
+    start = timezone.now() - timedelta(hours=5)
+    other = make_user("security", "ann")
+
+    def log(user, title, minutes):
+        time_machine.move_to(start + timedelta(minutes=minutes), tick=False)
+        return workflow.log_incident(user, title=title, description="d")
+
+    log(other, "Laptop stolen", 0)  # 2 h 01 min before
+    same_title = log(other, "LAPTOP STOLEN", 2)
+    merged = log(other, "Laptop stolen", 111)
+    workflow.merge(merged.pk, make_user("manager", "max"), same_title.reference)
+    log(security, "Phishing mail", 110.5)  # by the same person, 10½ minutes before
+    mine = log(security, "Ransomware", 115)  # by the same person, 6 minutes before
+    log(other, "Ransomware", 118)  # another person and title, 3 minutes before
+    incident = log(security, "laptop stolen", 121)
+    assert workflow.similar_to(incident) == [mine, same_title]  # newest first
+
+    more = [log(other, "Laptop stolen", m) for m in (121.2, 121.4, 121.6)]
+    assert workflow.similar_to(log(other, "Laptop Stolen", 122)) == more[::-1]  # three at most

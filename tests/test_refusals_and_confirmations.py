@@ -1,6 +1,10 @@
 """Refusals that say why and keep what was typed; closing and dismissing asked, not clicked."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from incidents import workflow
 
@@ -23,12 +27,22 @@ def test_a_stale_resend_of_ones_own_change_is_not_blamed_on_someone_else(
     incident = incident_in("detected")
     client.force_login(manager)
     form = {"version": incident.version, "reason": "A test mail, no personal data."}
-    client.post(f"/incidents/{incident.pk}/dismiss/", form)
+    moment = timezone.now() + timedelta(seconds=5)
+    with time_machine.travel(moment, tick=False):
+        client.post(f"/incidents/{incident.pk}/dismiss/", form)
     incident.refresh_from_db()
     assert incident.state == "dismissed"
     again = client.post(f"/incidents/{incident.pk}/dismiss/", form, follow=True)  # back + resend
     text = again.content.decode()
     assert "You already saved a change" in text and "someone else" not in text
+    with pytest.raises(workflow.IncidentChanged) as refused:
+        workflow.transition(incident.pk, manager, "dismiss", form["version"], reason="Again.")
+    assert refused.value.message_for(manager) == (
+        f"You already saved a change to {incident.reference} at "
+        f"{timezone.localtime(moment):%H:%M %Z} (it is now "
+        "Dismissed); this page was older than that. Nothing more was saved: check the incident "
+        "as it is now."
+    )
 
 
 @pytest.mark.django_db
