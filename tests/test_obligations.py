@@ -126,7 +126,10 @@ def test_nothing_left_to_record_is_refused_and_changes_nothing(incident_in, mana
     version = incident.version
     with pytest.raises(workflow.TransitionRefused) as refused:
         workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-9")
-    assert "No GBA notification is owed now" in str(refused.value)
+    assert str(refused.value) == (
+        f"{incident.reference} is GBA notified. No GBA notification is owed now: each one is "
+        "filed, not required, or the controller notifies the GBA itself."
+    )
     incident.refresh_from_db()
     assert incident.version == version
 
@@ -274,6 +277,17 @@ def test_dismissing_settles_what_was_open(incident_in, manager):
     workflow.transition(incident.pk, manager, "dismiss", reason="Test data only.")
     assert {o.status for o in incident.obligations.all()} == {"not_required"}
     assert all("Test data only." in o.note for o in incident.obligations.all())
+    event = incident.events.filter(kind="obligations").latest("id")
+    assert (event.actor, event.after) == (
+        manager,
+        {
+            "created": {},
+            "changed": {
+                "notify_gba:not_required": ["Bakkerij Van Damme BV"],
+                "tell_controller:not_required": ["Bakkerij Van Damme BV"],
+            },
+        },
+    )
 
 
 def test_a_late_filing_needs_its_reason_per_obligation(incident_in, manager):

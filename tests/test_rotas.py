@@ -150,3 +150,26 @@ def test_an_acknowledgement_in_time_keeps_the_next_level_asleep(
         dispatch()
         assert paged(incident) == [("bart", "page")]
         assert Firing.objects.get(incident=incident, phase="next").outcome == "acknowledged"
+
+
+def test_a_corrected_awareness_moves_the_pending_next_level_with_it(
+    rota_policy, security, channels, django_capture_on_commit_callbacks
+):
+    """Logged at 03:00, then corrected: Conitro knew at 02:55. The next level, 10 minutes after
+    the page, is now due at 03:05, not at 03:10."""
+    with (
+        time_machine.travel(brussels(2026, 10, 27, 3, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        incident = workflow.log_incident(security, title="Night breach", description="d")
+    assert Firing.objects.get(incident=incident, phase="next").due_at == brussels(
+        2026, 10, 27, 3, 10
+    )
+    with (
+        time_machine.travel(brussels(2026, 10, 27, 3, 1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        workflow.update_facts(incident.pk, security, {"aware_at": brussels(2026, 10, 27, 2, 55)})
+    assert Firing.objects.get(incident=incident, phase="next").due_at == brussels(
+        2026, 10, 27, 3, 5
+    )

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from incidents import workflow
-from incidents.models import DeadlineRule, IncidentEvent, Obligation
+from incidents.models import DeadlineRule, Incident, IncidentEvent, Obligation
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +52,21 @@ def test_texts_in_another_language_are_kept_audited_and_removable(incident_in, m
     ]
     workflow.translate(incident.pk, manager, "fr", {"title": "Fuite"})  # unchanged: no event
     assert len(changes_of(incident, "translations.fr")) == 2
+    # The incident's text unchanged, the assessment's changed: that one is still saved.
+    workflow.translate(incident.pk, manager, "fr", {"title": "Fuite", "consequences": "Vol."})
+    incident.refresh_from_db()
+    assert incident.assessment.translations == {"fr": {"consequences": "Vol."}}
     workflow.translate(incident.pk, manager, "en", {"title": "Leak"})  # English too
     workflow.translate(incident.pk, manager, "fr", {"title": ""})  # removed
     incident.refresh_from_db()
     assert incident.translations == {"fr": {}, "en": {"title": "Leak"}}
     assert changes_of(incident, "translations.fr")[-1] == ({"title": "Fuite"}, {})
-    assert incident.version >= version
+    assert incident.version > version
+    texts = incident.events.filter(field__startswith="translations.")
+    assert {event.actor for event in texts} == {manager} and texts.count() == 5
+    with pytest.raises(workflow.IncidentChanged):  # from a page older than these changes
+        workflow.translate(incident.pk, manager, "fr", {"title": "Fuite"}, version)
+    assert Incident.objects.get(pk=incident.pk).translations["fr"] == {}
 
 
 def test_a_translation_is_refused_with_its_reason_and_changes_nothing(
