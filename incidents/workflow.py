@@ -464,6 +464,8 @@ def assess(incident_id, user, values, relations, expected_version=None):
         for name, items in relations.items():
             target = incident if name == "controllers" else assessment
             getattr(target, name).set(items)
+        # As stored, not as typed: 0.5 and 0.50 are one ENISA value, not a change.
+        assessment.refresh_from_db()
         after = assessment_snapshot(assessment)
         changes = {k: v for k, v in after.items() if before.get(k) != v}
         _run_transition(incident, user, "assess", {})

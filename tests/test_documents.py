@@ -2,6 +2,7 @@
 incident's own values, in Dutch and in French; accents survive; versions and downloads."""
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -721,3 +722,70 @@ def test_each_letter_says_what_conitro_does_with_the_gba_for_that_controller(
         "Nous ne notifions pas cette violation à l'Autorité de protection des données : "
         "Peu susceptible d'engendrer un risque"
     ) in letter(second).replace("\u2019", "'"), letter(second)
+
+
+def test_one_controllers_gba_notification_item_by_item_and_its_follow_up(
+    client, dpo, manager, incident_in, controller, second, assessment_values
+):
+    """For the second of two controllers: its own identification and filing, every list whole,
+    special categories, a cause not known yet, the risk's reasoning; once filed, a follow-up
+    listing what changed after the filing."""
+    from incidents.models import DataCategory, SubjectCategory
+
+    incident = incident_in("detected")
+    data = [
+        DataCategory.objects.create(name_en="Name", name_nl="Naam", name_fr="Nom"),
+        DataCategory.objects.create(name_en="Health", name_nl="Gezondheid", name_fr="Santé"),
+    ]
+    subjects = [
+        SubjectCategory.objects.create(name_en="Patients", name_nl="P", name_fr="P"),
+        SubjectCategory.objects.create(name_en="Staff", name_nl="S", name_fr="S"),
+    ]
+    values = {
+        **assessment_values,
+        "special_categories": True,
+        "cause_origin": "unknown",
+        "risk_reasoning": "Health data of identifiable patients.",
+    }
+    relations = {
+        "data_categories": data,
+        "subject_categories": subjects,
+        "controllers": [controller, second],
+    }
+    workflow.assess(incident.pk, manager, values, relations)
+    client.force_login(dpo)
+
+    def notification():
+        url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en"
+        return read(client.get(f"{url}&controller={second.pk}"))[1]
+
+    text = notification()
+    for item in [
+        "Type Initial notification (to be completed, GDPR art. 33(4))",
+        "1b. The controller on whose behalf Conitro notifies Controller Librairie Lefèvre SRL",
+        "Categories of personal data Health; Name",
+        "Special categories (art. 9-10) yes",
+        "Categories of data subjects Patients; Staff",
+        "Internal or external not known yet",
+        "Risk to the data subjects Risk to the rights and freedoms of the data subjects "
+        "Reasoning Health data of identifiable patients. Severity by an internal method",
+    ]:
+        assert item in text, text
+    assert "Bakkerij Van Damme BV" not in text  # the other controller's is its own document
+
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-7777", controllers=[second]
+    )
+    workflow.assess(
+        incident.pk, manager, {**values, "cause_origin": "external", "records_count": 9}, relations
+    )
+    text = notification()
+    assert "Type Complete notification (part 2) of DBN-2026-7777" in text
+    assert "Internal or external External" in text
+    changed = text.split("9. What changed since the last filing Changed ")[1]
+    # Only what changed: the same ENISA values typed again (0 for 0.00) are no change.
+    assert re.match(
+        r"\d\d/\d\d/\d{4} \d\d:\d\d CET: approximate number of records, internal or "
+        r"external INC-2026-0001",
+        changed,
+    ), changed

@@ -4,6 +4,7 @@ what a refusal says when nothing is owed, and an edited regime table with a corr
 awareness."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -184,3 +185,20 @@ def test_an_edited_regime_table_holds_when_awareness_is_corrected(incident_in, m
     incident.refresh_from_db()
     assert incident.deadline_at == earlier + timedelta(hours=12)
     assert Obligation.objects.filter(incident=incident, status="open").count() == 2
+
+
+def test_the_same_assessment_typed_again_is_no_change(incident_in, manager, assessment_values):
+    """0.5 and 0.50 are one ENISA value: re-assessing with what is stored records nothing."""
+    incident = incident_in("assessed")
+    relations = {
+        "data_categories": list(incident.assessment.data_categories.all()),
+        "subject_categories": list(incident.assessment.subject_categories.all()),
+        "controllers": list(incident.controllers.all()),
+    }
+    events = incident.events.filter(kind="assessed").count()
+    values = {**assessment_values, "enisa_confidentiality": Decimal("0.5")}
+    workflow.assess(incident.pk, manager, values, relations)
+    assert incident.events.filter(kind="assessed").count() == events
+    workflow.assess(incident.pk, manager, {**values, "records_count": 3401}, relations)
+    change = incident.events.filter(kind="assessed").latest("id")
+    assert (change.before, change.after) == ({"records_count": 3400}, {"records_count": 3401})
