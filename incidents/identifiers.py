@@ -92,7 +92,9 @@ def validate_phone(value):
 
 
 def format_phone(e164):
-    """'+3292345678' -> '+32 9 234 56 78', as people read it."""
+    """'+3292345678' -> '+32 9 234 56 78', as people read it; what is not a number as given."""
+    if not e164:
+        return ""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

@@ -62,3 +62,12 @@ def test_format_duration():
     assert format_duration(timedelta(hours=5, minutes=7)) == "5 h 07 min"
     assert format_duration(timedelta(hours=-1, minutes=-30)) == "-1 h 30 min"
     assert format_duration(timedelta(days=1, hours=2)) == "26 h 00 min"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0, "0 h 00 min"), (59, "0 h 00 min"), (-1, "-0 h 00 min"), (-5400, "-1 h 30 min")],
+)
+def test_time_left_at_the_edge_of_the_deadline(seconds, shown):
+    """Overdue by a second is overdue: the minus sign says so before the minutes do."""
+    assert format_duration(timedelta(seconds=seconds)) == shown

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from incidents.identifiers import (
     format_enterprise_number,
+    format_phone,
     normalize_enterprise_number,
     normalize_phone,
     validate_enterprise_number,
@@ -58,7 +59,27 @@ def test_phone_numbers_are_normalised_to_e164(typed, stored):
     validate_phone(typed)
 
 
-@pytest.mark.parametrize("typed", ["12", "+32", "abc", "+0471234567"])
+@pytest.mark.parametrize("typed", ["12", "+32", "abc", "+0471234567", "", None, "０471234567"])
 def test_invalid_phone_numbers(typed):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         validate_phone(typed)
+    assert refused.value.code == "phone_format"
+    assert refused.value.messages == [
+        f"{typed} is not a phone number we can call: use the international form, like "
+        "+32471234567, or a Belgian number like 0471 23 45 67."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+3292345678", "+32 9 234 56 78"),
+        ("+32471234567", "+32 471 23 45 67"),
+        ("+33612345678", "+33 6 12 34 56 78"),
+        ("ext. 12", "ext. 12"),  # not a number: as given
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_phone_numbers_are_printed_as_people_read_them(stored, shown):
+    assert format_phone(stored) == shown

@@ -129,3 +129,19 @@ def test_an_unforeseen_error_of_a_channel_is_a_temporary_failure_of_that_message
     sms.refresh_from_db()
     assert sms.error == "RuntimeError: socket closed by the library" and sms.attempts == 1
     assert f"message {sms.pk}: unexpected error from its channel" in caplog.text
+
+
+def test_the_dispatcher_retries_a_message_only_once_its_wait_is_over(logged):
+    """A message waiting out its back-off is left alone until then, however old; a message
+    queued moments ago is left to the send task already on its way, until that is overdue."""
+    from notifications.escalation import messages_to_retry
+
+    waiting, fresh = Message.objects.filter(channel="sms")[:2]
+    Message.objects.filter(pk=waiting.pk).update(
+        status="queued", created_at=T0 - timedelta(hours=1), next_attempt_at=T0 + timedelta(1)
+    )
+    Message.objects.filter(pk=fresh.pk).update(status="queued", created_at=T0, next_attempt_at=None)
+    assert messages_to_retry(T0) == []
+    later = T0 + settings.MESSAGE_SEND_TIMEOUT + timedelta(seconds=1)
+    assert messages_to_retry(later) == [fresh.pk]
+    assert sorted(messages_to_retry(T0 + timedelta(1))) == sorted([waiting.pk, fresh.pk])

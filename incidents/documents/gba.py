@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from ..fact_texts import label, missing, text
-from ..identifiers import format_enterprise_number
+from ..identifiers import format_enterprise_number, format_phone
 from ..models import IncidentEvent, Obligation
 from ..timeline import label as label_of
 from .base import data_table, facts_hash, local, number, paragraph, render, section
@@ -29,6 +29,11 @@ AUTHORITY = {
     "address": gettext_lazy("Rue de la Presse 35, 1000 Brussels"),
     "enterprise_number": "0694.679.950",
 }  # fmt: skip
+
+
+def one_line(value):
+    """A phone number is never split across two lines (no-break spaces)."""
+    return value.replace(" ", "\u00a0")
 
 
 def filing(incident, controller):
@@ -89,7 +94,7 @@ def organisation_rows(unknown, combined=False):
         (_("Address"), organisation["address"] or unknown),
         (_("Contact point / DPO"), organisation["dpo_name"] or unknown),
         (_("E-mail"), organisation["dpo_email"] or unknown),
-        (_("Phone"), organisation["dpo_phone"] or unknown),
+        (_("Phone"), one_line(format_phone(organisation["dpo_phone"])) or unknown),
         (
             _("Role of the notifier"),
             _(
@@ -112,7 +117,8 @@ def controller_rows(controller, unknown):
         (_("Address"), controller.address or unknown),
         (
             _("Contact person"),
-            f"{controller.contact_person} — {controller.email} — {controller.phone}",
+            f"{controller.contact_person} — {controller.email} — "
+            f"{one_line(format_phone(controller.phone))}",
         ),
         (
             _("DPO of the controller"),
