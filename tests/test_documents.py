@@ -790,3 +790,32 @@ def test_one_controllers_gba_notification_item_by_item_and_its_follow_up(
         r"external INC-2026-0001",
         changed,
     ), changed
+
+
+def test_each_controller_that_notifies_itself_is_told_when_its_own_72_hours_end(
+    client, manager, incident_in, controller, second
+):
+    """Counted from when Conitro told that controller; one not told yet reads "today"."""
+    for each in (controller, second):
+        each.gba_on_behalf = False
+        each.language = "en"
+        each.save()
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.transition(
+        incident.pk, manager, "notify_controller", how="Phone call", controllers=[controller]
+    )
+    told = incident.obligations.get(kind="tell_controller", controller=controller).met_at
+    client.force_login(manager)
+
+    def letter(to):
+        return read(client.get(f"/incidents/{incident.pk}/notices/{to.pk}.pdf"))[1]
+
+    def brussels(moment):
+        return f"{timezone.localtime(moment):%d/%m/%Y %H:%M %Z}"
+
+    assert (
+        f"counted from our notice of {brussels(told)}, by "
+        f"{brussels(told + timedelta(hours=72))} at the latest."
+    ) in letter(controller)
+    assert "if you receive this letter today, by " in letter(second)

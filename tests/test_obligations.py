@@ -151,6 +151,14 @@ def test_a_controller_taken_off_is_withdrawn_never_deleted(
     workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
     workflow.update_facts(incident.pk, manager, {"controllers": [controller]})
     assert ("tell_controller", "Librairie Lefèvre SRL", "withdrawn") in owed(incident)
+    withdrawn = incident.events.filter(kind="obligations").latest("id")
+    assert (withdrawn.actor, withdrawn.after["changed"]) == (
+        manager,
+        {
+            "notify_gba:withdrawn": ["Librairie Lefèvre SRL"],
+            "tell_controller:withdrawn": ["Librairie Lefèvre SRL"],
+        },
+    )
     workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
     assert ("tell_controller", "Librairie Lefèvre SRL", "open") in owed(incident)
     assert incident.obligations.count() == 4
@@ -163,7 +171,8 @@ def test_a_new_controller_after_the_filing_reopens_the_summary(
     incident = workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
     incident.refresh_from_db()
     assert incident.state == "assessed"
-    assert incident.events.filter(kind="transition").last().to_state == "assessed"
+    back = incident.events.filter(kind="transition").latest("id")
+    assert (back.to_state, back.actor) == ("assessed", manager)  # who named the controller
 
 
 @override_settings(GBA_NOTIFICATION_POLICY="risk_based")
