@@ -99,6 +99,8 @@ def test_a_status_changes_only_its_own_message(logged):
     update_status(one, Message.Status.DELIVERED)
     statuses = dict(Message.objects.filter(channel="sms").values_list("pk", "status"))
     assert statuses == {sent[0].pk: "delivered", sent[1].pk: "sent"}
+    delivered = Message.objects.get(pk=sent[0].pk)
+    assert delivered.error == "" and delivered.delivered_at is not None
 
 
 def test_an_acknowledgement_link_works_until_exactly_its_age_limit(logged, manager):
