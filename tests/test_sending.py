@@ -147,3 +147,30 @@ def test_the_dispatcher_retries_a_message_only_once_its_wait_is_over(logged):
     later = T0 + settings.MESSAGE_SEND_TIMEOUT + timedelta(seconds=1)
     assert messages_to_retry(later) == [fresh.pk]
     assert sorted(messages_to_retry(T0 + timedelta(1))) == sorted([waiting.pk, fresh.pk])
+
+
+def test_a_send_hung_for_good_fails_alone_and_one_hung_once_is_tried_again(logged):
+    """Sends left 'sending' by a killed worker: the one out of tries fails (and falls back),
+    the other is queued again, marked as possibly sent twice; a send in progress is left be."""
+    from notifications.escalation import messages_to_retry
+
+    out_of_tries, hung_once = Message.objects.filter(channel="sms")[:2]
+    in_progress = Message.objects.filter(channel="email").first()
+    long_ago = T0 - settings.MESSAGE_SEND_TIMEOUT - timedelta(minutes=1)
+    Message.objects.filter(pk=out_of_tries.pk).update(
+        status="sending", claimed_at=long_ago, attempts=settings.MESSAGE_MAX_ATTEMPTS
+    )
+    Message.objects.filter(pk=hung_once.pk).update(status="sending", claimed_at=long_ago)
+    Message.objects.filter(pk=in_progress.pk).update(status="sending", claimed_at=T0)
+
+    assert messages_to_retry(T0) == [hung_once.pk]
+    states = {
+        m.pk: (m.status, m.possibly_twice)
+        for m in Message.objects.filter(pk__in=[out_of_tries.pk, hung_once.pk, in_progress.pk])
+    }
+    assert states == {
+        out_of_tries.pk: ("failed", False),
+        hung_once.pk: ("queued", True),
+        in_progress.pk: ("sending", False),
+    }
+    assert Message.objects.get(fallback_for=out_of_tries).channel == "call"
