@@ -11,9 +11,20 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from incidents import workflow
-from incidents.models import Document, DocumentDownload
+from incidents.models import DataCategory, Document, DocumentDownload, SubjectCategory
 
 pytestmark = pytest.mark.django_db
+
+
+def named_categories(data, subjects):
+    """Categories of personal data and of data subjects, each named as (en, nl, fr)."""
+    return (
+        [DataCategory.objects.create(name_en=en, name_nl=nl, name_fr=fr) for en, nl, fr in data],
+        [
+            SubjectCategory.objects.create(name_en=en, name_nl=nl, name_fr=fr)
+            for en, nl, fr in subjects
+        ],
+    )
 
 
 def read(response):
@@ -730,17 +741,11 @@ def test_one_controllers_gba_notification_item_by_item_and_its_follow_up(
     """For the second of two controllers: its own identification and filing, every list whole,
     special categories, a cause not known yet, the risk's reasoning; once filed, a follow-up
     listing what changed after the filing."""
-    from incidents.models import DataCategory, SubjectCategory
-
     incident = incident_in("detected")
-    data = [
-        DataCategory.objects.create(name_en="Name", name_nl="Naam", name_fr="Nom"),
-        DataCategory.objects.create(name_en="Health", name_nl="Gezondheid", name_fr="Santé"),
-    ]
-    subjects = [
-        SubjectCategory.objects.create(name_en="Patients", name_nl="P", name_fr="P"),
-        SubjectCategory.objects.create(name_en="Staff", name_nl="S", name_fr="S"),
-    ]
+    data, subjects = named_categories(
+        [("Name", "Naam", "Nom"), ("Health", "Gezondheid", "Santé")],
+        [("Patients", "P", "P"), ("Staff", "S", "S")],
+    )
     values = {
         **assessment_values,
         "special_categories": True,

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from incidents import workflow
-from incidents.models import Controller, DataCategory, Document, SubjectCategory
-from tests.test_documents import csv_rows, read
+from incidents.models import Controller, Document
+from tests.test_documents import csv_rows, named_categories, read
 
 pytestmark = pytest.mark.django_db
 
@@ -41,14 +41,10 @@ def test_a_dutch_row_lists_every_category_says_what_is_not_known_and_why_the_gba
     controller.gba_on_behalf = False  # notifies the GBA itself
     controller.save()
     other = controllers(1)[0]  # Conitro would notify, but there is no risk
-    data = [
-        DataCategory.objects.create(name_nl="Naam", name_fr="Nom", name_en="Name"),
-        DataCategory.objects.create(name_nl="Rijksregisternummer", name_fr="NN", name_en="NN"),
-    ]
-    subjects = [
-        SubjectCategory.objects.create(name_nl="Klanten", name_fr="Clients", name_en="Customers"),
-        SubjectCategory.objects.create(name_nl="Personeel", name_fr="Personnel", name_en="Staff"),
-    ]
+    data, subjects = named_categories(
+        [("Name", "Naam", "Nom"), ("NN", "Rijksregisternummer", "NN")],
+        [("Customers", "Klanten", "Clients"), ("Staff", "Personeel", "Personnel")],
+    )
     incident = new_incident()
     values = {
         **assessment_values,
