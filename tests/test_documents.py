@@ -455,7 +455,24 @@ def test_the_reason_for_the_delay_is_given_before_the_filing_and_printed_on_it(
     assert form.initial["delay_reason"] == "Forensics first."
     # Filed without repeating it: the reason given before is the filing's.
     workflow.transition(late.pk, manager, "notify_gba", reference="DBN-2026-78")
-    assert late.obligations.get(kind="notify_gba").delay_reason == "Forensics first."
+    filed = late.obligations.get(kind="notify_gba")
+    assert filed.delay_reason == "Forensics first."
+    client.force_login(dpo)
+    assert (
+        f"Part 1 submitted {timezone.localtime(filed.met_at):%d/%m/%Y %H:%M %Z} GBA reference "
+        "DBN-2026-78 Reason for the delay Forensics first."
+    ) in gba_text(client, late)
+
+
+def test_a_notification_filed_in_time_never_asks_for_a_reason_later(
+    client, dpo, manager, incident_in, time_machine
+):
+    in_time = incident_in("assessed", hours_ago=23)
+    workflow.transition(in_time.pk, manager, "notify_gba", reference="DBN-2026-79")
+    time_machine.move_to(timezone.now() + timedelta(hours=2))  # the 24 hours are over now
+    client.force_login(dpo)
+    text = gba_text(client, in_time)
+    assert "GBA reference DBN-2026-79" in text and "Reason for the delay" not in text
 
 
 def test_an_incident_in_time_asks_for_no_reason_for_a_delay(client, manager, incident_in):
