@@ -702,7 +702,8 @@ def test_free_texts_given_per_language_never_a_silent_mix(client, manager, dpo, 
     assert "Wachtwoord ingegeven op een valse aanmeldpagina." in after
     assert "Password entered" not in after and "Nog niet in deze taal gegeven" not in after
     _, french = read(client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=fr"))
-    assert "Password entered on a fake login page." in french  # as written, and said so
+    assert "Password entered on a fake login page." in french  # as written, and said so:
+    assert "Pas encore donnés dans cette langue, imprimés tels qu'écrits (en anglais) :" in french
 
 
 def test_a_text_with_control_characters_is_refused_and_nothing_changes(client, manager, assessed):
