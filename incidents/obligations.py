@@ -285,8 +285,8 @@ def part_two_owed(incident, filed, at):
 
 
 def obligation_reference(incident, controller):
-    filed = incident.obligations.filter(kind=Kind.NOTIFY_GBA, controller=controller).first()
-    return filed.reference if filed else ""
+    """The DBN reference of the controller's part 1 (part 2 is owed only after it)."""
+    return incident.obligations.get(kind=Kind.NOTIFY_GBA, controller=controller).reference
 
 
 def nothing_open_message(incident, kind):
