@@ -224,3 +224,32 @@ def test_a_long_title_cuts_the_email_subject_to_what_the_record_holds(firing, ma
     message = build_message(firing, manager, "email")
     assert len(message.subject) == Message._meta.get_field("subject").max_length == 200
     assert message.text.startswith(f"Not assessed yet: {firing.incident.reference} Lek Lek")
+
+
+@pytest.mark.parametrize(
+    ("fields", "english", "dutch"),
+    [
+        ({"overdue": True, "obligation": "notify_gba"}, "OVERDUE", "TE LAAT"),
+        ({"obligation": "tell_controller"}, "Controller not notified yet", None),
+        ({"obligation": "notify_gba"}, "GBA not notified yet", None),
+        ({"obligation": "complete_gba"}, "GBA part 2 not filed yet", None),
+        ({"obligation": "inform_subjects"}, "Data subjects not informed yet", None),
+        ({"until_state": ""}, "New data breach", None),
+        ({"until_state": "assessed"}, "Not assessed yet", None),
+        ({"until_state": "gba_notified"}, "GBA not notified yet", None),
+        ({"until_state": "controller_notified"}, "Controller not notified yet", None),
+        ({"until_state": "closed"}, "Not closed yet", None),
+    ],
+)
+def test_a_step_without_a_name_is_headed_by_what_it_waits_for(fields, english, dutch):
+    """A policy's step may be left unnamed: its page then says what is still to be done."""
+    from notifications.texts import headline
+
+    step = EscalationStep(**{"until_state": "", "obligation": "", **fields})
+    with translation.override("en"):
+        assert headline(step) == english
+    with translation.override("nl"):
+        shown = headline(step)
+    assert shown != english and shown.strip()
+    if dutch:
+        assert shown == dutch
