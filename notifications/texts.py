@@ -178,7 +178,8 @@ def by_headline(items):
         group["due"].append(deadline_of(item["firing"]))
     for group in groups.values():
         group["deadline"] = short(min(group["due"]))
-        group["one_deadline"] = len(set(group["due"])) == 1
+        # "first deadline" only when the SMS would show different ones (to the minute)
+        group["one_deadline"] = len({short(due) for due in group["due"]}) == 1
     return list(groups.values())
 
 

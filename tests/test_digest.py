@@ -54,6 +54,14 @@ def listed(message):
     return sorted({firing.incident.reference for firing in firings})
 
 
+def test_a_digest_names_the_first_deadline_only_when_its_deadlines_differ(log, clock, manager):
+    first = log("Klantendatabank gelekt", after=30 * S)  # deadline 26/11 10:00:30
+    second = log("Laptop gestolen", after=70 * S)  # deadline 26/11 10:01:10, 40 s later
+    sms = pages_at(clock, T0 + 4 * H + 30 * S, recipient=manager, channel="sms")
+    assert len(sms) == 1 and listed(sms[0]) == [first.reference, second.reference]
+    assert f"{second.reference} (first deadline 26/11 10:00). OK for all:" in sms[0].text
+
+
 def test_two_incidents_due_within_a_minute_page_the_manager_once(log, clock, manager, client):
     first = log("Klantendatabank gelekt")
     second = log("Laptop gestolen", after=20 * S)
@@ -64,7 +72,7 @@ def test_two_incidents_due_within_a_minute_page_the_manager_once(log, clock, man
     link = re.search(r"https://\S+/ack/\S+/", sms[0].text).group(0)
     assert sms[0].text == (
         f"2 breaches: Not assessed yet: {first.reference}, {second.reference} "
-        f"(first deadline 26/11 10:00). OK for all: {link}"
+        f"(deadline 26/11 10:00). OK for all: {link}"
     )
     # Two SMS segments of 153 characters instead of two SMS a few seconds apart.
     assert is_gsm7(sms[0].text) and len(sms[0].text) <= 2 * 153
