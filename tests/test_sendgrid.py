@@ -58,6 +58,13 @@ def test_the_alert_email_goes_through_sendgrid(logged, sendgrid, manager):
     assert requests[0].headers["Authorization"] == "Bearer SG.test-key"
     message = Message.objects.get(channel="email", recipient=manager)
     assert message.status == "sent"
+    # The message's own number travels with it, to find it from the provider's side.
+    sent_to_manager = next(
+        p
+        for p in map(json.loads, (r.body for r in requests))
+        if any(to["email"] == manager.email for to in p["personalizations"][0]["to"])
+    )
+    assert sent_to_manager["headers"]["X-Breachdesk-Message"] == str(message.pk)
     assert message.provider_id  # anymail's id, which SendGrid's events carry back
 
 
@@ -126,11 +133,15 @@ def test_a_sendgrid_server_error_is_retried(logged, sendgrid, manager):
 
     message = Message.objects.get(channel="email", recipient=manager)
     Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
-    sendgrid.replace(responses.POST, SEND, status=503, body="unavailable")
-    assert send_message(message.pk) == "queued"
+    for status in (503, 500, 429):  # the provider is down or busy: tried again later
+        sendgrid.replace(responses.POST, SEND, status=status, body="unavailable")
+        Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
+        assert send_message(message.pk) == "queued"
+        assert Message.objects.get(pk=message.pk).error.startswith(f"E-mail provider {status}: ")
     sendgrid.replace(responses.POST, SEND, status=400, body='{"errors":[{"message":"bad"}]}')
     Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
-    assert send_message(message.pk) == "failed"
+    assert send_message(message.pk) == "failed"  # refused: trying again would not help
+    assert Message.objects.get(pk=message.pk).error.startswith("E-mail provider 400: ")
 
 
 @pytest.fixture
