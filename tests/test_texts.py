@@ -253,3 +253,15 @@ def test_a_step_without_a_name_is_headed_by_what_it_waits_for(fields, english, d
     assert shown != english and shown.strip()
     if dutch:
         assert shown == dutch
+
+
+def test_the_acknowledgement_link_format_is_pinned(settings):
+    """Links already sent in SMS must keep working after an upgrade: the same firing, person,
+    time and secret always give this token (a changed salt, hash or length would break them)."""
+    from types import SimpleNamespace
+
+    settings.SECRET_KEY = "known-answer-secret-key-for-the-ack-token-format-0123456789"
+    issued = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    token = ack_token(SimpleNamespace(pk=7), SimpleNamespace(pk=3), now=issued)
+    assert token == "7.3.1xW8rA.qKDgm5yNm6C3bPEM"
+    assert read_ack_token(token, now=issued) == (7, 3)
