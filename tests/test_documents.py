@@ -588,6 +588,8 @@ def test_the_controllers_notice_carries_the_facts_and_the_assessment(
         "Your own 72 hours to notify the Data Protection Authority",
         "What happened Password entered on a fake login page.",
         f"Conitro became aware {timezone.localtime(assessed.aware_at):%d/%m/%Y %H:%M %Z}",
+        "Start of the breach not known yet",
+        f"End of the breach {timezone.localtime(assessed.ended_at):%d/%m/%Y %H:%M %Z}",
         "Severity by an internal method (ENISA 2013; not the legal test) 2.00 — Medium",
         "Categories of personal data E-mail",
         "Categories of data subjects Cust",
