@@ -2,6 +2,7 @@
 them, the GBA policy, phased notification, and the escalation that stops when they are met."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -439,3 +440,66 @@ def test_the_combined_notification_says_it_notifies_for_the_controllers_in_its_a
     )
     assert "on behalf of the controllers listed in the annex" in text
     assert "Annex: the controllers concerned" in text and "Librairie Lefèvre SRL" in text
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        {"subjects_count": None},
+        {"records_count": None},
+        {"consequences": " "},
+        {"cause_origin": "unknown"},
+        {"cause_actor": "unknown"},
+        {"cause_intent": "unknown"},
+        "ended_at",
+    ],
+)
+def test_each_fact_still_unknown_at_the_filing_owes_a_part_two(
+    incident_in, manager, assessment_values, categories, controller, unknown
+):
+    """Art. 33(4): whichever fact is still unknown when part 1 is filed, part 2 is owed."""
+    incident = incident_in("detected")
+    if unknown == "ended_at":
+        workflow.update_facts(incident.pk, manager, {"ended_at": None})
+        unknown = {}
+    values = {**assessment_values, **unknown}
+    workflow.assess(incident.pk, manager, values, full_relations(categories, controller))
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-5")
+    assert incident.obligations.filter(kind="complete_gba", status="open").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            {"enisa_dpc": 4, "enisa_dpc_adjustment": Decimal("0.5")},
+            "enisa_dpc_adjustment",
+            "With this adjustment the context score would be 4.5; it must stay within 1 and 4.",
+        ),
+        (
+            {"confidentiality": False, "integrity": False, "availability": False},
+            "__all__",
+            "Tick at least one kind of breach: confidentiality, integrity or availability.",
+        ),
+        (
+            {"risk_level": "none", "risk_reasoning": "  "},
+            "risk_reasoning",
+            "Say why the breach is unlikely to result in a risk: the register keeps the "
+            "reasoning (GDPR art. 33(5)).",
+        ),
+    ],
+)
+def test_an_assessment_that_cannot_stand_is_refused_with_what_to_change(
+    incident_in, manager, assessment_values, categories, controller, change, field, message
+):
+    incident = incident_in("detected")
+    with pytest.raises(ValidationError) as refused:
+        workflow.assess(
+            incident.pk,
+            manager,
+            {**assessment_values, **change},
+            full_relations(categories, controller),
+        )
+    assert refused.value.message_dict == {field: [message]}
+    assert not Obligation.objects.filter(incident=incident).exists()  # nothing saved
+    assert incident.events.filter(kind="assessed").count() == 0
