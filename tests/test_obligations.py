@@ -503,3 +503,49 @@ def test_an_assessment_that_cannot_stand_is_refused_with_what_to_change(
     assert refused.value.message_dict == {field: [message]}
     assert not Obligation.objects.filter(incident=incident).exists()  # nothing saved
     assert incident.events.filter(kind="assessed").count() == 0
+
+
+def test_lowering_a_high_risk_says_why_the_data_subjects_are_no_longer_owed(
+    incident_in, manager, assessment_values, categories, controller
+):
+    controller.subjects_informed_by_conitro = True
+    controller.save()
+    incident = incident_in("assessed")
+    relations = full_relations(categories, controller)
+    workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "high"}, relations)
+    workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "risk"}, relations)
+    subjects = incident.obligations.get(kind="inform_subjects")
+    assert (subjects.status, subjects.note_shown) == ("not_required", "No high risk assessed.")
+    controller.subjects_informed_by_conitro = False
+    controller.save()
+    workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "high"}, relations)
+    subjects.refresh_from_db()
+    assert (subjects.status, subjects.note_shown) == (
+        "not_required",
+        "The controller informs the data subjects itself.",
+    )
+
+
+def test_a_recording_in_time_keeps_no_reason_for_a_delay_and_a_time_is_checked_by_its_name(
+    incident_in, manager
+):
+    incident = incident_in("assessed")
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-6", delay_reason="Not late."
+    )
+    filed = incident.obligations.get(kind="notify_gba")
+    assert (filed.delay_reason, filed.how) == ("", "")
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(
+            incident.pk,
+            manager,
+            "notify_controller",
+            how="Phone call " + "x" * 300,
+            notified_at=incident.aware_at - timedelta(minutes=1),
+        )
+    assert refused.value.message_dict == {
+        "notified_at": ["A notification cannot come before Conitro became aware of the breach."]
+    }
+    workflow.transition(incident.pk, manager, "notify_controller", how="Phone call " + "x" * 300)
+    told = incident.obligations.get(kind="tell_controller")
+    assert len(told.how) == 200 and told.how.startswith("Phone call x")
