@@ -549,3 +549,33 @@ def test_a_recording_in_time_keeps_no_reason_for_a_delay_and_a_time_is_checked_b
     workflow.transition(incident.pk, manager, "notify_controller", how="Phone call " + "x" * 300)
     told = incident.obligations.get(kind="tell_controller")
     assert len(told.how) == 200 and told.how.startswith("Phone call x")
+
+
+def test_an_assessment_naming_an_activity_touches_its_controllers_and_is_signed(
+    incident_in, manager, security, assessment_values, categories, controller, second
+):
+    """The assessment may add every controller of a processing activity to those named; a
+    change of categories is recorded by name, and an assessment from a stale page is refused."""
+    from incidents.models import DataCategory, ProcessingActivity
+
+    shops = ProcessingActivity.objects.get(pk=1)
+    second.activities.add(shops)
+    incident = incident_in("detected")
+    seen = incident.version
+    relations = {**full_relations(categories, controller), "all_controllers_of": [shops]}
+    workflow.assess(incident.pk, security, assessment_values, relations, seen)
+    assert set(incident.controllers.all()) == {controller, second}
+    assert {o.controller for o in incident.obligations.filter(kind="tell_controller")} == {
+        controller,
+        second,
+    }
+    events = incident.events.filter(kind__in=["assessed", "obligations", "transition"])
+    assert {event.actor for event in events} == {security}
+    with pytest.raises(workflow.IncidentChanged):
+        workflow.assess(incident.pk, manager, assessment_values, relations, seen)
+    extra = DataCategory.objects.create(name_en="Address", name_nl="Adres", name_fr="Adresse")
+    changed = {**relations, "data_categories": [categories[0], extra]}
+    workflow.assess(incident.pk, manager, assessment_values, changed)
+    change = incident.events.filter(kind="assessed").latest("id")
+    assert change.after == {"data_categories": ["Address", "E-mail"]}
+    assert change.before == {"data_categories": ["E-mail"]}
