@@ -223,15 +223,21 @@ def test_no_risk_needs_its_reasoning(
     assert "risk_reasoning" in refused.value.message_dict
 
 
-def test_high_risk_owes_the_data_subjects_when_the_controller_asked(
-    incident_in, manager, assessment_values, categories, controller
-):
+@pytest.fixture
+def high_risk(incident_in, manager, assessment_values, categories, controller):
+    """An assessed incident reassessed as high risk, for a controller that asked Conitro to
+    inform its data subjects: (incident, relations, the moment before the reassessment)."""
     controller.subjects_informed_by_conitro = True
     controller.save()
     incident = incident_in("assessed")
     relations = full_relations(categories, controller)
     before = timezone.now()
     workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "high"}, relations)
+    return incident, relations, before
+
+
+def test_high_risk_owes_the_data_subjects_when_the_controller_asked(manager, high_risk):
+    incident, _relations, before = high_risk
     subjects = incident.obligations.get(kind="inform_subjects")
     assert subjects.status == "open"
     assert (
@@ -508,13 +514,9 @@ def test_an_assessment_that_cannot_stand_is_refused_with_what_to_change(
 
 
 def test_lowering_a_high_risk_says_why_the_data_subjects_are_no_longer_owed(
-    incident_in, manager, assessment_values, categories, controller
+    manager, assessment_values, controller, high_risk
 ):
-    controller.subjects_informed_by_conitro = True
-    controller.save()
-    incident = incident_in("assessed")
-    relations = full_relations(categories, controller)
-    workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "high"}, relations)
+    incident, relations, _before = high_risk
     workflow.assess(incident.pk, manager, {**assessment_values, "risk_level": "risk"}, relations)
     subjects = incident.obligations.get(kind="inform_subjects")
     assert (subjects.status, subjects.note_shown) == ("not_required", "No high risk assessed.")
