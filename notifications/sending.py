@@ -71,7 +71,9 @@ def record_sent(message_id, provider_id, tries=4):
                 sent_at=timezone.now(),
                 error="",
             )
-        except (OperationalError, InterfaceError):
+        # Tested by losing a PostgreSQL connection (tests/test_lost_connections.py); `make
+        # mutate` runs on SQLite, which cannot lose one.
+        except (OperationalError, InterfaceError):  # pragma: no mutate block
             if attempt == tries - 1 or connection.in_atomic_block:
                 raise
             logger.warning("message %s: connection lost while recording; reconnecting", message_id)
