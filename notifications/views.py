@@ -70,14 +70,18 @@ def acknowledge_link(request, token):
         if each.step not in page["steps"]:
             page["steps"].append(each.step)
     for incident in Incident.objects.filter(pk__in=pages):
-        pages[incident.pk].update(
-            incident=incident,
-            acknowledged=Acknowledgement.objects.filter(
-                incident=incident, step__in=pages[incident.pk]["steps"]
-            )
-            .select_related("user")
-            .order_by("at"),
+        pages[incident.pk].update(incident=incident, acknowledged=[])
+    # Who acknowledged what was listed: one query for all the page's incidents.
+    for each in (
+        Acknowledgement.objects.filter(
+            incident__in=pages,
+            step__in={step.pk for page in pages.values() for step in page["steps"]},
         )
+        .select_related("user")
+        .order_by("at", "pk")
+    ):
+        if each.step_id in {step.pk for step in pages[each.incident_id]["steps"]}:
+            pages[each.incident_id]["acknowledged"].append(each)
     pages = list(pages.values())
     # The page is in the language of the person paged, not of whatever phone opened the link.
     with translation.override(user.language):

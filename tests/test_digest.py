@@ -215,3 +215,32 @@ def test_a_page_reads_the_same_whatever_order_its_list_comes_in(log, clock, mana
         f"2 breaches: GBA not notified yet + Not assessed yet: {first.reference}, "
         f"{second.reference} "
     )
+
+
+def test_the_page_of_a_digest_says_who_already_acknowledged_each_incident(
+    log, clock, manager, make_user, client
+):
+    """Two managers paged for three incidents: the second acknowledges one by SMS; the first,
+    opening their link, sees that under that incident only. Who acknowledged is read in one
+    query, whatever the number of incidents listed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = make_user("manager", "manager2")
+    incidents = [log(f"Phishing {n}", after=n * S) for n in range(3)]
+    sms = {m.recipient: m for m in pages_at(clock, T0 + 4 * H + 2 * S, channel="sms")}
+    assert listed(sms[manager]) == listed(sms[other]) == sorted(i.reference for i in incidents)
+    clock.move_to(T0 + 4 * H + 5 * 60 * S)
+    acknowledge_reply(other.phone, f"ACK {incidents[1].reference}")
+
+    link = re.search(r"/ack/\S+/", sms[manager].text).group(0)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(link).text
+    read = [q["sql"] for q in queries if "notifications_acknowledgement" in q["sql"]]
+    assert len(read) == 1
+    said = re.findall(r"<li class=\"acknowledged\">([^<]*)</li>", page)
+    assert said == ["Already acknowledged by Manager at 25/11 14:05 CET (SMS reply)."]
+    # Under the second incident, not the first or the third.
+    sections = page.split(incidents[1].reference)
+    assert "Already acknowledged" not in sections[0]
+    assert page.count("Already acknowledged") == 1
