@@ -244,3 +244,16 @@ def test_the_page_of_a_digest_says_who_already_acknowledged_each_incident(
     sections = page.split(incidents[1].reference)
     assert "Already acknowledged" not in sections[0]
     assert page.count("Already acknowledged") == 1
+
+
+def test_a_french_digest_puts_a_space_before_each_colon(log, clock, manager):
+    manager.language = "fr"
+    manager.save()
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    link = sms.text.rsplit(" ", 1)[1]
+    assert sms.text == (
+        f"2 fuites de données : Pas encore évaluée : {first.reference}, {second.reference} "
+        f"(échéance 26/11 10:00). OK pour tout : {link}"
+    )

@@ -50,6 +50,23 @@ def test_the_sms_is_in_the_recipients_language_and_fits_one_sms(firing, manager,
     assert len(sms) <= SMS_LENGTH
 
 
+def test_french_pages_put_a_space_before_the_colon_and_dutch_ones_do_not(firing, manager):
+    """French typography, in GSM-7: the no-break space of the translation becomes a space."""
+    link = build_message(firing, manager, "sms").text.rsplit(" ", 1)[1]
+    manager.language = "fr"
+    assert build_message(firing, manager, "sms").text == (
+        "Pas encore évaluée INC-2026-0001 : Réinitialisation elke wachtwoord EU... "
+        f"Échéance 02/07 10:00. OK : {link}"
+    )
+    assert build_message(firing, manager, "email").text.startswith(
+        "Pas encore évaluée\u00a0: INC-2026-0001 Réinitialisation ëlke wachtwoord € — "
+    )
+    manager.language = "nl"
+    assert build_message(firing, manager, "sms").text.startswith(
+        "Nog niet beoordeeld INC-2026-0001: Réinitialisation elke wachtwoord EUR... "
+    )
+
+
 def test_the_email_names_the_deadline_in_brussels_time(firing, dpo):
     dpo.language = "fr"
     message = build_message(firing, dpo, "email")
