@@ -174,3 +174,36 @@ def test_a_send_hung_for_good_fails_alone_and_one_hung_once_is_tried_again(logge
         in_progress.pk: ("sending", False),
     }
     assert Message.objects.get(fallback_for=out_of_tries).channel == "call"
+
+
+def test_a_failed_sms_skips_the_call_this_step_already_made_and_sends_an_e_mail(
+    security, manager, dpo, django_capture_on_commit_callbacks
+):
+    """A step that pages by SMS and calls at once, without e-mail: when the SMS fails, the
+    person already had the call, so the e-mail comes next, not nothing."""
+    from notifications.models import EscalationStep
+
+    EscalationStep.objects.filter(position=1).update(call=True, email=False)
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        incident = workflow.log_incident(security, title="Lek", description="d")
+    sms = Message.objects.get(incident=incident, channel="sms", recipient=manager)
+    assert Message.objects.filter(firing=sms.firing, recipient=manager, channel="call").exists()
+    Message.objects.filter(pk=sms.pk).update(status="sent")
+    sms.refresh_from_db()
+    update_status(sms, Message.Status.UNDELIVERED, "30003")
+    fallback = Message.objects.get(fallback_for=sms)
+    assert (fallback.channel, fallback.recipient, fallback.to) == ("email", manager, manager.email)
+
+
+def test_two_callbacks_at_once_a_failure_read_before_the_delivery_does_not_undo_it(logged):
+    """Two provider callbacks for one SMS handled side by side: both read it as `sent`; the
+    delivery is written first. The failure, decided on what it read, changes nothing and
+    calls nobody: the message was delivered."""
+    sms = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=sms.pk).update(status="sent")
+    read_by_one, read_by_other = (Message.objects.get(pk=sms.pk) for _ in range(2))
+    update_status(read_by_one, Message.Status.DELIVERED)
+    update_status(read_by_other, Message.Status.FAILED, "30008")
+    sms.refresh_from_db()
+    assert (sms.status, sms.error) == ("delivered", "")
+    assert not Message.objects.filter(fallback_for=sms).exists()
