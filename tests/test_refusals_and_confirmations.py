@@ -35,9 +35,12 @@ def test_a_stale_resend_of_ones_own_change_is_not_blamed_on_someone_else(
     again = client.post(f"/incidents/{incident.pk}/dismiss/", form, follow=True)  # back + resend
     text = again.content.decode()
     assert "You already saved a change" in text and "someone else" not in text
-    with pytest.raises(workflow.IncidentChanged) as refused:
-        workflow.transition(incident.pk, manager, "dismiss", form["version"], reason="Again.")
-    assert refused.value.message_for(manager) == (
+    # Two hours later, the time named is still that of the change, not of the refusal.
+    with time_machine.travel(moment + timedelta(hours=2), tick=False):
+        with pytest.raises(workflow.IncidentChanged) as refused:
+            workflow.transition(incident.pk, manager, "dismiss", form["version"], reason="Again.")
+        said = refused.value.message_for(manager)
+    assert said == (
         f"You already saved a change to {incident.reference} at "
         f"{timezone.localtime(moment):%H:%M %Z} (it is now "
         "Dismissed); this page was older than that. Nothing more was saved: check the incident "
