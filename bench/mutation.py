@@ -2,8 +2,11 @@
 
     .venv/bin/python bench/mutation.py [--survivors]
 
-Prints, per module, how many planted bugs (mutants) the suite caught, and the total; with
---survivors, every surviving mutant's name (`.venv/bin/mutmut show NAME` shows its diff).
+Prints, per module, how many planted bugs (mutants) the suite caught, and the total. Every
+mutant that survives must be explained in bench/survivors.txt (a `## reason` line, then the
+mutants it explains); with --survivors it prints the survivors nobody explained yet, and the
+explanations whose mutant no longer survives (`.venv/bin/mutmut show NAME` shows a diff).
+Exit status 1 when a survivor is unexplained.
 """
 
 import argparse
@@ -15,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTMUT = Path(sys.executable).with_name("mutmut")
+LEDGER = ROOT / "bench" / "survivors.txt"
 CAUGHT = {"killed", "timeout", "segfault", "suspicious"}
 
 
@@ -32,16 +36,29 @@ def module_of(name):
     return re.sub(r"\.x[_ǁ].*$", "", name)
 
 
+def explained(path=LEDGER):
+    """{mutant name: reason} from the ledger: `## reason` heads the names it explains."""
+    reasons, reason = {}, None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if line.startswith("## "):
+            reason = line[3:].strip()
+        elif line and not line.startswith("#"):
+            if reason is None:
+                raise SystemExit(f"{path.name}:{number}: a mutant before any `## reason` line")
+            reasons[line] = reason
+    return reasons
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--survivors", action="store_true")
     options = parser.parse_args()
     counts = defaultdict(Counter)
-    survivors = []
-    for name, status in results():
+    statuses = dict(results())
+    for name, status in statuses.items():
         counts[module_of(name)][status] += 1
-        if status in {"survived", "no tests"}:
-            survivors.append(name)
+    survivors = [name for name, status in statuses.items() if status in {"survived", "no tests"}]
     total = Counter()
     print(f"{'module':40} {'caught':>7} {'checked':>8} {'score':>7} {'not run':>8}")
     for module in sorted(counts):
@@ -49,9 +66,22 @@ def main():
         total.update(count)
         print(line(module, count))
     print(line("all", total))
+    reasons = explained()
+    unexplained = [name for name in survivors if name not in reasons]
+    by_reason = Counter(reasons[name] for name in survivors if name in reasons)
+    print(f"\n{len(survivors) - len(unexplained)} survivors explained in {LEDGER.name}:")
+    for reason, count in by_reason.most_common():
+        print(f"  {count:4}  {reason}")
+    print(f"{len(unexplained)} not explained")
     if options.survivors:
-        print("\nsurvivors:")
-        print("\n".join(f"  {name}" for name in survivors))
+        print("\n".join(f"  {name}" for name in unexplained))
+        # Explanations of mutants that are now caught (or no longer exist) can go.
+        alive = {"survived", "no tests", "not checked"}
+        gone = [name for name in reasons if statuses.get(name, "gone") not in alive]
+        if gone:
+            print(f"\n{len(gone)} explained in {LEDGER.name} but no longer surviving:")
+            print("\n".join(f"  {name}" for name in gone))
+    return 1 if unexplained and total["not checked"] == 0 else 0
 
 
 def line(label, count):
@@ -62,4 +92,4 @@ def line(label, count):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
