@@ -578,7 +578,9 @@ def test_the_controllers_notice_carries_the_facts_and_the_assessment(
     controller.language = "en"
     controller.save()
     client.force_login(manager)
-    _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    reader, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    assert reader.metadata.subject == "Notice of a personal data breach (GDPR art. 33(2))"
+    assert reader.root_object["/Lang"] == "en"
     for row in [
         "Bakkerij Van Damme BV Els Van Damme Kerkstraat 12, 9000 Gent",
         "Subject: personal data breach",
@@ -671,7 +673,9 @@ def test_times_in_documents_carry_their_zone_across_the_clock_change():
     assert local(after) == "25/10/2026 20:15 CET"
 
 
-def test_free_texts_given_per_language_never_a_silent_mix(client, manager, dpo, assessed):
+def test_free_texts_given_per_language_never_a_silent_mix(
+    client, manager, dpo, assessed, controller
+):
     client.force_login(manager)
     page = client.get(f"/incidents/{assessed.pk}/").content.decode()
     assert "Not given in Dutch yet: title, what happened" in page
@@ -703,6 +707,10 @@ def test_free_texts_given_per_language_never_a_silent_mix(client, manager, dpo, 
     after = " ".join(after.split())
     assert "Wachtwoord ingegeven op een valse aanmeldpagina." in after
     assert "Password entered" not in after and "Nog niet in deze taal gegeven" not in after
+    # The Dutch letter to the controller prints the Dutch texts too.
+    _, letter = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    assert "Wat er gebeurde Wachtwoord ingegeven op een valse aanmeldpagina." in letter
+    assert "Password entered" not in letter
     _, french = read(client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=fr"))
     assert "Password entered on a fake login page." in french  # as written, and said so:
     assert "Pas encore donnés dans cette langue, imprimés tels qu'écrits (en anglais) :" in french
