@@ -862,3 +862,22 @@ def test_each_controller_that_notifies_itself_is_told_when_its_own_72_hours_end(
         f"{brussels(told + timedelta(hours=72))} at the latest."
     ) in letter(controller)
     assert "if you receive this letter today, by " in letter(second)
+
+
+def test_a_letter_not_sent_yet_counts_the_72_hours_from_today_even_after_the_gba_filing(
+    client, manager, incident_in, controller
+):
+    """Conitro filed with the GBA for the controller (an obligation met for that
+    controller) but has not told it yet: its letter counts from today, not from the filing."""
+    controller.language = "en"
+    controller.save()
+    incident = incident_in("gba_notified", hours_ago=3)
+    assert incident.obligations.get(kind="notify_gba", controller=controller).status == "met"
+    client.force_login(manager)
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        _, letter = read(client.get(f"/incidents/{incident.pk}/notices/{controller.pk}.pdf"))
+    end = timezone.localtime(now + timedelta(hours=72))
+    assert (
+        f"end by {end:%d/%m/%Y %H:%M %Z} at the latest if you receive this letter today." in letter
+    )
