@@ -881,3 +881,47 @@ def test_a_letter_not_sent_yet_counts_the_72_hours_from_today_even_after_the_gba
     assert (
         f"end by {end:%d/%m/%Y %H:%M %Z} at the latest if you receive this letter today." in letter
     )
+
+
+def test_every_free_text_given_in_dutch_is_what_the_dutch_documents_print(
+    client, manager, assessed, controller
+):
+    """Each free text written in English and given in Dutch: the Dutch GBA notification and
+    the Dutch letter print the Dutch, never the English beside it."""
+    from incidents.models import Assessment
+
+    Assessment.objects.filter(incident=assessed).update(
+        measures_before="Spam filter in place.",
+        international="Customers in Belgium only.",
+        other_authorities="The police was told.",
+        risk_reasoning="E-mail addresses of customers.",
+    )
+    dutch = {
+        "title": "Beheerdersaccount gephisht",
+        "description": "Wachtwoord ingegeven op een valse aanmeldpagina.",
+        "discovered_how": "Een klant belde ons",
+        "consequences": "Phishing van klanten.",
+        "measures_taken": "Wachtwoorden gereset.",
+        "measures_proposed": "Tweestapsverificatie.",
+        "measures_before": "Spamfilter actief.",
+        "subjects_informed_reason": "E-mail aan elke klant.",
+        "international": "Alleen klanten in België.",
+        "other_authorities": "De politie werd verwittigd.",
+        "risk_reasoning": "E-mailadressen van klanten.",
+    }
+    workflow.update_facts(assessed.pk, manager, {"discovered_how": "A customer called us"})
+    workflow.translate(assessed.pk, manager, "nl", dutch)
+    assessed.refresh_from_db()
+    english = [getattr(assessed, f) for f in ("title", "description", "discovered_how")]
+    english += [getattr(assessed.assessment, f) for f in list(dutch)[3:]]
+    assert all(english) and not set(english) & set(dutch.values())
+    client.force_login(manager)
+    url = f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=nl"
+    _, gba = read(client.get(url))
+    printed = {field: value in gba for field, value in dutch.items()}
+    assert printed == dict.fromkeys(dutch, True)
+    assert [text for text in english if text in gba] == []
+    _, letter = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    in_letter = ["description", "consequences", "measures_taken", "measures_proposed"]
+    assert [field for field in in_letter if dutch[field] not in letter] == []
+    assert [text for text in english if text in letter] == []
