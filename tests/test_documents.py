@@ -383,8 +383,21 @@ def test_the_gba_notification_says_which_phase_it_is(client, dpo, manager, asses
     text = gba_text(client, assessed)
     assert "Type Complete notification (part 2) of DBN-2026-4141" in text
     assert "CET: ended at" in text.split("What changed since the last filing")[1]
-    workflow.transition(assessed.pk, manager, "complete_gba")
-    assert "Follow-up of notification DBN-2026-4141" in gba_text(client, assessed)
+    workflow.transition(assessed.pk, manager, "complete_gba", reference="DBN-2026-4142")
+    # Part 2 got its own reference in the portal: what follows continues that one.
+    assert "Type Follow-up of notification DBN-2026-4142" in gba_text(client, assessed)
+
+
+def test_a_notification_complete_at_its_filing_is_followed_up_not_completed(
+    client, dpo, manager, assessed
+):
+    client.force_login(dpo)
+    assert "Type Complete notification 1." in gba_text(client, assessed)
+    workflow.transition(
+        assessed.pk, manager, "notify_gba", reference="DBN-2026-5151", delay_reason=""
+    )
+    assert not assessed.obligations.filter(kind="complete_gba").exists()  # no part 2 owed
+    assert "Type Follow-up of notification DBN-2026-5151" in gba_text(client, assessed)
 
 
 def test_the_gba_notification_prints_the_assessment_values(client, dpo, assessed):
@@ -826,6 +839,12 @@ def test_one_controllers_gba_notification_item_by_item_and_its_follow_up(
     text = notification()
     assert "Type Complete notification (part 2) of DBN-2026-7777" in text
     assert "Internal or external External" in text
+    url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en"
+    # The first controller's own notification is not filed: it continues no reference.
+    first = read(client.get(f"{url}&controller={controller.pk}"))[1]
+    assert "Type Complete notification 1. " in first and "DBN" not in first
+    # The combined notification follows the filing made, not the controller listed first.
+    assert "Type Complete notification (part 2) of DBN-2026-7777" in read(client.get(url))[1]
     changed = text.split("9. What changed since the last filing Changed ")[1]
     # Only what changed: the same ENISA values typed again (0 for 0.00) are no change.
     assert re.match(
