@@ -22,11 +22,15 @@ ASSESSMENT_TEXTS = [
     "other_authorities",
     "risk_reasoning",
 ]
-# Their names as they read inside a sentence ("pas encore donnés en néerlandais").
-DOCUMENT_LANGUAGES = {
+# The languages' names as they read inside a sentence ("pas encore donnés en néerlandais",
+# "imprimés tels qu'écrits (en anglais)").
+LANGUAGE_NAMES = {
     "nl": pgettext_lazy("in a sentence", "Dutch"),
     "fr": pgettext_lazy("in a sentence", "French"),
+    "en": pgettext_lazy("in a sentence", "English"),
 }
+# The languages the GBA accepts that the desk writes documents in: texts are asked for in each.
+DOCUMENT_LANGUAGES = {code: LANGUAGE_NAMES[code] for code in ("nl", "fr")}
 
 
 def incident_of(instance):

@@ -944,3 +944,16 @@ def test_every_free_text_given_in_dutch_is_what_the_dutch_documents_print(
     in_letter = ["description", "consequences", "measures_taken", "measures_proposed"]
     assert [field for field in in_letter if dutch[field] not in letter] == []
     assert [text for text in english if text in letter] == []
+
+
+def test_a_document_names_the_language_its_untranslated_texts_were_written_in(
+    client, dpo, assessed, controller
+):
+    from incidents.models import Incident
+
+    Incident.objects.filter(pk=assessed.pk).update(text_language="fr")
+    client.force_login(dpo)
+    assert "afgedrukt zoals geschreven (in het Frans)" in gba_text(client, assessed, "nl")
+    _, letter = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    assert "in het Frans" in letter
+    assert "printed as written (in French)" in gba_text(client, assessed, "en")

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from ..fact_texts import label, missing, text
+from ..fact_texts import LANGUAGE_NAMES, label, missing, text
 from ..identifiers import format_enterprise_number, format_phone
 from ..models import IncidentEvent, Obligation
 from ..timeline import label as label_of
@@ -127,15 +127,6 @@ def controller_rows(controller, unknown):
     ]
 
 
-def language_name(code):
-    """The language's name inside a sentence ("imprimés tels qu'écrits (en néerlandais)")."""
-    return {
-        "nl": pgettext("in a sentence", "Dutch"),
-        "fr": pgettext("in a sentence", "French"),
-        "en": pgettext("in a sentence", "English"),
-    }.get(code, code)
-
-
 def yes_no(value):
     return _("yes") if value else _("no")
 
@@ -154,7 +145,7 @@ def changes_since(incident, since):
     lines = []
     for event in incident.events.filter(at__gt=since).order_by("at", "id"):
         if event.kind in {IncidentEvent.Kind.CHANGED, IncidentEvent.Kind.AWARE_AT_CORRECTED}:
-            names = [event.field or "aware_at"]
+            names = [event.field]  # every change names its field (aware_at for a correction)
         elif event.kind == IncidentEvent.Kind.ASSESSED:
             names = list(event.after or {})
         else:
@@ -199,7 +190,7 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                         "in this language before submitting."
                     )
                     % {
-                        "written": language_name(incident.text_language),
+                        "written": LANGUAGE_NAMES[incident.text_language],
                         "fields": ", ".join(str(label(i, f)) for i, f in untranslated),
                     },
                     "h1",

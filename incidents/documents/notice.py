@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..fact_texts import missing, text
+from ..fact_texts import LANGUAGE_NAMES, missing, text
 from ..models import Obligation
 from ..obligations import controller_deadline
 from .base import facts_hash, local, paragraph, render, section
@@ -89,15 +89,13 @@ def build_controller_notice(incident, language, controller, facts_digest=None):
             paragraph(subject_line, "h1"),
         ]
         if missing(incident, language):
-            from .gba import language_name
-
             story.append(
                 paragraph(
                     _(
                         "Some facts below are written in %(written)s, as our staff recorded "
                         "them; we will send them translated on request."
                     )
-                    % {"written": language_name(incident.text_language)},
+                    % {"written": LANGUAGE_NAMES[incident.text_language]},
                     "small",
                 )
             )
