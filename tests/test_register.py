@@ -230,3 +230,28 @@ def test_the_register_reads_the_same_few_queries_for_two_incidents_or_twelve(
     for _ in range(10):
         incident_in("gba_notified")
     assert queries_for_register() == few
+
+
+def test_withdrawn_and_dismissed_obligations_say_why_in_the_readers_language(
+    api, manager, incident_in, controller, second
+):
+    """The reasons are stored in one language (Dutch, LANGUAGE_CODE); an English register
+    shows them in English, and the dismissal's reason as the person wrote it."""
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.update_facts(incident.pk, manager, {"controllers": [second]})  # not the bakery
+    workflow.transition(incident.pk, manager, "dismiss", reason="A test mail, no personal data.")
+    lines = row_of(csv_rows(api("dpo").get("/api/register.csv?lang=en")), incident)["Obligations"]
+    bakery = [line for line in lines.splitlines() if "Bakkerij Van Damme BV" in line]
+    bookshop = [line for line in lines.splitlines() if "Librairie Lefèvre SRL" in line]
+    assert bakery and all(
+        line.endswith(" — The controller is no longer among those affected.") for line in bakery
+    ), bakery
+    assert bookshop and all(
+        line.endswith(" — Dismissed: A test mail, no personal data.") for line in bookshop
+    ), bookshop
+    stored = set(incident.obligations.values_list("note", flat=True))
+    assert stored == {
+        "De verwerkingsverantwoordelijke is niet langer getroffen.",
+        "Afgewezen: A test mail, no personal data.",
+    }
