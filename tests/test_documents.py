@@ -957,3 +957,35 @@ def test_a_document_names_the_language_its_untranslated_texts_were_written_in(
     _, letter = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
     assert "in het Frans" in letter
     assert "printed as written (in French)" in gba_text(client, assessed, "en")
+
+
+def test_a_late_notification_without_a_controller_yet_still_asks_for_the_reason(
+    client, dpo, manager, new_incident
+):
+    """Logged 30 hours after awareness, no controller named yet (no filing to record a reason
+    on): the reason given on the incident is printed, in the document's language."""
+    late = new_incident(hours_ago=30)
+    client.force_login(dpo)
+    assert "Reason for the delay to be given: the 24-hour deadline has passed" in gba_text(
+        client, late
+    )
+    workflow.update_facts(late.pk, manager, {"gba_delay_reason": "Found in a backup."})
+    workflow.translate(late.pk, manager, "nl", {"gba_delay_reason": "Gevonden in een back-up."})
+    assert "Reason for the delay Found in a backup." in gba_text(client, late)
+    assert "Gevonden in een back-up." in gba_text(client, late, "nl")
+
+
+def test_a_filing_at_the_very_second_of_the_deadline_is_in_time_on_the_notification(
+    client, dpo, manager, incident_in
+):
+    incident = incident_in("assessed", hours_ago=30)  # the deadline was 6 hours ago
+    workflow.transition(
+        incident.pk,
+        manager,
+        "notify_gba",
+        reference="DBN-2026-60",
+        submitted_at=incident.deadline_at,
+    )
+    client.force_login(dpo)
+    text = gba_text(client, incident)
+    assert "GBA reference DBN-2026-60" in text and "Reason for the delay" not in text
