@@ -257,3 +257,39 @@ def test_a_french_digest_puts_a_space_before_each_colon(log, clock, manager):
         f"2 fuites de données : Pas encore évaluée : {first.reference}, {second.reference} "
         f"(échéance 26/11 10:00). OK pour tout : {link}"
     )
+
+
+def test_a_digest_sms_that_fails_is_followed_by_a_call_listing_the_same_incidents(
+    log, clock, manager
+):
+    from notifications.sending import update_status
+
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    Message.objects.filter(pk=sms.pk).update(status="sent")
+    sms.refresh_from_db()
+    update_status(sms, Message.Status.UNDELIVERED, "30003")
+    call = Message.objects.get(fallback_for=sms)
+    assert call.channel == "call"
+    assert listed(call) == [first.reference, second.reference]
+    assert call.text.startswith("Breach desk of Conitro. 2 breaches. ")
+    assert call.text.count("The deadline is 26/11 10:00.") == 2
+
+
+def test_a_link_acknowledges_what_its_own_page_listed_not_a_later_page(log, clock, manager, client):
+    """Two digests to the same manager an hour apart: the first one's link acknowledges its
+    two incidents, not those of the second page."""
+    early = [log("Phishing A"), log("Phishing B", after=10 * S)]
+    late = [log("Phishing C", after=H), log("Phishing D", after=H + 10 * S)]
+    (first,) = pages_at(clock, T0 + 4 * H + 10 * S, recipient=manager, channel="sms")
+    (second,) = pages_at(clock, T0 + 5 * H + 10 * S, recipient=manager, channel="sms")
+    assert listed(first) == sorted(i.reference for i in early)
+    assert set(listed(second)) >= {i.reference for i in late}
+    client.post(re.search(r"/ack/\S+/", first.text).group(0))
+    acknowledged = {
+        incident.reference
+        for incident in early + late
+        if incident.acknowledgements.filter(user=manager).exists()
+    }
+    assert acknowledged == {i.reference for i in early}
