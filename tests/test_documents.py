@@ -384,8 +384,22 @@ def test_the_gba_notification_says_which_phase_it_is(client, dpo, manager, asses
     assert "Type Complete notification (part 2) of DBN-2026-4141" in text
     assert "CET: ended at" in text.split("What changed since the last filing")[1]
     workflow.transition(assessed.pk, manager, "complete_gba", reference="DBN-2026-4142")
-    # Part 2 got its own reference in the portal: what follows continues that one.
-    assert "Type Follow-up of notification DBN-2026-4142" in gba_text(client, assessed)
+    # Part 2 got its own reference in the portal: what follows continues that one, and lists
+    # what changed since part 2, one line per change.
+    text = gba_text(client, assessed)
+    assert "Type Follow-up of notification DBN-2026-4142" in text
+    assert "What changed since the last filing" not in text
+    workflow.update_facts(assessed.pk, manager, {"title": "Phishing of an admin account"})
+    workflow.update_facts(assessed.pk, manager, {"discovered_how": "A customer called"})
+    reader = read(client.get(f"/incidents/{assessed.pk}/documents/gba-notification.pdf?lang=nl"))[0]
+    assert reader.metadata.subject == "Melding van een datalek (AVG art. 33)"
+    assert reader.root_object["/Lang"] == "nl"
+    changed = gba_text(client, assessed).split("What changed since the last filing Changed ")[1]
+    assert re.match(
+        r"\d\d/\d\d/\d{4} \d\d:\d\d CET: title \d\d/\d\d/\d{4} \d\d:\d\d CET: "
+        r"how it was discovered INC-",
+        changed,
+    ), changed
 
 
 def test_a_notification_complete_at_its_filing_is_followed_up_not_completed(
@@ -966,9 +980,10 @@ def test_a_late_notification_without_a_controller_yet_still_asks_for_the_reason(
     on): the reason given on the incident is printed, in the document's language."""
     late = new_incident(hours_ago=30)
     client.force_login(dpo)
-    assert "Reason for the delay to be given: the 24-hour deadline has passed" in gba_text(
-        client, late
-    )
+    text = gba_text(client, late)
+    assert "Reason for the delay to be given: the 24-hour deadline has passed" in text
+    assert "1b. The controller on whose behalf Conitro notifies Controller not known yet" in text
+    assert f"End of the breach {timezone.localtime(late.ended_at):%d/%m/%Y %H:%M %Z}" in text
     workflow.update_facts(late.pk, manager, {"gba_delay_reason": "Found in a backup."})
     workflow.translate(late.pk, manager, "nl", {"gba_delay_reason": "Gevonden in een back-up."})
     assert "Reason for the delay Found in a backup." in gba_text(client, late)
