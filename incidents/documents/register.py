@@ -261,14 +261,12 @@ def build_register_pdf(incidents, language, filters, facts_digest=None):
         widths = [w * width for w in PDF_WIDTHS]
         header = pdf_header()
         story = [paragraph(_("Breach register"), "title"), paragraph(describe(filters), "small")]
-        listed, chunk = 0, []
+        chunks = [[]]  # an empty register is one table with a row of dashes
         for row in rows(incidents):
-            listed += 1
-            chunk.append([cell or "—" for cell in pdf_row(row)])
-            if len(chunk) == ROWS_PER_TABLE:
-                story.append(data_table(header, chunk, widths))
-                chunk = []
-        if chunk or not listed:
+            if len(chunks[-1]) == ROWS_PER_TABLE:
+                chunks.append([])
+            chunks[-1].append([cell or "—" for cell in pdf_row(row)])
+        for chunk in chunks:
             story.append(data_table(header, chunk or [["—"] * len(header)], widths))
         return render(
             story,
