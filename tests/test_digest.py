@@ -293,3 +293,19 @@ def test_a_link_acknowledges_what_its_own_page_listed_not_a_later_page(log, cloc
         if incident.acknowledgements.filter(user=manager).exists()
     }
     assert acknowledged == {i.reference for i in early}
+
+
+def test_the_page_of_a_digest_names_each_incidents_steps_most_urgent_first(
+    log, clock, manager, client
+):
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    for incident in (first, second):
+        Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
+            due_at=T0 + 4 * H
+        )
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    page = client.get(re.search(r"/ack/\S+/", sms.text).group(0)).text
+    steps = re.findall(r'<p class="step-name">(.*?)</p>', page)
+    both = "<strong>GBA not notified yet</strong> + <strong>Not assessed yet</strong>"
+    assert steps == [both, both]
