@@ -596,3 +596,30 @@ def test_a_step_due_within_a_minute_of_a_page_goes_out_with_it_not_seconds_later
     )
     at(clock, 13 * h)  # step 2's repeat: alone
     assert Firing.objects.filter(incident=logged, step__position=3, repetition=1, fired_at=None)
+
+
+def test_a_step_that_pages_stops_the_earlier_steps_of_its_own_incident_only(
+    logged, clock, security, django_capture_on_commit_callbacks
+):
+    """Step 5 (the deadline, controller not notified) pages for two incidents logged together
+    and stops the repeats of each one's step 4, which waits for the same thing. The repeats of
+    step 4 of a third incident, logged 3 h 20 min later, go on."""
+    h, m = timedelta(hours=1), timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        twin = workflow.log_incident(security, title="Same minute", description="d")
+    clock.move_to(T0 + 3 * h + 20 * m)
+    with django_capture_on_commit_callbacks(execute=True):
+        other = workflow.log_incident(security, title="Laptop gestolen", description="d")
+    for moment in (4 * h, 12 * h, 16 * h, 20 * h, 23 * h + 20 * m, 23 * h + 50 * m):
+        at(clock, moment)
+    repeat = Firing.objects.get(
+        incident=other, step__position=4, phase="page", due_at=T0 + 24 * h + 20 * m
+    )
+    at(clock, 24 * h)  # step 5 of the first incident and of its twin page
+    for incident in (logged, twin):
+        assert not Firing.objects.filter(incident=incident, step__position=4, fired_at=None)
+    repeat.refresh_from_db()
+    assert repeat.fired_at is None  # the second incident's repeat still waits for its time
+    at(clock, 24 * h + 20 * m)
+    repeat.refresh_from_db()
+    assert repeat.outcome == "sent"
