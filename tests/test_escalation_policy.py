@@ -623,3 +623,23 @@ def test_a_step_that_pages_stops_the_earlier_steps_of_its_own_incident_only(
     at(clock, 24 * h + 20 * m)
     repeat.refresh_from_db()
     assert repeat.outcome == "sent"
+
+
+def test_a_controller_removed_again_leaves_the_gba_step_paging(
+    logged, clock, manager, controller, categories, assessment_values
+):
+    """The assessment named a controller, then an edit removed it (its obligations are
+    withdrawn, not met): the GBA is still not notified, so step 3 pages at 12 hours."""
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    workflow.assess(logged.pk, manager, assessment_values, relations)
+    workflow.update_facts(logged.pk, manager, {"controllers": []})
+    assert set(logged.obligations.values_list("status", flat=True)) == {"withdrawn"}
+    at(clock, timedelta(hours=4))
+    assert at(clock, timedelta(hours=12)) == [("dpo", "email"), ("dpo", "sms")] + [
+        ("manager", "email"),
+        ("manager", "sms"),
+    ]
