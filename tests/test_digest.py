@@ -138,8 +138,13 @@ def test_a_page_that_reaches_nobody_paged_now_keeps_its_time(log, clock, manager
     Firing.objects.filter(incident=second, step__position=3, repetition=0).update(
         due_at=T0 + 4 * H + 30 * S
     )
+    # A third incident's step 2, due after the DPO's page, still joins the managers' page.
+    third = log("Phishing")
+    Firing.objects.filter(incident=third, step__position=2).update(due_at=T0 + 4 * H + 40 * S)
     sms = pages_at(clock, T0 + 4 * H, channel="sms")
-    assert [(m.recipient, listed(m)) for m in sms] == [(manager, [first.reference])]
+    assert [(m.recipient, listed(m)) for m in sms] == [
+        (manager, sorted([first.reference, third.reference]))
+    ]
     later = pages_at(clock, T0 + 4 * H + 30 * S, channel="sms")
     assert [(m.recipient, listed(m)) for m in later] == [(dpo, [second.reference])]
 
