@@ -314,3 +314,16 @@ def test_the_page_of_a_digest_names_each_incidents_steps_most_urgent_first(
     steps = re.findall(r'<p class="step-name">(.*?)</p>', page)
     both = "<strong>GBA not notified yet</strong> + <strong>Not assessed yet</strong>"
     assert steps == [both, both]
+
+
+def test_companions_fill_a_page_up_to_five_incidents_and_the_next_keeps_its_time(
+    log, clock, manager
+):
+    """One incident due now, five more within the minute: four come early in the manager's
+    page (five in all), the sixth pages at its own time."""
+    incidents = [log(f"Phishing {n}", after=n * 10 * S) for n in range(6)]
+    sms = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    assert [listed(m) for m in sms] == [sorted(i.reference for i in incidents[:5])]
+    assert step2(incidents[5]).fired_at is None
+    later = pages_at(clock, T0 + 4 * H + 50 * S, recipient=manager, channel="sms")
+    assert [listed(m) for m in later] == [[incidents[5].reference]]
