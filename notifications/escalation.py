@@ -398,7 +398,7 @@ def companions(sent, facts, now):
     return claimed, decide_claimed(claimed, now)[1]
 
 
-def build_messages(group, facts=None):
+def build_messages(group, facts):
     """One message per person and channel for the firings in the group, listing at most
     PAGE_DIGEST_MAX_INCIDENTS incidents (more make more messages). The first firing that
     pages the person, the most urgent, is the message's; the others are listed in it
@@ -407,7 +407,7 @@ def build_messages(group, facts=None):
     for firing in group:
         step = firing.step
         channels = [Channel.CALL] if firing.phase == Firing.Phase.CALL else step.channels()
-        people = facts.recipients(step, firing.phase) if facts else recipients(step, firing.phase)
+        people = facts.recipients(step, firing.phase)
         for user in people:
             for channel in channels:
                 wanted.setdefault((user.pk, channel), (user, []))[1].append(firing)
