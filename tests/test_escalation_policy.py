@@ -643,3 +643,21 @@ def test_a_controller_removed_again_leaves_the_gba_step_paging(
         ("manager", "email"),
         ("manager", "sms"),
     ]
+
+
+def test_a_repeat_due_a_few_seconds_before_its_next_step_gives_way_to_it(logged, clock):
+    """Step 4 repeats every 30 minutes; when step 5, which waits for the same thing, is due
+    within the next minute, step 4's repeat is not sent: step 5 pages instead, in the page
+    of this minute."""
+    h, s = timedelta(hours=1), timedelta(seconds=1)
+    for half_hours in range(40, 48):  # 20:00 … 23:30, and the follow-up call at 23:45
+        at(clock, half_hours * h / 2)
+    at(clock, 23.75 * h)
+    Firing.objects.filter(incident=logged, step__position=5, repetition=0).update(
+        due_at=T0 + 24 * h + 30 * s
+    )
+    at(clock, 24 * h)
+    repeat = Firing.objects.get(incident=logged, step__position=4, phase="page", due_at=T0 + 24 * h)
+    assert repeat.outcome == "superseded"
+    assert at(clock, 24 * h + 30 * s) == []  # step 5 came with this minute's page
+    assert Firing.objects.get(incident=logged, step__position=5, repetition=0).outcome == "sent"
