@@ -65,7 +65,10 @@ def test_the_alert_email_goes_through_sendgrid(logged, sendgrid, manager):
         if any(to["email"] == manager.email for to in p["personalizations"][0]["to"])
     )
     assert sent_to_manager["headers"]["X-Breachdesk-Message"] == str(message.pk)
-    assert message.provider_id  # anymail's id, which SendGrid's events carry back
+    # anymail's id, which SendGrid's events carry back to find the message by.
+    assert (
+        message.provider_id == sent_to_manager["personalizations"][0]["custom_args"]["anymail_id"]
+    )
 
 
 def sign(body, timestamp="1764064800"):
@@ -169,6 +172,11 @@ def test_controller_notices_go_out_with_the_letter_in_their_language(
     assert to_french["subject"].startswith("Violation de données")
     (attached,) = to_french["attachments"]
     assert attached["type"] == "application/pdf"
+    notice = Message.objects.get(incident=incident, controller=french)
+    assert attached["filename"] == notice.document.filename
+    assert attached["filename"].startswith(incident.reference) and attached["filename"].endswith(
+        ".pdf"
+    )
     letter = base64.b64decode(attached["content"])
     assert letter.startswith(b"%PDF")
     import io

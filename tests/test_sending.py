@@ -207,3 +207,58 @@ def test_two_callbacks_at_once_a_failure_read_before_the_delivery_does_not_undo_
     sms.refresh_from_db()
     assert (sms.status, sms.error) == ("delivered", "")
     assert not Message.objects.filter(fallback_for=sms).exists()
+
+
+class FlakyBackend:
+    """A channel that refuses a message's first try and accepts the next."""
+
+    def send(self, message):
+        if message.attempts == 1:
+            raise TransportError("Twilio 503 20500: busy")
+        return f"SM{message.pk}"
+
+
+def test_a_send_is_claimed_once_recorded_alone_and_a_later_success_clears_the_error(
+    logged, settings
+):
+    """The claim stamps the time a worker took the message (a worker killed after it is
+    found by that time); only the message sent is marked sent, its earlier error cleared;
+    a message sent once is never sent again."""
+    from notifications.escalation import messages_to_retry
+    from notifications.sending import send_message
+
+    settings.SMS_BACKEND = "tests.test_sending.FlakyBackend"
+    sms, other = Message.objects.filter(channel="sms")[:2]
+    Message.objects.filter(pk=sms.pk).update(status="queued", attempts=0)
+    Message.objects.filter(pk=other.pk).update(status="sending", claimed_at=T0)  # in progress
+    now = T0 + timedelta(minutes=1)
+    with time_machine.travel(now, tick=False):
+        assert send_message(sms.pk) == "queued"  # refused for now
+        Message.objects.filter(pk=sms.pk).update(next_attempt_at=None)
+        assert send_message(sms.pk) == "sent"
+    sms.refresh_from_db()
+    assert (sms.status, sms.error, sms.provider_id, sms.attempts) == ("sent", "", f"SM{sms.pk}", 2)
+    assert sms.claimed_at == now and sms.sent_at == now
+    assert Message.objects.get(pk=other.pk).status == "sending"  # not touched by sms's record
+    assert send_message(sms.pk) is None  # sent once: never claimed again
+    assert Message.objects.get(pk=sms.pk).attempts == 2
+    # A worker that claimed a message and died: found once its claim is too old.
+    Message.objects.filter(pk=sms.pk).update(status="queued")
+    settings.SMS_BACKEND = "tests.test_sending.BrokenBackend"
+    with time_machine.travel(now, tick=False):
+        send_message(sms.pk)
+    Message.objects.filter(pk=sms.pk).update(status="sending")  # as if killed mid-send
+    assert Message.objects.get(pk=sms.pk).claimed_at == now
+    assert sms.pk in messages_to_retry(now + settings.MESSAGE_SEND_TIMEOUT + timedelta(seconds=1))
+
+
+def test_an_e_mail_that_django_refuses_to_build_fails_for_good_without_retrying(logged):
+    """A header Django refuses (a line break in the subject) cannot be fixed by trying again."""
+    from notifications.sending import send_message
+
+    email = Message.objects.filter(channel="email").first()
+    Message.objects.filter(pk=email.pk).update(status="queued", attempts=0, subject="Lek\nBcc: x")
+    assert send_message(email.pk) == "failed"
+    email.refresh_from_db()
+    assert email.status == "failed"
+    assert email.error.startswith("BadHeaderError: Header values can't contain newlines")
