@@ -327,3 +327,30 @@ def test_companions_fill_a_page_up_to_five_incidents_and_the_next_keeps_its_time
     assert step2(incidents[5]).fired_at is None
     later = pages_at(clock, T0 + 4 * H + 50 * S, recipient=manager, channel="sms")
     assert [listed(m) for m in later] == [[incidents[5].reference]]
+
+
+def test_a_digest_says_which_of_its_pages_are_late(log, clock, manager):
+    """The first incident's page is 3 minutes late (a dispatcher was down); the second, due
+    20 s later, is on time: the SMS says so per group."""
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    Firing.objects.filter(pk=step2(first).pk).update(due_at=T0 + 4 * H - 3 * 60 * S)
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    assert sms.text.startswith(
+        f"2 breaches: Not assessed yet (late): {first.reference} (deadline 26/11 10:00); "
+        f"Not assessed yet: {second.reference} (deadline 26/11 10:00). OK for all: "
+    ), sms.text
+
+
+def test_a_call_about_two_steps_of_one_incident_reads_both(log, clock, manager):
+    incident = log("Klantendatabank gelekt")
+    Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
+        due_at=T0 + 4 * H
+    )
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    from notifications.escalation import build_message
+
+    call = build_message(sms.firing, manager, "call", also=list(sms.also_for.all())).text
+    assert call.startswith(
+        "Breach desk of Conitro. GBA not notified yet. Not assessed yet. Incident 2 0 2 6 - "
+    ), call
