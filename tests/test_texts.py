@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.core import signing
-from django.utils import translation
+from django.utils import timezone, translation
 
 from incidents import workflow
 from notifications.escalation import build_message
@@ -282,3 +282,17 @@ def test_the_acknowledgement_link_format_is_pinned(settings):
     token = ack_token(SimpleNamespace(pk=7), SimpleNamespace(pk=3), now=issued)
     assert token == "7.3.1xW8rA.qKDgm5yNm6C3bPEM"
     assert read_ack_token(token, now=issued) == (7, 3)
+
+
+def test_a_page_about_an_obligation_names_it_and_its_own_deadline(incident_in, manager):
+    """Part 2 of the GBA notification is owed (the end of the breach was unknown at the
+    filing): its step's e-mail names that obligation and its deadline, not the 24 hours."""
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"ended_at": None})
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-9")
+    part2 = incident.obligations.get(kind="complete_gba")
+    firing = Firing.objects.filter(incident=incident, step__obligation="complete_gba").first()
+    text = build_message(firing, manager, "email").text
+    deadline = timezone.localtime(part2.deadline_at)
+    assert f"{part2.get_kind_display()} by: {deadline:%d/%m/%Y %H:%M %Z}" in text, text
+    assert "Deadline (GBA and controller)" not in text
