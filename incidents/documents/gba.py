@@ -196,10 +196,11 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                     "h1",
                 )
             )
-        story += section(
-            _("0. Type of notification"),
-            [(_("Type"), notification_type(incident, assessment, part1, part2))],
-        )
+        kind = [(_("Type"), notification_type(incident, assessment, part1, part2))]
+        if assessment is not None and assessment.unknowns():
+            # What part 2 will give (GDPR art. 33(4): the information provided in phases).
+            kind.append((_("Still to be given"), ", ".join(assessment.unknowns())))
+        story += section(_("0. Type of notification"), kind)
         story += section(
             _("1. Identification: the notifying processor"),
             organisation_rows(unknown, combined=controller is None and len(controllers) > 1),
