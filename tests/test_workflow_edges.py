@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from incidents import workflow
 from incidents.models import DeadlineRule, Incident, IncidentEvent, Obligation
@@ -202,3 +203,75 @@ def test_the_same_assessment_typed_again_is_no_change(incident_in, manager, asse
     workflow.assess(incident.pk, manager, {**values, "records_count": 3401}, relations)
     change = incident.events.filter(kind="assessed").latest("id")
     assert (change.before, change.after) == ({"records_count": 3400}, {"records_count": 3401})
+
+
+def test_a_late_controller_notification_keeps_when_how_and_why_on_the_incident_and_its_event(
+    incident_in, manager
+):
+    incident = incident_in("gba_notified", hours_ago=30)
+    told_at = timezone.now() - timedelta(hours=2)  # after the deadline (6 hours ago)
+    incident = workflow.transition(
+        incident.pk,
+        manager,
+        "notify_controller",
+        how="Phone call to Els Van Damme",
+        notified_at=told_at,
+        delay_reason="The controller's DPO was unreachable.",
+    )
+    assert incident.controller_notified_at == told_at
+    assert incident.controller_delay_reason == "The controller's DPO was unreachable."
+    event = incident.events.get(kind="recorded", field="notify_controller")
+    assert event.actor == manager
+    assert event.after == {
+        "how": "Phone call to Els Van Damme",
+        "delay_reason": "The controller's DPO was unreachable.",
+        "at": told_at.isoformat(),
+        "controllers": ["Bakkerij Van Damme BV"],
+    }
+
+
+@pytest.mark.parametrize("action", ["assess", "fly"])
+def test_an_action_that_is_no_transition_is_a_programming_error(incident_in, manager, action):
+    incident = incident_in("detected")
+    with pytest.raises(ValueError, match=f"unknown action '{action}'"):
+        workflow.transition(incident.pk, manager, action)
+
+
+def test_every_event_of_a_walk_through_the_workflow_names_who_caused_it(
+    incident_in,
+    new_incident,
+    manager,
+    security,
+    settings,
+    assessment_values,
+    controller,
+    categories,
+):
+    """Logged, assessed with the end unknown (so part 2 is owed at the filing), filed, told,
+    completed, closed: every event, the state changes and obligations that follow included,
+    is signed by the person whose action caused it."""
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"ended_at": None})
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-5")
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    workflow.update_facts(incident.pk, manager, {"ended_at": incident.aware_at})
+    workflow.transition(incident.pk, manager, "complete_gba")
+    workflow.transition(incident.pk, manager, "close")
+    events = list(incident.events.order_by("id"))
+    kinds = {event.kind for event in events}
+    assert {"created", "assessed", "recorded", "obligations", "transition"} <= kinds
+    assert [event for event in events if event.actor is None] == []
+    assert {event.actor for event in events} == {security, manager}
+    # An assessment that settles the GBA filing (no risk, risk-based policy) moves the state:
+    # that move is the assessor's too.
+    settings.GBA_NOTIFICATION_POLICY = "risk_based"
+    quiet = new_incident()
+    values = {**assessment_values, "risk_level": "none", "risk_reasoning": "Encrypted."}
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    workflow.assess(quiet.pk, security, values, relations)
+    moved = quiet.events.get(kind="transition", to_state="gba_notified")
+    assert moved.actor == security
