@@ -638,6 +638,8 @@ def test_a_controller_removed_again_leaves_the_gba_step_paging(
     workflow.assess(logged.pk, manager, assessment_values, relations)
     workflow.update_facts(logged.pk, manager, {"controllers": []})
     assert set(logged.obligations.values_list("status", flat=True)) == {"withdrawn"}
+    logged.refresh_from_db()
+    assert logged.state == "assessed"  # nothing owed is met: the state does not move on
     at(clock, timedelta(hours=4))
     assert at(clock, timedelta(hours=12)) == [("dpo", "email"), ("dpo", "sms")] + [
         ("manager", "email"),

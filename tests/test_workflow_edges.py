@@ -275,3 +275,27 @@ def test_every_event_of_a_walk_through_the_workflow_names_who_caused_it(
     workflow.assess(quiet.pk, security, values, relations)
     moved = quiet.events.get(kind="transition", to_state="gba_notified")
     assert moved.actor == security
+
+
+def test_a_breach_of_integrity_alone_is_a_breach(
+    new_incident, security, assessment_values, categories, controller
+):
+    incident = new_incident()
+    values = {**assessment_values, "confidentiality": False, "integrity": True}
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    workflow.assess(incident.pk, security, values, relations)
+    assert incident.assessment.integrity and not incident.assessment.confidentiality
+
+
+def test_a_category_reads_in_the_active_language(categories):
+    from django.utils import translation
+
+    category = categories[0]
+    category.name_nl, category.name_fr, category.name_en = "E-mailadres", "Adresse e-mail", "E-mail"
+    for language, name in [("nl", "E-mailadres"), ("fr", "Adresse e-mail"), ("en", "E-mail")]:
+        with translation.override(language):
+            assert str(category) == name
