@@ -1000,7 +1000,9 @@ def test_a_filing_at_the_very_second_of_the_deadline_is_in_time_on_the_notificat
         "notify_gba",
         reference="DBN-2026-60",
         submitted_at=incident.deadline_at,
+        delay_reason="Typed although it was not late.",
     )
+    assert incident.obligations.get(kind="notify_gba").delay_reason == ""  # not late: none kept
     client.force_login(dpo)
     text = gba_text(client, incident)
     assert "GBA reference DBN-2026-60" in text and "Reason for the delay" not in text
