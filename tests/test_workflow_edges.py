@@ -299,3 +299,50 @@ def test_a_category_reads_in_the_active_language(categories):
     for language, name in [("nl", "E-mailadres"), ("fr", "Adresse e-mail"), ("en", "E-mail")]:
         with translation.override(language):
             assert str(category) == name
+
+
+def test_a_version_is_a_short_whole_number_in_ascii_digits_or_not_given():
+    assert workflow.parse_version(None) is None and workflow.parse_version("") is None
+    assert workflow.parse_version("7") == 7 and workflow.parse_version(7) == 7
+    assert workflow.parse_version("9" * 9) == 10**9 - 1
+    for wrong in ["1" * 10, "٣", "3.0", "-1", "seven"]:
+        with pytest.raises(ValidationError) as refused:
+            workflow.parse_version(wrong)
+        assert refused.value.message_dict == {
+            "version": ["The version is the whole number the incident page or the API gave you."]
+        }
+
+
+def test_closing_with_obligations_open_names_each_one(incident_in, manager, controller, second):
+    """Filed and told, but part 2 of the GBA notification (the end was not known at the
+    filing) is owed for each controller: closing names each one."""
+    incident = incident_in("assessed")
+    workflow.update_facts(
+        incident.pk, manager, {"ended_at": None, "controllers": [controller, second]}
+    )
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-3")
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "close")
+    assert refused.value.messages == [
+        "Obligations are still open: Complete the GBA notification (part 2) (Bakkerij Van Damme "
+        "BV); Complete the GBA notification (part 2) (Librairie Lefèvre SRL)."
+    ]
+
+
+def test_the_clock_wakes_for_a_message_waiting_to_be_tried_again(incident_in):
+    from notifications.escalation import next_wake_up
+    from notifications.models import Firing, Message
+
+    incident = incident_in("detected")
+    Firing.objects.update(fired_at=timezone.now())  # all fired but one, due in an hour
+    next_firing = timezone.now() + timedelta(hours=1)
+    Firing.objects.filter(pk=Firing.objects.first().pk).update(fired_at=None, due_at=next_firing)
+    soon = timezone.now() + timedelta(seconds=30)
+    message = Message.objects.create(
+        incident=incident, channel="sms", to="+32471000099", text="x", status="failed"
+    )
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=soon)
+    assert next_wake_up() == next_firing  # a failed message is not tried again
+    Message.objects.filter(pk=message.pk).update(status="queued")
+    assert next_wake_up() == soon < next_firing
