@@ -70,17 +70,17 @@ def acknowledge_link(request, token):
         if each.step not in page["steps"]:
             page["steps"].append(each.step)
     for incident in Incident.objects.filter(pk__in=pages):
-        pages[incident.pk].update(incident=incident, acknowledged=[])
+        page = pages[incident.pk]
+        page.update(incident=incident, acknowledged=[], step_ids={s.pk for s in page["steps"]})
     # Who acknowledged what was listed: one query for all the page's incidents.
     for each in (
         Acknowledgement.objects.filter(
-            incident__in=pages,
-            step__in={step.pk for page in pages.values() for step in page["steps"]},
+            incident__in=pages, step__in=set().union(*(p["step_ids"] for p in pages.values()))
         )
         .select_related("user")
         .order_by("at", "pk")
     ):
-        if each.step_id in {step.pk for step in pages[each.incident_id]["steps"]}:
+        if each.step_id in pages[each.incident_id]["step_ids"]:
             pages[each.incident_id]["acknowledged"].append(each)
     pages = list(pages.values())
     # The page is in the language of the person paged, not of whatever phone opened the link.

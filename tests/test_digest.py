@@ -49,6 +49,23 @@ def pages_at(clock, moment, **filters):
     return list(Message.objects.filter(id__gt=before, **filters).order_by("id"))
 
 
+def steps_2_and_3_due_at(moment, *incidents):
+    """Step 2 (managers) and step 3 (managers and the DPO) of these incidents due together."""
+    for incident in incidents:
+        Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
+            due_at=moment
+        )
+
+
+def two_incidents_paged_for_steps_2_and_3(log, clock, manager):
+    """Two incidents 20 s apart whose steps 2 and 3 are due together: the manager's one SMS."""
+    first = log("Klantendatabank gelekt")
+    second = log("Laptop gestolen", after=20 * S)
+    steps_2_and_3_due_at(T0 + 4 * H, first, second)
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    return first, second, sms
+
+
 def listed(message):
     firings = [message.firing, *message.also_for.all()]
     return sorted({firing.incident.reference for firing in firings})
@@ -177,9 +194,7 @@ def test_a_person_acknowledges_only_what_their_own_page_listed(log, clock, manag
     both, the DPO's only step 3, from the same firing. The DPO's tap acknowledges step 3 for
     them, never step 2, which nobody told them about."""
     incident = log("Klantendatabank gelekt")
-    Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
-        due_at=T0 + 4 * H
-    )
+    steps_2_and_3_due_at(T0 + 4 * H, incident)
     sms = {m.recipient: m for m in pages_at(clock, T0 + 4 * H, channel="sms")}
     assert sms[manager].firing == sms[dpo].firing  # step 3, the most urgent
     assert [f.step.position for f in sms[manager].also_for.all()] == [2]
@@ -206,13 +221,7 @@ def test_a_page_reads_the_same_whatever_order_its_list_comes_in(log, clock, mana
     the steps still read most urgent first, the same in every incident, grouped once."""
     from notifications.escalation import build_message
 
-    first = log("Klantendatabank gelekt")
-    second = log("Laptop gestolen", after=20 * S)
-    for incident in (first, second):
-        Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
-            due_at=T0 + 4 * H
-        )
-    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    first, second, sms = two_incidents_paged_for_steps_2_and_3(log, clock, manager)
     listed_with = list(sms.also_for.order_by("pk"))  # step 2 before step 3
     again = build_message(sms.firing, manager, "sms", also=listed_with)
     assert again.text == sms.text
@@ -303,13 +312,7 @@ def test_a_link_acknowledges_what_its_own_page_listed_not_a_later_page(log, cloc
 def test_the_page_of_a_digest_names_each_incidents_steps_most_urgent_first(
     log, clock, manager, client
 ):
-    first = log("Klantendatabank gelekt")
-    second = log("Laptop gestolen", after=20 * S)
-    for incident in (first, second):
-        Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
-            due_at=T0 + 4 * H
-        )
-    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    first, second, sms = two_incidents_paged_for_steps_2_and_3(log, clock, manager)
     page = client.get(re.search(r"/ack/\S+/", sms.text).group(0)).text
     steps = re.findall(r'<p class="step-name">(.*?)</p>', page)
     both = "<strong>GBA not notified yet</strong> + <strong>Not assessed yet</strong>"
@@ -344,9 +347,7 @@ def test_a_digest_says_which_of_its_pages_are_late(log, clock, manager):
 
 def test_a_call_about_two_steps_of_one_incident_reads_both(log, clock, manager):
     incident = log("Klantendatabank gelekt")
-    Firing.objects.filter(incident=incident, step__position__in=[2, 3], repetition=0).update(
-        due_at=T0 + 4 * H
-    )
+    steps_2_and_3_due_at(T0 + 4 * H, incident)
     (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
     from notifications.escalation import build_message
 

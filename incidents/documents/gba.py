@@ -197,9 +197,10 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                 )
             )
         kind = [(_("Type"), notification_type(incident, assessment, part1, part2))]
-        if assessment is not None and assessment.unknowns():
+        still_unknown = assessment.unknowns() if assessment is not None else []
+        if still_unknown:
             # What part 2 will give (GDPR art. 33(4): the information provided in phases).
-            kind.append((_("Still to be given"), ", ".join(assessment.unknowns())))
+            kind.append((_("Still to be given"), ", ".join(still_unknown)))
         story += section(_("0. Type of notification"), kind)
         story += section(
             _("1. Identification: the notifying processor"),
