@@ -37,6 +37,8 @@ from verified import measure, verified_client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from incidents import workflow  # noqa: E402
+from incidents.documents.base import facts_hash  # noqa: E402
+from incidents.documents.facts import incident_facts  # noqa: E402
 from incidents.documents.gba import build_gba_notification  # noqa: E402
 from incidents.identifiers import validate_enterprise_number  # noqa: E402
 from incidents.models import (  # noqa: E402
@@ -189,7 +191,9 @@ def main():
     pages(incident, options)
     timed(
         "combined GBA notification with the annex of every controller",
-        lambda: build_gba_notification(incident, "nl"),
+        lambda: build_gba_notification(
+            incident, "nl", facts_digest=facts_hash(incident_facts(incident))
+        ),
     )
     if options.send:
         ids = [message.pk for message in queued]

@@ -1006,3 +1006,88 @@ def test_a_filing_at_the_very_second_of_the_deadline_is_in_time_on_the_notificat
     client.force_login(dpo)
     text = gba_text(client, incident)
     assert "GBA reference DBN-2026-60" in text and "Reason for the delay" not in text
+
+
+def test_the_gba_notification_prints_what_is_not_known_yet_and_every_kind_of_breach(
+    client, dpo, new_incident, security, assessment_values, categories, controller
+):
+    incident = new_incident()
+    values = {
+        **assessment_values,
+        "integrity": True,
+        "subjects_count": None,
+        "records_count": None,
+        "cause_origin": "unknown",
+        "cause_actor": "unknown",
+        "cause_intent": "unknown",
+    }
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller],
+    }
+    workflow.assess(incident.pk, security, values, relations)
+    client.force_login(dpo)
+    text = gba_text(client, incident)
+    for row in [
+        "Approximate number of data subjects not known yet Approximate number of records "
+        "not known yet",
+        "Type of breach confidentiality, integrity",
+        "Internal or external not known yet Human or technical not known yet Accidental or "
+        "malicious not known yet",
+    ]:
+        assert row in text, text
+    dutch = gba_text(client, incident, "nl")
+    assert "Soort inbreuk vertrouwelijkheid, integriteit" in dutch, dutch
+
+
+def test_the_gba_timeline_counts_from_the_gba_rule_when_telling_the_controller_is_sooner(
+    client, dpo, manager, incident_in
+):
+    """The regime table may give the controller a shorter time than the GBA: the notification
+    to the GBA names the GBA's own deadline, and a filing within it needs no reason."""
+    from incidents.documents.base import local
+    from incidents.models import DeadlineRule
+
+    DeadlineRule.objects.update_or_create(
+        kind="tell_controller", defaults={"anchor": "aware", "delay": timedelta(hours=12)}
+    )
+    incident = incident_in("assessed", hours_ago=13)
+    part1 = incident.obligations.get(kind="notify_gba")
+    assert incident.deadline_at == incident.aware_at + timedelta(hours=12)  # the sooner one
+    assert part1.deadline_at == incident.aware_at + timedelta(hours=24)
+    client.force_login(dpo)
+    text = gba_text(client, incident)
+    assert f"Deadline (Conitro's 24 hours) {local(part1.deadline_at)}" in text, text
+    assert "Reason for the delay" not in text
+    assert "Part 1 submitted not submitted yet GBA reference none yet" in text
+
+
+def test_a_gba_notification_before_any_controller_is_known_says_nothing_was_filed(
+    client, dpo, new_incident
+):
+    client.force_login(dpo)
+    text = gba_text(client, new_incident())
+    assert "Part 1 submitted not submitted yet GBA reference none yet" in text, text
+    assert "Controller not known yet" in text
+
+
+def test_each_late_filing_prints_its_own_reason_for_the_delay(
+    client, dpo, manager, incident_in, controller, second
+):
+    incident = incident_in("assessed", hours_ago=30)
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    for each, reference, reason in [
+        (controller, "DBN-2026-5001", "The bakery's systems were offline."),
+        (second, "DBN-2026-5002", "The bookshop's contact was abroad."),
+    ]:
+        workflow.transition(
+            incident.pk, manager, "notify_gba", reference=reference, delay_reason=reason,
+            controllers=[each],
+        )  # fmt: skip
+    client.force_login(dpo)
+    url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en&controller="
+    bakery = read(client.get(f"{url}{controller.pk}"))[1]
+    assert "Reason for the delay The bakery's systems were offline." in bakery, bakery
+    bookshop = read(client.get(f"{url}{second.pk}"))[1]
+    assert "Reason for the delay The bookshop's contact was abroad." in bookshop, bookshop

@@ -448,6 +448,18 @@ def test_the_combined_notification_says_it_notifies_for_the_controllers_in_its_a
         " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
     )
     assert "on behalf of the controllers listed in the annex" in text
+    assert "Controllers 2 controllers: see the annex." in text
+    assert "Annex: the controllers concerned" in text and "Librairie Lefèvre SRL" in text
+
+    # One controller, filed combined all the same: the annex names it, and the text says so.
+    workflow.update_facts(incident.pk, manager, {"controllers": [second], "gba_combined": True})
+    response = client.get(f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en")
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
+    )
+    assert "on behalf of the controllers listed in the annex" in text
+    assert "named below" not in text
+    assert "Controllers 1 controller: see the annex." in text
     assert "Annex: the controllers concerned" in text and "Librairie Lefèvre SRL" in text
 
 

@@ -182,3 +182,91 @@ def test_every_kind_of_breach_is_named(new_incident, security, assessment_values
     incident = workflow.assess(incident.pk, security, values, relations)
     kinds = [str(kind) for kind in incident.assessment.breach_types()]
     assert kinds == ["confidentiality", "integrity", "availability"]
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\x7f"])
+def test_free_text_with_a_control_character_says_to_retype_it(character):
+    from incidents.models import validate_single_line, validate_text
+
+    for validate in (validate_text, validate_single_line):
+        with pytest.raises(ValidationError) as refused:
+            validate(f"before{character}after")
+        assert refused.value.messages == [
+            "This text contains invisible control characters: retype or paste it as plain text."
+        ]
+    validate_text("line one\r\nline two\twith a tab")  # line breaks and tabs are text
+    validate_text(None)
+
+
+@pytest.mark.parametrize("line_break", ["\r", "\n", "\u2028", "\u2029", "\x85"])
+def test_a_title_with_a_line_break_says_to_remove_it(line_break):
+    from incidents.models import validate_single_line
+
+    with pytest.raises(ValidationError) as refused:
+        validate_single_line(f"first{line_break}second")
+    assert refused.value.messages == ["A title is one line: remove the line breaks."]
+    validate_single_line("one line, with\ta tab")
+    validate_single_line(None)
+
+
+def test_a_time_before_the_gdpr_names_the_time_entered():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from incidents.models import validate_plausible_time
+
+    brussels = ZoneInfo("Europe/Brussels")
+    validate_plausible_time(datetime(2018, 5, 25, 0, 0, tzinfo=brussels))  # the day it applied
+    with pytest.raises(ValidationError) as refused:
+        validate_plausible_time(datetime(2018, 5, 24, 23, 59, 59, tzinfo=brussels))
+    assert refused.value.messages == [
+        "This time is before 25/05/2018, when the GDPR took effect: check the year "
+        "(you entered 24/05/2018 23:59)."
+    ]
+    east = timezone.get_fixed_timezone(300)
+    for typed, shown in [
+        (datetime(2, 1, 1, tzinfo=east), "31/12/1 19:17"),
+        (datetime(1, 1, 1, tzinfo=east), "0001-01-01 00:00:00+05:00"),  # no Brussels time then
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            validate_plausible_time(typed)
+        assert refused.value.messages == [
+            "This time is before 25/05/2018, when the GDPR took effect: check the year "
+            f"(you entered {shown})."
+        ]
+    validate_plausible_time(None)
+
+
+def test_a_time_in_the_future_is_allowed_one_minute_of_clock_skew():
+    import time_machine
+
+    from incidents.models import validate_not_in_future
+
+    with time_machine.travel(timezone.now(), tick=False):
+        validate_not_in_future(timezone.now() + timedelta(minutes=1))
+        later = timezone.now() + timedelta(minutes=1, seconds=1)
+        with pytest.raises(ValidationError) as refused:
+            validate_not_in_future(later)
+    assert refused.value.messages == [
+        "This time cannot be in the future "
+        f"(you entered {timezone.localtime(later):%d/%m/%Y %H:%M})."
+    ]
+
+
+def test_the_times_of_a_breach_must_follow_each_other(new_incident):
+    incident = new_incident(hours_ago=5)
+    incident.occurred_at = incident.aware_at
+    incident.ended_at = incident.aware_at
+    incident.clean()  # a breach found the moment it started and ended
+    incident.occurred_at = incident.aware_at + timedelta(seconds=1)
+    incident.ended_at = incident.aware_at
+    with pytest.raises(ValidationError) as refused:
+        incident.clean()
+    assert refused.value.message_dict == {
+        "occurred_at": [
+            "The breach cannot start after Conitro became aware of it: check both times."
+        ],
+        "ended_at": ["The breach cannot end before it started: check both times."],
+    }
+    incident.occurred_at = None
+    incident.clean()  # an unknown start is checked against nothing

@@ -14,14 +14,13 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from ..fact_texts import LANGUAGE_NAMES, label, missing, text
 from ..identifiers import format_enterprise_number, format_phone
 from ..models import IncidentEvent, Obligation
 from ..timeline import label as label_of
-from .base import data_table, facts_hash, local, number, paragraph, render, section
-from .facts import incident_facts
+from .base import data_table, local, number, paragraph, render, section
 
 AUTHORITY = {
     "name": gettext_lazy("Data Protection Authority (Gegevensbeschermingsautoriteit / Autorité "
@@ -62,7 +61,7 @@ def filed(obligation):
     return obligation is not None and obligation.status == Obligation.Status.MET
 
 
-def notification_type(incident, assessment, part1, part2):
+def notification_type(assessment, part1, part2):
     """Initial, complete (part 2) or follow-up; the reference it continues."""
     complete = (
         assessment is not None and not assessment.missing_items() and not (assessment.unknowns())
@@ -83,7 +82,7 @@ def notification_type(incident, assessment, part1, part2):
     return _("Initial notification (to be completed, GDPR art. 33(4))")
 
 
-def organisation_rows(unknown, combined=False):
+def organisation_rows(unknown, combined):
     organisation = settings.ORGANISATION
     return [
         (_("Name"), organisation["name"] or unknown),
@@ -155,7 +154,7 @@ def changes_since(incident, since):
     return lines
 
 
-def build_gba_notification(incident, language, controller=None, facts_digest=None):
+def build_gba_notification(incident, language, controller=None, *, facts_digest):
     with translation.override(language):
         unknown = _("not known yet")
         assessment = incident.assessment_or_none()
@@ -196,7 +195,7 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                     "h1",
                 )
             )
-        kind = [(_("Type"), notification_type(incident, assessment, part1, part2))]
+        kind = [(_("Type"), notification_type(assessment, part1, part2))]
         still_unknown = assessment.unknowns() if assessment is not None else []
         if still_unknown:
             # What part 2 will give (GDPR art. 33(4): the information provided in phases).
@@ -204,7 +203,8 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
         story += section(_("0. Type of notification"), kind)
         story += section(
             _("1. Identification: the notifying processor"),
-            organisation_rows(unknown, combined=controller is None and len(controllers) > 1),
+            # Without a controller of its own the notification lists them all in its annex.
+            organisation_rows(unknown, combined=controller is None and bool(controllers)),
         )
         if controller is not None:
             story += section(
@@ -217,8 +217,12 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                 [
                     (
                         _("Controllers"),
-                        _("%(count)s controllers: see the annex.")
-                        % {"count": number(len(controllers), language=language)},
+                        ngettext(
+                            "%(count)s controller: see the annex.",
+                            "%(count)s controllers: see the annex.",
+                            len(controllers),
+                        )
+                        % {"count": number(len(controllers))},
                     )
                 ],
             )
@@ -287,10 +291,9 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                     },
                 ),
             ]
-            if text(assessment, "risk_reasoning", language):
-                consequences.insert(
-                    2, (_("Reasoning"), text(assessment, "risk_reasoning", language))
-                )
+            reasoning = text(assessment, "risk_reasoning", language)
+            if reasoning:
+                consequences.insert(2, (_("Reasoning"), reasoning))
             measures = [
                 (_("Measures taken"), known(text(assessment, "measures_taken", language))),
                 (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
@@ -348,7 +351,7 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
                 (_("What happened"), text(incident, "description", language)),
                 (_("Start of the breach"), local(incident.occurred_at, unknown)),
                 (_("End of the breach"), local(incident.ended_at, unknown)),
-                (_("Conitro became aware"), local(incident.aware_at, unknown)),
+                (_("Conitro became aware"), local(incident.aware_at)),
                 (_("How it was discovered"), known(text(incident, "discovered_how", language))),
                 *cause,
             ],
@@ -357,7 +360,7 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
         story += section(_("5. Measures taken and proposed"), measures)
         story += section(_("6. Communication to the data subjects"), communication)
         story += section(_("7. Cross-border aspects"), authorities)
-        story += section(_("8. Timeline"), timeline_rows(incident, part1, part2, unknown, language))
+        story += section(_("8. Timeline"), timeline_rows(incident, part1, part2, language))
         changes = changes_since(incident, part2.met_at if filed(part2) else (
             part1.met_at if filed(part1) else None
         ))  # fmt: skip
@@ -375,18 +378,18 @@ def build_gba_notification(incident, language, controller=None, facts_digest=Non
             subject=_("Notification of a personal data breach (GDPR art. 33)"),
             reference=incident.reference,
             language=language,
-            facts_digest=facts_digest or facts_hash(incident_facts(incident)),
+            facts_digest=facts_digest,
         )
 
 
-def timeline_rows(incident, part1, part2, unknown, language):
+def timeline_rows(incident, part1, part2, language):
     deadline = part1.deadline_at if part1 else incident.deadline_at
     rows = [
-        (_("Conitro became aware"), local(incident.aware_at, unknown)),
-        (_("Deadline (Conitro's 24 hours)"), local(deadline, unknown)),
+        (_("Conitro became aware"), local(incident.aware_at)),
+        (_("Deadline (Conitro's 24 hours)"), local(deadline)),
         (
             pgettext("GBA notification", "Part 1 submitted"),
-            local(part1.met_at, _("not submitted yet")) if part1 else _("not submitted yet"),
+            local(part1 and part1.met_at, _("not submitted yet")),
         ),
         (_("GBA reference"), part1.reference if filed(part1) else _("none yet")),
     ]

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from ..fact_texts import LANGUAGE_NAMES, missing, text
 from ..models import Obligation
 from ..obligations import controller_deadline
-from .base import facts_hash, local, paragraph, render, section
-from .facts import assessment_rows, incident_facts
+from .base import local, paragraph, render, section
+from .facts import assessment_rows
 
 
 def gba_status(incident, controller):
@@ -60,7 +60,7 @@ def notice_email(incident, controller):
         return subject, body
 
 
-def build_controller_notice(incident, language, controller, facts_digest=None):
+def build_controller_notice(incident, language, controller, *, facts_digest):
     with translation.override(language):
         unknown = _("not known yet")
         organisation = settings.ORGANISATION
@@ -103,7 +103,7 @@ def build_controller_notice(incident, language, controller, facts_digest=None):
         story += [paragraph(part, "letter") for part in parts]
         rows = [
             (_("What happened"), text(incident, "description", language)),
-            (_("Conitro became aware"), local(incident.aware_at, unknown)),
+            (_("Conitro became aware"), local(incident.aware_at)),
             (_("Start of the breach"), local(incident.occurred_at, unknown)),
             (_("End of the breach"), local(incident.ended_at, unknown)),
         ]
@@ -135,5 +135,5 @@ def build_controller_notice(incident, language, controller, facts_digest=None):
             subject=_("Notice of a personal data breach (GDPR art. 33(2))"),
             reference=incident.reference,
             language=language,
-            facts_digest=facts_digest or facts_hash(incident_facts(incident)),
+            facts_digest=facts_digest,
         )

@@ -251,7 +251,7 @@ def register_digest(incidents, filters):
     return facts_hash([filters, versions])
 
 
-def build_register_pdf(incidents, language, filters, facts_digest=None):
+def build_register_pdf(incidents, language, filters, facts_digest):
     """Short tables of ROWS_PER_TABLE rows, each with the header: reportlab splits one long
     table across pages in quadratic time, many short ones in linear time."""
     from .base import data_table, paragraph, render
@@ -274,7 +274,7 @@ def build_register_pdf(incidents, language, filters, facts_digest=None):
             subject=_("Register of personal data breaches (GDPR art. 33(5))"),
             reference="",
             language=language,
-            facts_digest=facts_digest or register_digest(incidents, filters),
+            facts_digest=facts_digest,
             pagesize=landscape(A4),
         )
 

@@ -6,12 +6,12 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 
 from ..timeline import sentence
-from .base import data_table, facts_hash, local, paragraph, render, section
-from .facts import assessment_rows, incident_facts
+from .base import data_table, local, paragraph, render, section
+from .facts import assessment_rows
 from .gba import yes_no
 
 
-def build_incident_report(incident, language, facts_digest=None):
+def build_incident_report(incident, language, *, facts_digest):
     with translation.override(language):
         unknown = _("not known yet")
         assessment = incident.assessment_or_none()
@@ -24,8 +24,8 @@ def build_incident_report(incident, language, facts_digest=None):
             [
                 (_("State"), incident.get_state_display()),
                 (_("What happened"), incident.description),
-                (_("Aware since"), local(incident.aware_at, unknown)),
-                (_("Deadline (24 h)"), local(incident.deadline_at, unknown)),
+                (_("Aware since"), local(incident.aware_at)),
+                (_("Deadline (24 h)"), local(incident.deadline_at)),
                 (_("Start of the breach"), local(incident.occurred_at, unknown)),
                 (_("End of the breach"), local(incident.ended_at, unknown)),
                 (_("How it was discovered"), incident.discovered_how or unknown),
@@ -135,7 +135,7 @@ def build_incident_report(incident, language, facts_digest=None):
             subject=_("Incident report"),
             reference=incident.reference,
             language=language,
-            facts_digest=facts_digest or facts_hash(incident_facts(incident)),
+            facts_digest=facts_digest,
         )
 
 
