@@ -355,3 +355,16 @@ def test_a_call_about_two_steps_of_one_incident_reads_both(log, clock, manager):
     assert call.startswith(
         "Breach desk of Conitro. GBA not notified yet. Not assessed yet. Incident 2 0 2 6 - "
     ), call
+
+
+def test_a_page_with_room_for_some_brings_those_due_soonest(log, clock, manager):
+    """Room for four more incidents and six due within the minute: the four due soonest come
+    along, whatever order they were logged in; the other two keep their own time."""
+    now = log("Phishing now")
+    soon = [log(f"Phishing {n}") for n in range(6)]
+    for n, incident in enumerate(soon):  # logged first, due last
+        Firing.objects.filter(pk=step2(incident).pk).update(due_at=T0 + 4 * H + (55 - 5 * n) * S)
+    Firing.objects.filter(pk=step2(now).pk).update(due_at=T0 + 4 * H)
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    assert listed(sms) == sorted(i.reference for i in [now, *soon[2:]])
+    assert [step2(i).fired_at for i in soon[:2]] == [None, None]

@@ -173,3 +173,34 @@ def test_a_corrected_awareness_moves_the_pending_next_level_with_it(
     assert Firing.objects.get(incident=incident, phase="next").due_at == brussels(
         2026, 10, 27, 3, 5
     )
+
+
+def test_a_batch_pages_whoever_was_on_call_when_the_clock_looked(rota_policy, security, people):
+    """The clock looks at 08:59:55 and fires what is due then; the batch runs past the
+    09:00 handover. Who is paged is decided for the moment the clock looked, for the whole
+    batch: one decision, not one that changes half-way through."""
+    from notifications.escalation import fire_due
+
+    with time_machine.travel(brussels(2026, 10, 26, 8, 59, 50), tick=False) as clock:
+        incident = workflow.log_incident(security, title="Breach", description="d")
+        clock.move_to(brussels(2026, 10, 26, 9, 0, 5))
+        fire_due(brussels(2026, 10, 26, 8, 59, 55))
+    assert paged(incident) == [("anna", "page")]
+
+
+def test_a_next_level_page_brings_along_only_pages_for_the_next_level(
+    rota_policy, security, channels, django_capture_on_commit_callbacks
+):
+    """At 03:10 the DPO is paged because bart did not answer about the first breach. A second
+    breach's page to bart, due 20 s later, is not for the DPO: it keeps its own time (bart is
+    not being paged now)."""
+    with time_machine.travel(brussels(2026, 10, 27, 3, 0), tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            first = workflow.log_incident(security, title="Night breach", description="d")
+        clock.move_to(brussels(2026, 10, 27, 3, 10))
+        second = workflow.log_incident(security, title="Second breach", description="d")
+        Firing.objects.filter(incident=second).update(due_at=brussels(2026, 10, 27, 3, 10, 20))
+        dispatch(first.pk)
+        assert paged(first) == [("bart", "page"), ("dpo", "next")]
+        assert Firing.objects.get(incident=second, phase="page").fired_at is None
+        assert paged(second) == []
