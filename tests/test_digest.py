@@ -368,3 +368,19 @@ def test_a_page_with_room_for_some_brings_those_due_soonest(log, clock, manager)
     (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
     assert listed(sms) == sorted(i.reference for i in [now, *soon[2:]])
     assert [step2(i).fired_at for i in soon[:2]] == [None, None]
+
+
+def test_a_dismissed_incident_takes_no_place_in_a_page(log, clock, manager):
+    """A false alarm dismissed before its page is due is no companion: the page's five
+    places go to incidents still open."""
+    now = log("Phishing now")
+    dismissed = log("False alarm")
+    workflow.transition(dismissed.pk, manager, "dismiss", reason="Test e-mail, no breach.")
+    others = [log(f"Phishing {n}") for n in range(4)]
+    Firing.objects.filter(pk=step2(now).pk).update(due_at=T0 + 4 * H)
+    Firing.objects.filter(pk=step2(dismissed).pk).update(due_at=T0 + 4 * H + 5 * S)
+    for incident in others:
+        Firing.objects.filter(pk=step2(incident).pk).update(due_at=T0 + 4 * H + 30 * S)
+    (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
+    assert listed(sms) == sorted(i.reference for i in [now, *others])
+    assert step2(dismissed).fired_at is None  # decided at its own time: nothing to page

@@ -204,3 +204,25 @@ def test_a_next_level_page_brings_along_only_pages_for_the_next_level(
         assert paged(first) == [("bart", "page"), ("dpo", "next")]
         assert Firing.objects.get(incident=second, phase="page").fired_at is None
         assert paged(second) == []
+
+
+def test_a_page_never_brings_a_follow_up_call_forward(
+    rota_policy, security, channels, django_capture_on_commit_callbacks
+):
+    """bart is paged at 03:00 and called at 03:05 if he has not answered. A second breach
+    pages him at 03:04:40: the call about the first still waits until 03:05, his five minutes
+    to answer are not cut short by 20 seconds."""
+    rota_policy.call = True
+    rota_policy.call_if_unacknowledged_after = timedelta(minutes=5)
+    rota_policy.save()
+    with time_machine.travel(brussels(2026, 10, 27, 3, 0), tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            first = workflow.log_incident(security, title="Night breach", description="d")
+        clock.move_to(brussels(2026, 10, 27, 3, 4, 40))
+        with django_capture_on_commit_callbacks(execute=True):
+            second = workflow.log_incident(security, title="Second breach", description="d")
+        assert paged(second) == [("bart", "page")]
+        assert Firing.objects.get(incident=first, phase="call").fired_at is None
+        clock.move_to(brussels(2026, 10, 27, 3, 5))
+        dispatch()
+        assert paged(first) == [("bart", "call"), ("bart", "page")]
