@@ -300,3 +300,30 @@ def test_a_page_about_an_obligation_names_it_and_its_own_deadline(incident_in, m
     deadline = timezone.localtime(part2.deadline_at)
     assert f"{part2.get_kind_display()} by: {deadline:%d/%m/%Y %H:%M %Z}" in text.splitlines()
     assert "Deadline (GBA and controller)" not in text
+
+
+def sms_with_title(firing, manager, title):
+    type(firing.incident).objects.filter(pk=firing.incident.pk).update(title=title)
+    firing.refresh_from_db()
+    return build_message(firing, manager, "sms").text
+
+
+def test_a_title_is_cut_only_when_the_sms_would_not_fit_and_then_to_fill_it(firing, manager):
+    manager.language = "en"
+    around = sms_with_title(firing, manager, "T").split("T", 1)
+    head, tail = around[0], around[1]
+    room = SMS_LENGTH - len(head) - len(tail)  # what the title may take in one SMS
+    assert sms_with_title(firing, manager, "A" * room) == f"{head}{'A' * room}{tail}"
+    assert len(f"{head}{'A' * room}{tail}") == SMS_LENGTH  # fits exactly: not cut
+    cut = sms_with_title(firing, manager, "A" * (room + 1))
+    assert cut == f"{head}{'A' * (room - 2)}..{tail}" and len(cut) == SMS_LENGTH
+    # A cut that falls just after a space drops the space, not a letter.
+    spaced = sms_with_title(firing, manager, "A" * (room - 3) + " " + "B" * 10)
+    assert spaced == f"{head}{'A' * (room - 3)}..{tail}"
+
+
+def test_a_title_keeps_twelve_characters_however_long_the_link(firing, manager, settings):
+    manager.language = "en"
+    settings.PUBLIC_BASE_URL = "https://" + "breachdesk." * 10 + "example"
+    sms = sms_with_title(firing, manager, "Klantendatabank gelekt bij de bakker")
+    assert f"{firing.incident.reference}: Klantendatab... Deadline" in sms
