@@ -9,7 +9,12 @@ import logging
 import time
 from datetime import timedelta
 
-from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailError,
+    AnymailInvalidAddress,
+    AnymailRecipientsRefused,
+)
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
@@ -95,7 +100,9 @@ def send_email(message):
         email.attach(document.filename, bytes(document.content), "application/pdf")
     try:
         email.send()
-    except AnymailRecipientsRefused as error:
+    except (AnymailInvalidAddress, AnymailRecipientsRefused) as error:
+        # An address no provider can take (or, with a provider that says so, refused): trying
+        # again would not help. SendGrid itself answers a bad recipient with a 400, below.
         raise TransportError(f"E-mail refused: {error}", permanent=True) from error
     except AnymailAPIError as error:
         status = getattr(error, "status_code", None) or 0

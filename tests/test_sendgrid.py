@@ -281,3 +281,20 @@ def test_a_letter_that_bounces_after_acceptance_means_the_controller_was_not_tol
     incident.refresh_from_db()
     assert incident.state == "gba_notified"  # back to waiting for the controller
     assert incident.events.filter(kind="transition").last().to_state == "gba_notified"
+
+
+@pytest.mark.parametrize("address", ["dpo@", "two words@example.com", "a@b@example.com"])
+def test_an_address_no_provider_can_take_fails_at_once_without_a_request(
+    logged, sendgrid, manager, address
+):
+    """Trying again would not make the address valid: the message fails for good, says why,
+    and the person is reached on their next channel (here the e-mail was the last)."""
+    from notifications.sending import send_message
+
+    message = Message.objects.get(channel="email", recipient=manager)
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0, to=address)
+    before = len(sendgrid.calls)
+    assert send_message(message.pk) == "failed"
+    assert len(sendgrid.calls) == before  # refused before anything was sent
+    message.refresh_from_db()
+    assert message.error.startswith("E-mail refused: ") and address in message.error
