@@ -1011,12 +1011,13 @@ def test_a_filing_at_the_very_second_of_the_deadline_is_in_time_on_the_notificat
 def test_the_gba_notification_prints_what_is_not_known_yet_and_every_kind_of_breach(
     client, dpo, new_incident, security, assessment_values, categories, controller
 ):
-    incident = new_incident()
+    incident = new_incident(ended=False)
     values = {
         **assessment_values,
         "integrity": True,
         "subjects_count": None,
         "records_count": None,
+        "consequences": "",
         "cause_origin": "unknown",
         "cause_actor": "unknown",
         "cause_intent": "unknown",
@@ -1030,6 +1031,8 @@ def test_the_gba_notification_prints_what_is_not_known_yet_and_every_kind_of_bre
     client.force_login(dpo)
     text = gba_text(client, incident)
     for row in [
+        "Still to be given number of data subjects, number of records, likely consequences, "
+        "cause of the breach, end of the breach",
         "Approximate number of data subjects not known yet Approximate number of records "
         "not known yet",
         "Type of breach confidentiality, integrity",

@@ -270,3 +270,30 @@ def test_the_times_of_a_breach_must_follow_each_other(new_incident):
     }
     incident.occurred_at = None
     incident.clean()  # an unknown start is checked against nothing
+
+
+def test_a_notification_on_a_closed_incident_names_what_cannot_be_recorded(incident_in, manager):
+    incident = incident_in("closed")
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-9")
+    assert str(refused.value) == (
+        f"{incident.reference} is Closed: it cannot be recorded as notified to the GBA from "
+        "that state."
+    )
+    assert refused.value.action == "notify_gba"
+    done = incident_in("gba_notified")
+    with pytest.raises(workflow.TransitionRefused) as refused:
+        workflow.transition(done.pk, manager, "notify_gba", reference="DBN-2026-10")
+    assert str(refused.value).startswith(f"{done.reference} is GBA notified. ")
+    assert refused.value.action == "notify_gba"
+
+
+def test_an_assessment_without_its_context_score_is_checked_for_the_rest_only():
+    """A score left out is the form's error to report (a required field); the assessment's
+    own checks must not trip over the missing half of the sum."""
+    from incidents.models import Assessment
+
+    for dpc, adjustment in [(2, None), (None, 0)]:
+        Assessment(
+            enisa_dpc=dpc, enisa_dpc_adjustment=adjustment, confidentiality=True, risk_level="risk"
+        ).clean()
