@@ -93,3 +93,14 @@ def test_a_closed_incident_cannot_be_edited(incident_in, manager):
     incident = incident_in("closed")
     with pytest.raises(workflow.TransitionRefused):
         workflow.update_facts(incident.pk, manager, {"title": "x"})
+
+
+def test_the_first_assessment_is_recorded_with_its_facts_not_its_keys(incident_in, controller):
+    """The audit trail of an assessment lists what was assessed, the controllers among it;
+    the row's own id, incident and author are the event's, not facts that changed."""
+    incident = incident_in("assessed")
+    (event,) = incident.events.filter(kind="assessed")
+    assert not {"id", "incident", "assessed_by", "assessed_at"} & set(event.after)
+    assert event.after["controllers"] == [str(controller)]
+    assert event.after["subjects_count"] == 1200 and event.after["cause_origin"] == "external"
+    assert event.before == {name: None for name in event.after}
