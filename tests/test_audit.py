@@ -103,4 +103,4 @@ def test_the_first_assessment_is_recorded_with_its_facts_not_its_keys(incident_i
     assert not {"id", "incident", "assessed_by", "assessed_at"} & set(event.after)
     assert event.after["controllers"] == [str(controller)]
     assert event.after["subjects_count"] == 1200 and event.after["cause_origin"] == "external"
-    assert event.before == {name: None for name in event.after}
+    assert event.before == dict.fromkeys(event.after)

@@ -71,3 +71,28 @@ def test_format_duration():
 def test_time_left_at_the_edge_of_the_deadline(seconds, shown):
     """Overdue by a second is overdue: the minus sign says so before the minutes do."""
     assert format_duration(timedelta(seconds=seconds)) == shown
+
+
+@pytest.mark.django_db
+def test_the_regime_table_sets_the_promise_and_a_missing_row_falls_back_to_24_hours():
+    from incidents.deadlines import promise_deadline, rule_delay
+    from incidents.models import DeadlineRule
+
+    aware = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    DeadlineRule.objects.filter(kind="notify_gba").update(delay=timedelta(hours=12))
+    assert promise_deadline(aware) == aware + timedelta(hours=12)  # the sooner of the two
+    DeadlineRule.objects.filter(kind="notify_gba").delete()
+    assert rule_delay("notify_gba") == timedelta(hours=24)  # INCIDENT_NOTIFICATION_DEADLINE
+    assert promise_deadline(aware) == aware + timedelta(hours=24)
+
+
+@pytest.mark.django_db
+def test_an_incident_keeps_its_deadline_when_the_regime_table_changes(new_incident, manager):
+    from incidents import workflow
+    from incidents.models import DeadlineRule, Incident
+
+    incident = new_incident()
+    given = incident.deadline_at
+    DeadlineRule.objects.filter(kind="tell_controller").update(delay=timedelta(hours=12))
+    workflow.update_facts(incident.pk, manager, {"title": "Renamed"})
+    assert Incident.objects.get(pk=incident.pk).deadline_at == given

@@ -297,3 +297,12 @@ def test_an_assessment_without_its_context_score_is_checked_for_the_rest_only():
         Assessment(
             enisa_dpc=dpc, enisa_dpc_adjustment=adjustment, confidentiality=True, risk_level="risk"
         ).clean()
+
+
+def test_a_person_without_the_role_for_an_action_is_told_who_may(incident_in, security):
+    incident = incident_in("controller_notified")
+    with pytest.raises(PermissionDenied) as refused:
+        workflow.transition(incident.pk, security, "close")
+    assert str(refused.value) == (
+        "Your role may not do this: an incident can be closed by managers and the DPO."
+    )
