@@ -195,8 +195,14 @@ def test_risk_based_a_breach_without_risk_is_recorded_not_notified(
     # Reassessed as a risk: the GBA is owed again.
     other = incident_in("detected")
     workflow.assess(other.pk, manager, values, relations)
+    # A new reasoning is the obligation's new reason, though it stays not required.
+    reasoning = {**values, "risk_reasoning": "Encrypted with AES-256, key never left the HSM."}
+    workflow.assess(other.pk, manager, reasoning, relations)
+    gba = other.obligations.get(kind="notify_gba")
+    assert gba.status == "not_required" and gba.note.endswith("key never left the HSM.")
     workflow.assess(other.pk, manager, {**values, "risk_level": "risk"}, relations)
-    assert other.obligations.get(kind="notify_gba").status == "open"
+    reopened = other.obligations.get(kind="notify_gba")
+    assert (reopened.status, reopened.note) == ("open", "")  # no reason left over
 
 
 def test_every_breach_policy_notifies_even_without_risk(
