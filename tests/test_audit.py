@@ -104,3 +104,6 @@ def test_the_first_assessment_is_recorded_with_its_facts_not_its_keys(incident_i
     assert event.after["controllers"] == [str(controller)]
     assert event.after["subjects_count"] == 1200 and event.after["cause_origin"] == "external"
     assert event.before == dict.fromkeys(event.after)
+    (obligations,) = incident.events.filter(kind="obligations")
+    assert obligations.note == ""  # what changed is in the event itself; no reason given
+    assert obligations.after["created"]["tell_controller:open"] == [controller.name]

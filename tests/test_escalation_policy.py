@@ -213,6 +213,19 @@ def test_an_incident_logged_late_gets_the_most_urgent_step_not_a_burst(
     assert ("manager", "sms") in sent()
 
 
+def test_a_step_due_the_very_second_an_incident_is_logged_replaces_the_overdue_ones(
+    clock, security, manager, dpo, django_capture_on_commit_callbacks
+):
+    """Logged 12 hours after awareness to the second: step 3 is due now, so step 2 (due four
+    hours after awareness) is not paged as well."""
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.log_incident(
+            security, title="Found late", description="d", aware_at=T0 - timedelta(hours=12)
+        )
+    steps = sorted(set(Firing.objects.values_list("step__position", flat=True)))
+    assert steps == [1, 3, 4, 5]
+
+
 def test_a_log_that_is_rolled_back_pages_nobody(
     clock, security, manager, channels, django_capture_on_commit_callbacks
 ):
