@@ -197,3 +197,21 @@ def test_what_counts_as_similar_same_title_within_two_hours_or_same_person_withi
 
     more = [log(other, "Laptop stolen", m) for m in (121.2, 121.4, 121.6)]
     assert workflow.similar_to(log(other, "Laptop Stolen", 122)) == more[::-1]  # three at most
+
+
+@pytest.mark.django_db
+def test_a_submission_key_is_each_persons_own(security, make_user, controller):
+    """Two people (or two API clients) who happen to send the same key each log their own
+    incident, with everything they sent; each one's replay gives back their own."""
+    other = make_user("security", "ann")
+    occurred = timezone.now() - timedelta(hours=3)
+    mine = workflow.log_incident(
+        security, title="A", description="d", submission="1", occurred_at=occurred,
+        controllers=[controller],
+    )  # fmt: skip
+    theirs = workflow.log_incident(other, title="B", description="d", submission="1")
+    assert not theirs.repeated and theirs != mine and theirs.title == "B"
+    assert (mine.occurred_at, list(mine.controllers.all())) == (occurred, [controller])
+    again = workflow.log_incident(other, title="B", description="d", submission="1")
+    assert again.repeated and again == theirs
+    assert Incident.objects.count() == 2
