@@ -107,3 +107,16 @@ def test_the_first_assessment_is_recorded_with_its_facts_not_its_keys(incident_i
     (obligations,) = incident.events.filter(kind="obligations")
     assert obligations.note == ""  # what changed is in the event itself; no reason given
     assert obligations.after["created"]["tell_controller:open"] == [controller.name]
+
+
+def test_an_incident_logged_with_its_controllers_records_them_and_who_owes_what(
+    security, controller
+):
+    incident = workflow.log_incident(
+        security, title="Known at once", description="d", controllers=[controller]
+    )
+    (created,) = incident.events.filter(kind="created")
+    assert created.after["controllers"] == [str(controller)]
+    (owed,) = incident.events.filter(kind="obligations")
+    assert owed.actor == security  # the obligations came from this person's log
+    assert owed.after["created"]["tell_controller:open"] == [controller.name]
