@@ -83,3 +83,9 @@ def test_invalid_phone_numbers(typed):
 )
 def test_phone_numbers_are_printed_as_people_read_them(stored, shown):
     assert format_phone(stored) == shown
+
+
+def test_no_phone_number_stays_no_phone_number():
+    from incidents.identifiers import normalize_phone
+
+    assert normalize_phone(None) == "" and normalize_phone("") == "" and normalize_phone("  ") == ""
