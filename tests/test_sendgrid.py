@@ -298,3 +298,17 @@ def test_an_address_no_provider_can_take_fails_at_once_without_a_request(
     assert len(sendgrid.calls) == before  # refused before anything was sent
     message.refresh_from_db()
     assert message.error.startswith("E-mail refused: ") and address in message.error
+
+
+def test_a_mail_server_that_cannot_be_reached_is_tried_again_and_says_so(logged, manager, settings):
+    """Through SMTP (a relay instead of SendGrid): the connection refused is a transport
+    error, retried later, recorded in words on the message."""
+    from notifications.sending import send_message
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    message = Message.objects.get(channel="email", recipient=manager)
+    Message.objects.filter(pk=message.pk).update(status="queued", attempts=0)
+    assert send_message(message.pk) == "queued"
+    message.refresh_from_db()
+    assert message.error.startswith("E-mail: ") and "refused" in message.error.lower()
