@@ -384,3 +384,31 @@ def test_a_dismissed_incident_takes_no_place_in_a_page(log, clock, manager):
     (sms,) = pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
     assert listed(sms) == sorted(i.reference for i in [now, *others])
     assert step2(dismissed).fired_at is None  # decided at its own time: nothing to page
+
+
+def test_a_full_page_for_one_person_leaves_room_for_anothers_companions(
+    clock, security, manager, settings, django_capture_on_commit_callbacks
+):
+    """Two incidents a page: the manager's fills up, but a page due 30 s later for the
+    security officer alone still joins the officer's page, which has room."""
+    settings.PAGE_DIGEST_MAX_INCIDENTS = 2
+    step1 = EscalationStep.objects.get(policy__is_active=True, position=1)
+    step2 = EscalationStep.objects.get(policy__is_active=True, position=2)
+    officer_only = EscalationStep.objects.create(
+        policy=step1.policy, position=99, anchor="aware", offset=timedelta(hours=30), sms=True
+    )
+    officer_only.roles.add(*step1.roles.filter(name="security"))
+    later = [workflow.log_incident(security, title=f"B{n}", description="d") for n in range(3)]
+    Firing.objects.filter(incident__in=later).delete()
+    for incident, step, after in [
+        (later[0], step2, 10 * S),  # the manager's: fills their page
+        (later[1], step1, 20 * S),  # the officer's and the manager's: the manager is full
+        (later[2], officer_only, 30 * S),  # the officer's alone: room on the officer's page
+    ]:
+        Firing.objects.create(incident=incident, step=step, due_at=T0 + after)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = workflow.log_incident(security, title="A", description="d")
+    (officer,) = Message.objects.filter(recipient=security, channel="sms")
+    assert listed(officer) == sorted([first.reference, later[2].reference])
+    (boss,) = Message.objects.filter(recipient=manager, channel="sms")
+    assert listed(boss) == sorted([first.reference, later[0].reference])

@@ -1094,3 +1094,18 @@ def test_each_late_filing_prints_its_own_reason_for_the_delay(
     assert "Reason for the delay The bakery's systems were offline." in bakery, bakery
     bookshop = read(client.get(f"{url}{second.pk}"))[1]
     assert "Reason for the delay The bookshop's contact was abroad." in bookshop, bookshop
+
+
+def test_a_letter_without_a_place_is_dated_with_the_date_alone(
+    client, manager, assessed, controller, settings
+):
+    """ORGANISATION_PLACE unset: the letter says "27/11/2026", not ", 27/11/2026"."""
+    settings.ORGANISATION = {**settings.ORGANISATION, "place": ""}
+    client.force_login(manager)
+    _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    today = timezone.localtime().strftime("%d/%m/%Y")
+    assert today in text and f", {today}" not in text
+    settings.ORGANISATION = {**settings.ORGANISATION, "place": "Gent"}
+    workflow.update_facts(assessed.pk, manager, {"title": "A new version of the letter"})
+    _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
+    assert f"Gent, {today}" in text
