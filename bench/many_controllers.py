@@ -37,8 +37,7 @@ from verified import measure, verified_client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from incidents import workflow  # noqa: E402
-from incidents.documents.base import facts_hash  # noqa: E402
-from incidents.documents.facts import incident_facts  # noqa: E402
+from incidents.documents.facts import incident_digest  # noqa: E402
 from incidents.documents.gba import build_gba_notification  # noqa: E402
 from incidents.identifiers import validate_enterprise_number  # noqa: E402
 from incidents.models import (  # noqa: E402
@@ -191,9 +190,7 @@ def main():
     pages(incident, options)
     timed(
         "combined GBA notification with the annex of every controller",
-        lambda: build_gba_notification(
-            incident, "nl", facts_digest=facts_hash(incident_facts(incident))
-        ),
+        lambda: build_gba_notification(incident, "nl", facts_digest=incident_digest(incident)),
     )
     if options.send:
         ids = [message.pk for message in queued]

@@ -11,8 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import workflow
-from incidents.documents.base import facts_hash
-from incidents.documents.facts import incident_facts
+from incidents.documents.facts import incident_digest
 from incidents.documents.notice import notice_email
 from incidents.documents.store import current_document
 from incidents.models import Document, Incident, IncidentEvent, Obligation
@@ -72,7 +71,7 @@ def send_notices(incident_id, user, delay_reason=""):
                 {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
             )
         previous = latest_notices(incident)
-        digest = facts_hash(incident_facts(incident))  # once for every notice of this incident
+        digest = incident_digest(incident)  # once for every notice of this incident
         started = timezone.now()
         sent_to = {}
         for controller in waiting_controllers(incident):

@@ -442,27 +442,19 @@ def test_the_letter_says_when_the_controllers_own_72_hours_end(incident_in, mana
 def test_the_combined_notification_says_it_notifies_for_the_controllers_in_its_annex(
     client, dpo, incident_in, manager, controller, second
 ):
-    import io
-
-    from pypdf import PdfReader
+    from tests.test_documents import gba_text
 
     incident = incident_in("assessed")
     workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
     client.force_login(dpo)
-    response = client.get(f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en")
-    text = " ".join(
-        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
-    )
+    text = gba_text(client, incident)
     assert "on behalf of the controllers listed in the annex" in text
     assert "Controllers 2 controllers: see the annex." in text
     assert "Annex: the controllers concerned" in text and "Librairie Lefèvre SRL" in text
 
     # One controller, filed combined all the same: the annex names it, and the text says so.
     workflow.update_facts(incident.pk, manager, {"controllers": [second], "gba_combined": True})
-    response = client.get(f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en")
-    text = " ".join(
-        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split()
-    )
+    text = gba_text(client, incident)
     assert "on behalf of the controllers listed in the annex" in text
     assert "named below" not in text
     assert "Controllers 1 controller: see the annex." in text

@@ -179,6 +179,17 @@ def test_the_call_reads_the_reference_digit_by_digit_and_the_deadline_in_brussel
     assert build_message(firing, manager, "call").text.startswith("Datalekdesk van Conitro.")
 
 
+def titled(firing, title):
+    """The firing, its incident retitled."""
+    type(firing.incident).objects.filter(pk=firing.incident.pk).update(title=title)
+    firing.refresh_from_db()
+    return firing
+
+
+def sms_with_title(firing, manager, title):
+    return build_message(titled(firing, title), manager, "sms").text
+
+
 @pytest.fixture
 def frozen():
     """The link in a message carries its issue time: freeze it to compare whole texts."""
@@ -201,10 +212,7 @@ def test_the_sms_in_full_with_its_title_cut_to_fit_one_sms(firing, manager, froz
 
 def test_a_short_title_is_not_cut_and_a_late_page_says_so(firing, manager):
     manager.language = "en"
-    Incident = type(firing.incident)
-    Incident.objects.filter(pk=firing.incident.pk).update(title="Laptop stolen")
-    firing.refresh_from_db()
-    firing.late = True
+    titled(firing, "Laptop stolen").late = True
     sms = build_message(firing, manager, "sms").text
     assert sms.startswith(f"Not assessed yet (late) {firing.incident.reference}: Laptop stolen. ")
 
@@ -238,10 +246,8 @@ def test_a_character_without_a_gsm7_look_alike_becomes_a_question_mark():
 
 def test_a_long_title_cuts_the_email_subject_to_what_the_record_holds(firing, manager):
     """Message.subject holds 200 characters (PostgreSQL refuses more): the subject is cut."""
-    Incident = type(firing.incident)
-    longest = Incident._meta.get_field("title").max_length
-    Incident.objects.filter(pk=firing.incident.pk).update(title=("Lek " * longest)[:longest])
-    firing.refresh_from_db()
+    longest = type(firing.incident)._meta.get_field("title").max_length
+    titled(firing, ("Lek " * longest)[:longest])
     message = build_message(firing, manager, "email")
     assert len(message.subject) == Message._meta.get_field("subject").max_length == 200
     assert message.text.startswith(f"Not assessed yet: {firing.incident.reference} Lek Lek")
@@ -300,12 +306,6 @@ def test_a_page_about_an_obligation_names_it_and_its_own_deadline(incident_in, m
     deadline = timezone.localtime(part2.deadline_at)
     assert f"{part2.get_kind_display()} by: {deadline:%d/%m/%Y %H:%M %Z}" in text.splitlines()
     assert "Deadline (GBA and controller)" not in text
-
-
-def sms_with_title(firing, manager, title):
-    type(firing.incident).objects.filter(pk=firing.incident.pk).update(title=title)
-    firing.refresh_from_db()
-    return build_message(firing, manager, "sms").text
 
 
 def test_a_title_is_cut_only_when_the_sms_would_not_fit_and_then_to_fill_it(firing, manager):

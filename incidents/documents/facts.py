@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Controller
 from ..workflow import FACT_FIELDS, as_json, assessment_snapshot
+from .base import facts_hash
 
 INCIDENT_FIELDS = [
     *FACT_FIELDS,
@@ -44,6 +45,12 @@ def incident_facts(incident):
     ]
     facts["organisation"] = settings.ORGANISATION
     return facts
+
+
+def incident_digest(incident):
+    """The fingerprint of the incident's facts: stored with a document and printed in its
+    footer, so a printout can be matched to its record."""
+    return facts_hash(incident_facts(incident))
 
 
 def assessment_rows(assessment, language, unknown):
