@@ -100,9 +100,14 @@ def send_email(message):
         email.attach(document.filename, bytes(document.content), "application/pdf")
     try:
         email.send()
-    except (AnymailInvalidAddress, AnymailRecipientsRefused) as error:
-        # An address no provider can take (or, with a provider that says so, refused): trying
-        # again would not help. SendGrid itself answers a bad recipient with a 400, below.
+    except AnymailInvalidAddress as error:
+        # Trying again would not help. (Anymail's own text is about its parser, not the person.)
+        raise TransportError(
+            f"E-mail refused: {message.to} is not an e-mail address; correct the address.",
+            permanent=True,
+        ) from error
+    except AnymailRecipientsRefused as error:
+        # A provider that says so refused every recipient. SendGrid answers a 400, below.
         raise TransportError(f"E-mail refused: {error}", permanent=True) from error
     except AnymailAPIError as error:
         status = getattr(error, "status_code", None) or 0
