@@ -13,7 +13,6 @@ from anymail.exceptions import (
     AnymailAPIError,
     AnymailError,
     AnymailInvalidAddress,
-    AnymailRecipientsRefused,
 )
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage
@@ -102,13 +101,11 @@ def send_email(message):
         email.send()
     except AnymailInvalidAddress as error:
         # Trying again would not help. (Anymail's own text is about its parser, not the person.)
+        # SendGrid answers a recipient it refuses with a 400: AnymailAPIError, below.
         raise TransportError(
             f"E-mail refused: {message.to} is not an e-mail address; correct the address.",
             permanent=True,
         ) from error
-    except AnymailRecipientsRefused as error:
-        # A provider that says so refused every recipient. SendGrid answers a 400, below.
-        raise TransportError(f"E-mail refused: {error}", permanent=True) from error
     except AnymailAPIError as error:
         status = getattr(error, "status_code", None) or 0
         raise TransportError(
