@@ -6,12 +6,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from incidents.fields import PhoneNumberField
+from incidents.models import validate_one_line
 
 LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
 
 
 class User(AbstractUser):
-    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    display_name = models.CharField(
+        _("display name"), max_length=150, blank=True, validators=[validate_one_line]
+    )
     phone = PhoneNumberField(_("mobile number"), blank=True)
     language = models.CharField(_("language"), max_length=2, choices=LANGUAGES, default="nl")
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone, translation
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
@@ -48,6 +49,73 @@ TRANSITION_PERMISSIONS = {
     "close": "incidents.close_incident",
     "dismiss": "incidents.dismiss_incident",
 }
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]")
+
+
+def validate_text(value):
+    """Free text may hold line breaks and tabs, no other control characters (a NUL byte is
+    refused by PostgreSQL and by every PDF and spreadsheet)."""
+    if CONTROL_CHARACTERS.search(value or ""):
+        raise ValidationError(
+            _("This text contains invisible control characters: retype or paste it as plain text."),
+            code="control_characters",
+        )
+
+
+def validate_single_line(value):
+    """A title goes into e-mail subjects and SMS: one line."""
+    validate_text(value)
+    if LINE_BREAKS.search(value or ""):
+        raise ValidationError(_("A title is one line: remove the line breaks."), code="line_break")
+
+
+@deconstructible
+class MaxLinesValidator:
+    """A text that goes into documents has a limit on lines as well as characters: ten thousand
+    two-character lines are within 20,000 characters and would make 170 printed pages."""
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def __call__(self, value):
+        count = len((value or "").splitlines())
+        if count > self.limit:
+            raise ValidationError(
+                _(
+                    "This text has %(count)s lines; at most %(limit)s fit in the documents: "
+                    "join short lines, or leave out what the documents do not need."
+                )
+                % {"count": count, "limit": self.limit},
+                code="too_many_lines",
+            )
+
+    def __eq__(self, other):
+        return isinstance(other, MaxLinesValidator) and other.limit == self.limit
+
+
+def validate_one_line(value):
+    """A name, a person or a reference: one line of plain text."""
+    validate_text(value)
+    if LINE_BREAKS.search(value or ""):
+        raise ValidationError(_("This is one line: remove the line breaks."), code="line_break")
+
+
+ONE_LINE = [validate_one_line]
+
+
+def limited_text(limit):
+    """Validators for a free-text field: a limit that a real description fits in (characters,
+    and lines: one line for every 50 characters), plain text."""
+    return [MaxLengthValidator(limit), MaxLinesValidator(limit // 50), validate_text]
+
+
+# A description of 20,000 characters is about eight printed pages: room for any real account.
+LONG_TEXT = 20_000
+MEDIUM_TEXT = 5_000
+ADDRESS_TEXT = 500
 
 
 class TranslatedName(models.Model):
@@ -93,16 +161,24 @@ class ProcessingActivity(TranslatedName):
 class Controller(models.Model):
     """A client of Conitro on whose behalf it processes personal data."""
 
-    name = models.CharField(gettext_lazy("name"), max_length=200)
+    name = models.CharField(gettext_lazy("name"), max_length=200, validators=ONE_LINE)
     enterprise_number = EnterpriseNumberField(gettext_lazy("enterprise number"), unique=True)
-    address = models.TextField(gettext_lazy("address"))
-    contact_person = models.CharField(gettext_lazy("contact person"), max_length=200)
+    address = models.TextField(
+        gettext_lazy("address"),
+        max_length=ADDRESS_TEXT,
+        validators=[MaxLengthValidator(ADDRESS_TEXT), MaxLinesValidator(6), validate_text],
+    )
+    contact_person = models.CharField(
+        gettext_lazy("contact person"), max_length=200, validators=ONE_LINE
+    )
     email = models.EmailField(gettext_lazy("e-mail"))
     phone = PhoneNumberField(gettext_lazy("phone"))
     language = models.CharField(
         gettext_lazy("language"), max_length=2, choices=LANGUAGES, default="nl"
     )
-    dpo_name = models.CharField(gettext_lazy("DPO (name)"), max_length=200, blank=True)
+    dpo_name = models.CharField(
+        gettext_lazy("DPO (name)"), max_length=200, blank=True, validators=ONE_LINE
+    )
     dpo_email = models.EmailField(gettext_lazy("DPO (e-mail)"), blank=True)
     gba_on_behalf = models.BooleanField(
         gettext_lazy("Conitro notifies the GBA on its behalf"),
@@ -233,37 +309,6 @@ def validate_not_in_future(value):
             _("This time cannot be in the future (you entered %(value)s).") % {"value": shown},
             code="future",
         )
-
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]")
-
-
-def validate_text(value):
-    """Free text may hold line breaks and tabs, no other control characters (a NUL byte is
-    refused by PostgreSQL and by every PDF and spreadsheet)."""
-    if CONTROL_CHARACTERS.search(value or ""):
-        raise ValidationError(
-            _("This text contains invisible control characters: retype or paste it as plain text."),
-            code="control_characters",
-        )
-
-
-def validate_single_line(value):
-    """A title goes into e-mail subjects and SMS: one line."""
-    validate_text(value)
-    if LINE_BREAKS.search(value or ""):
-        raise ValidationError(_("A title is one line: remove the line breaks."), code="line_break")
-
-
-def limited_text(limit):
-    """Validators for a free-text field: a limit that a real description fits in, plain text."""
-    return [MaxLengthValidator(limit), validate_text]
-
-
-# A description of 20,000 characters is about eight printed pages: room for any real account.
-LONG_TEXT = 20_000
-MEDIUM_TEXT = 5_000
 
 
 class Incident(ConcurrentTransitionMixin, models.Model):
@@ -1000,10 +1045,14 @@ class Obligation(models.Model):
     met_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    how = models.CharField(max_length=200, blank=True)
-    reference = models.CharField(max_length=44, blank=True)
-    delay_reason = models.TextField(blank=True)
-    note = models.TextField(blank=True)
+    how = models.CharField(max_length=200, blank=True, validators=ONE_LINE)
+    reference = models.CharField(max_length=44, blank=True, validators=ONE_LINE)
+    delay_reason = models.TextField(
+        blank=True, max_length=MEDIUM_TEXT, validators=limited_text(MEDIUM_TEXT)
+    )
+    note = models.TextField(
+        blank=True, max_length=MEDIUM_TEXT, validators=limited_text(MEDIUM_TEXT)
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

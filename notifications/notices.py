@@ -22,10 +22,6 @@ ACCEPTED = [Message.Status.SENT, Message.Status.DELIVERED]
 TELL = Obligation.Kind.TELL_CONTROLLER
 
 
-def affected_controllers(incident):
-    return list(incident.controllers.all())
-
-
 def waiting_controllers(incident):
     """The controllers not told yet (their obligation to be told is open)."""
     waiting = incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN)
@@ -56,72 +52,110 @@ def check_may_send(incident, user):
 def send_notices(incident_id, user, delay_reason=""):
     """Send (or send again, after a failure) the notice of each controller not told yet.
 
-    The incident's row lock makes two people pressing "send" at once take turns: the second
-    sees the first one's notices and sends none of them again; a notice the provider accepted
-    is never sent again.
+    Nothing slow under a lock: the incident's row lock is held to decide who needs a letter and
+    again to record the messages, never while the letters and e-mails are made (5,000 letters
+    take minutes; on SQLite the lock is the whole database's). Two people pressing "send" at
+    once take turns at the second lock: the second sees the first one's notices and records
+    none of them again; a notice the provider accepted is never sent again. Facts changed while
+    the letters were made: they are made again from the new facts.
     """
-    queued = []
-    with transaction.atomic():
-        incident = Incident.objects.select_for_update().get(pk=incident_id)
-        check_may_send(incident, user)
-        waiting = incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN)
-        late = waiting.filter(deadline_at__lt=timezone.now()).exists()
-        if late and not delay_reason.strip():
-            raise ValidationError(
-                {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
+    for _attempt in range(3):
+        with transaction.atomic():
+            incident = Incident.objects.select_for_update().get(pk=incident_id)
+            check_may_send(incident, user)
+            check_delay_reason(incident, delay_reason)
+            controllers = unsent_controllers(incident)
+        digest = incident_digest(incident)
+        letters = {
+            controller.pk: (
+                current_document(
+                    incident,
+                    Document.Kind.CONTROLLER_NOTICE,
+                    controller.language,
+                    user,
+                    controller,
+                    facts_digest=digest,
+                ),
+                *notice_email(incident, controller),
             )
-        previous = latest_notices(incident)
-        digest = incident_digest(incident)  # once for every notice of this incident
-        started = timezone.now()
-        sent_to = {}
-        for controller in waiting_controllers(incident):
-            earlier = previous.get(controller.pk)
-            if earlier and earlier.status not in Message.FINAL_FAILURES:
-                continue  # already on its way or accepted: never twice
-            document = current_document(
-                incident,
-                Document.Kind.CONTROLLER_NOTICE,
-                controller.language,
-                user,
-                controller,
-                facts_digest=digest,
-            )
-            subject, body = notice_email(incident, controller)
-            queued.append(
-                Message.objects.create(
+            for controller in controllers
+        }
+        with transaction.atomic():
+            incident = Incident.objects.select_for_update().get(pk=incident_id)
+            check_may_send(incident, user)
+            if incident_digest(incident) != digest:
+                continue  # the facts changed while the letters were made: make them again
+            started = timezone.now()  # before the messages: told_when_accepted looks it up
+            queued = record_notices(incident, user, unsent_controllers(incident), letters)
+            if queued:
+                IncidentEvent.objects.create(
                     incident=incident,
-                    controller=controller,
-                    document=document,
-                    requested_by=user,
-                    channel=Channel.EMAIL,
-                    to=controller.email,
-                    subject=subject,
-                    text=body,
+                    actor=user,
+                    at=started,
+                    kind=IncidentEvent.Kind.NOTICE_SENT,
+                    after={"controllers": sent_to(queued), "delay_reason": delay_reason.strip()},
                 )
-            )
-            sent_to[controller.name] = {
-                "to": controller.email,
-                "language": controller.language,
-                "document_version": document.version,
-            }
-        if sent_to:
-            # One event per sending, listing every notice (a platform breach sends 5,000).
-            IncidentEvent.objects.create(
-                incident=incident,
-                actor=user,
-                at=started,
-                kind=IncidentEvent.Kind.NOTICE_SENT,
-                after={"controllers": sent_to, "delay_reason": delay_reason.strip()},
-            )
+            enqueue_on_commit([message.pk for message in queued])
+            return queued
+    raise workflow.IncidentChanged(incident)
+
+
+def check_delay_reason(incident, delay_reason):
+    waiting = incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN)
+    if waiting.filter(deadline_at__lt=timezone.now()).exists() and not delay_reason.strip():
+        raise ValidationError(
+            {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
+        )
+
+
+def unsent_controllers(incident):
+    """The controllers not told yet whose notice is neither on its way nor accepted."""
+    previous = latest_notices(incident)
+    return [
+        controller
+        for controller in waiting_controllers(incident)
+        if controller.pk not in previous or previous[controller.pk].status in Message.FINAL_FAILURES
+    ]
+
+
+def record_notices(incident, user, controllers, letters):
+    """A message for each controller that still needs one and has its letter made."""
+    return [
+        Message.objects.create(
+            incident=incident,
+            controller=controller,
+            document=letters[controller.pk][0],
+            requested_by=user,
+            channel=Channel.EMAIL,
+            to=controller.email,
+            subject=letters[controller.pk][1],
+            text=letters[controller.pk][2],
+        )
+        for controller in controllers
+        if controller.pk in letters
+    ]
+
+
+def sent_to(queued):
+    """One event per sending, listing every notice (a platform breach sends 5,000)."""
+    return {
+        message.controller.name: {
+            "to": message.to,
+            "language": message.controller.language,
+            "document_version": message.document.version,
+        }
+        for message in queued
+    }
+
+
+def enqueue_on_commit(ids):
     from .tasks import enqueue
 
-    ids = [message.pk for message in queued]
     for start in range(0, len(ids), NOTICES_PER_TASK):
         chunk = ids[start : start + NOTICES_PER_TASK]
         transaction.on_commit(
             lambda chunk=chunk: enqueue("notifications.tasks.send_messages", chunk), robust=True
         )
-    return queued
 
 
 NOTICES_PER_TASK = 25  # a platform breach queues thousands: the workers share them in chunks

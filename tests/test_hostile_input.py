@@ -275,3 +275,102 @@ def test_adduser_refuses_a_lookalike_phone():
         call_command(
             "adduser", "x", "--role", "security", "--email", "x@x.be", "--phone", LOOKALIKE_PHONE
         )
+
+
+REFUSED_BY_LINES = {
+    "description of 10,000 short lines": ("description", "x\n" * 10_000),
+    "description of 401 lines": ("description", "x\n" * 400 + "x"),
+    "discovered_how of 101 lines": ("discovered_how", "y\n" * 100 + "y"),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_BY_LINES)
+def test_a_text_of_too_many_lines_is_refused_with_its_count(api, name):
+    field, value = REFUSED_BY_LINES[name]
+    body = {"title": "Lines", "description": "d", field: value}
+    response = api("security").post("/api/incidents/", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    lines = len(value.splitlines())
+    limit = 400 if field == "description" else 100
+    assert response.json()[field] == [
+        f"This text has {lines} lines; at most {limit} fit in the documents: join short "
+        "lines, or leave out what the documents do not need."
+    ]
+    assert not Incident.objects.exists()
+
+
+def test_the_most_lines_accepted_are_accepted(api):
+    body = {"title": "Lines", "description": "x\n" * 399 + "x", "discovered_how": "y\n" * 100}
+    response = api("security").post("/api/incidents/", body, format="json")
+    assert response.status_code == 201, response.content[:300]
+
+
+def pdf_text(content):
+    reader = PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+def test_a_stored_text_of_ten_thousand_lines_prints_whole_in_every_document(
+    client, manager, incident_in, controller
+):
+    """A text stored before the line limit (or by the database's hand): every line is printed,
+    in paragraphs outside the table (linear time; bench/documents.py times it)."""
+    incident = incident_in("gba_notified")
+    lines = [f"regel {n}" for n in range(10_000)]
+    Incident.objects.filter(pk=incident.pk).update(description="\n".join(lines), version=99)
+    client.force_login(manager)
+    for url in [
+        f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=nl",
+        f"/incidents/{incident.pk}/documents/report.pdf?lang=nl",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text, pages = pdf_text(response.content)
+        printed = {line.strip() for line in text.split("\n")}
+        assert all(line in printed for line in lines), url
+        assert pages > 100, url
+
+
+def test_a_long_text_in_a_register_cell_is_cut_and_says_so(client, dpo, incident_in):
+    incident = incident_in("assessed")
+    Incident.objects.filter(pk=incident.pk).update(
+        description="\n".join(f"regel {n}" for n in range(10_000))
+    )
+    client.force_login(dpo)
+    response = client.get("/register.pdf?lang=en")
+    assert response.status_code == 200
+    text, pages = pdf_text(response.content)
+    assert pages == 1
+    # The cell holds the title, then the description: twenty lines in all.
+    assert "regel 18" in text and "regel 19" not in text
+    remaining = len("\n".join(f"regel {n}" for n in range(19, 10_000))) + 1
+    note = f"[… {remaining} more characters: the incident page has the whole text]"
+    assert note in text.replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("address", "Straat 1\n" * 7, "This text has 7 lines; at most 6 fit in the documents"),
+        ("address", "a" * 501, "Ensure this field has no more than 500 characters."),
+        ("address", "Straat\x1b[31m 1", "This text contains invisible control characters"),
+        ("name", "Kopie\r\nBcc: x", "This is one line: remove the line breaks."),
+        ("contact_person", "X\x00", "This text contains invisible control characters"),
+    ],
+    ids=["address of 7 lines", "address of 501", "address with ESC", "name CRLF", "contact NUL"],
+)
+def test_a_controllers_texts_have_limits(api, field, value, message):
+    body = {
+        "name": "Kopie",
+        "enterprise_number": "0831797467",
+        "address": "Straat 1, 9000 Gent",
+        "contact_person": "X",
+        "email": "x@example.com",
+        "phone": "+3292345678",
+        "language": "nl",
+        field: value,
+    }
+    response = api("manager").post("/api/controllers/", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()[field][0].startswith(message), response.json()
+    assert not Controller.objects.exists()

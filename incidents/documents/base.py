@@ -22,7 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import KeepTogether
+from reportlab.platypus.flowables import HRFlowable, KeepTogether
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVuSans"
@@ -51,6 +51,10 @@ STYLES = {
     "label": ParagraphStyle("label", fontName=BOLD, fontSize=8.5, leading=11, textColor=MUTED),
     "small": ParagraphStyle("small", fontName=FONT, fontSize=8, leading=10, textColor=MUTED),
     "cell": ParagraphStyle("cell", fontName=FONT, fontSize=7.5, leading=9.5),
+    # A long value under its label, indented like the value column of fields_table.
+    "long": ParagraphStyle(
+        "long", fontName=FONT, fontSize=9.5, leading=12.5, leftIndent=62 * mm + 6
+    ),
     "head": ParagraphStyle("head", fontName=BOLD, fontSize=7.5, leading=9.5, textColor=MUTED),
 }
 
@@ -98,10 +102,36 @@ def number(value, unknown="", language=None):
     return format_decimal(value, format=pattern, locale=NUMBER_LOCALES.get(language[:2], "nl_BE"))
 
 
+# A value longer than this leaves the table: it is printed under its label as one short
+# paragraph per line. reportlab re-wraps a table cell (or one long paragraph) at every page it
+# splits it over, which is quadratic: 10,000 short lines in one cell took minutes. Separate
+# paragraphs flow page by page in linear time.
+LONG_VALUE_CHARACTERS = 1_500
+LONG_VALUE_LINES = 12
+# A table cell (timeline, register) prints at most this much of a text; the rest is cut with
+# a note (the incident page and the CSV keep the whole text).
+CELL_CHARACTERS = 1_500
+CELL_LINES = 20
+
+
+def is_long(value):
+    value = str(value)
+    return len(value) > LONG_VALUE_CHARACTERS or value.count("\n") >= LONG_VALUE_LINES
+
+
+def line_paragraphs(value, style, per_paragraph=10):
+    """The text as paragraphs of a few lines each, so none is ever re-wrapped at length."""
+    lines = str(value).split("\n")
+    return [
+        Paragraph(text("\n".join(lines[start : start + per_paragraph])), STYLES[style])
+        for start in range(0, len(lines), per_paragraph)
+    ]
+
+
 def fields_table(rows, label_width=62 * mm):
     """Label / value pairs, the way a form is filled in."""
     data = [[paragraph(label, "label"), paragraph(value)] for label, value in rows]
-    # splitInRow: a value longer than a page (a long description) continues on the next one.
+    # splitInRow: a value longer than a page continues on the next one.
     table = Table(data, colWidths=[label_width, A4[0] - 36 * mm - label_width], splitInRow=1)
     table.setStyle(
         TableStyle(
@@ -117,9 +147,51 @@ def fields_table(rows, label_width=62 * mm):
     return table
 
 
+def fields(rows):
+    """Flowables for label / value rows: short rows in tables, each long value under its label
+    in paragraphs of its own (see LONG_VALUE_CHARACTERS). The first flowable holds the first row,
+    so a heading can be kept with it."""
+    flowables, short = [], []
+    for label, value in rows:
+        if not is_long(value):
+            short.append((label, value))
+            continue
+        if short:
+            flowables.append(fields_table(short))
+            short = []
+        first, *rest = line_paragraphs(value, "long")
+        flowables += [KeepTogether([Spacer(1, 3), paragraph(label, "label"), first]), *rest]
+        flowables.append(HRFlowable(width="100%", thickness=0.25, color=LINE, spaceAfter=3))
+    if short:
+        flowables.append(fields_table(short))
+    return flowables
+
+
 def section(title, rows):
-    return [KeepTogether([Paragraph(text(title), STYLES["h1"]), fields_table(rows[:1])]),
-            *([fields_table(rows[1:])] if rows[1:] else [])]  # fmt: skip
+    """A heading kept on the page of its first row."""
+    first, *rest = fields(rows[:1])
+    return [KeepTogether([Paragraph(text(title), STYLES["h1"]), first]), *rest, *fields(rows[1:])]
+
+
+def clipped(value, characters=CELL_CHARACTERS, lines=CELL_LINES):
+    """A text for a table cell: cut after `characters` or `lines`, saying how much was left."""
+    value = str(value)
+    if len(value) <= characters and value.count("\n") < lines:
+        return value
+    cut = min(len(value), characters)
+    position = -1
+    for _line in range(lines):
+        position = value.find("\n", position + 1, cut)
+        if position == -1:
+            break
+    else:
+        cut = position
+    return (
+        value[:cut].rstrip()
+        + " "
+        + _("[… %(count)s more characters: the incident page has the whole text]")
+        % {"count": len(value) - cut}
+    )
 
 
 def data_table(header, rows, widths, plain=()):
@@ -127,7 +199,10 @@ def data_table(header, rows, widths, plain=()):
     `plain` hold short text that never wraps: drawn as strings, much faster than paragraphs."""
     data = [[paragraph(cell, "head") for cell in header]]
     data += [
-        [cell if index in plain else paragraph(cell, "cell") for index, cell in enumerate(row)]
+        [
+            cell if index in plain else paragraph(clipped(cell), "cell")
+            for index, cell in enumerate(row)
+        ]
         for row in rows
     ]
     table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1)
