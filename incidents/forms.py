@@ -5,6 +5,7 @@ import uuid
 from datetime import date, timedelta
 
 from django import forms
+from django.utils.html import escape
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -507,6 +508,9 @@ class TextsForm(VersionedForm):
                 label=model_field.verbose_name.capitalize(),
                 required=False,
                 widget=widget,
+                max_length=model_field.max_length,
+                validators=model_field.validators,
                 initial=(instance.translations or {}).get(language, {}).get(field, ""),
-                help_text=getattr(instance, field),
+                # Django prints help_text as HTML: the original is someone's text, escaped.
+                help_text=escape(getattr(instance, field)),
             )

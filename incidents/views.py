@@ -526,7 +526,10 @@ def downloading(fetch):
         try:
             return fetch(request.user, request.GET, *args, **kwargs)
         except ValidationError as error:
-            return HttpResponseBadRequest(" ".join(error.messages))
+            # Plain text: the message may echo what was asked for (?lang=<meta …>).
+            return HttpResponseBadRequest(
+                " ".join(error.messages), content_type="text/plain; charset=utf-8"
+            )
 
     return view
 

@@ -105,13 +105,15 @@ def twilio_signed(view):
     @wraps(view)
     def checked(request, *args, **kwargs):
         if not settings.TWILIO_AUTH_TOKEN:
-            return HttpResponseForbidden("Twilio webhooks are off: TWILIO_AUTH_TOKEN is not set.")
+            return HttpResponseForbidden(
+                "Twilio webhooks are off: TWILIO_AUTH_TOKEN is not set.", content_type="text/plain"
+            )
         url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
         signature = request.headers.get("X-Twilio-Signature", "")
         if not RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(
             url, request.POST.dict(), signature
         ):
-            return HttpResponseForbidden("Invalid Twilio signature.")
+            return HttpResponseForbidden("Invalid Twilio signature.", content_type="text/plain")
         return view(request, *args, **kwargs)
 
     return checked
@@ -181,14 +183,16 @@ def sendgrid_tracking(request):
     if not (
         anymail.get("SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY") or anymail.get("WEBHOOK_SECRET")
     ):
-        return HttpResponseForbidden("SendGrid webhooks are off: no verification key is set.")
+        return HttpResponseForbidden(
+            "SendGrid webhooks are off: no verification key is set.", content_type="text/plain"
+        )
     try:
         return sendgrid_view(request)
     except AnymailWebhookValidationFailure:
-        return HttpResponseForbidden("Invalid SendGrid signature.")
-    except (ValueError, TypeError, KeyError, AttributeError):
+        return HttpResponseForbidden("Invalid SendGrid signature.", content_type="text/plain")
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         # Signed, but not the list of events SendGrid sends: nothing to record.
-        return HttpResponseBadRequest("Not a SendGrid event list.")
+        return HttpResponseBadRequest("Not a SendGrid event list.", content_type="text/plain")
 
 
 PREVIEWS = 10

@@ -253,7 +253,16 @@ def test_sending_again_resends_only_the_refused_notice(
 
 
 @pytest.mark.parametrize(
-    "body", [b"not json", b'{"event": "delivered"}', b"[1, 2]", b"null", b"\xff\xfe"]
+    "body",
+    [
+        b"not json",
+        b'{"event": "delivered"}',
+        b"[1, 2]",
+        b"null",
+        b"\xff\xfe",
+        b"[" * 50_000 + b"]" * 50_000,
+    ],
+    ids=["not json", "an object", "numbers", "null", "not UTF-8", "nested 50,000 deep"],
 )
 def test_a_signed_body_that_is_no_event_list_is_a_400(logged, client, manager, body):
     response = client.post(

@@ -1,0 +1,107 @@
+"""Markup typed into any free text, or put into any query parameter, is shown as text on every
+page: it can neither redirect the reader (a <meta refresh> to a look-alike login page) nor add
+elements. Download errors that echo what was asked for are plain text."""
+
+import pytest
+
+from incidents.fact_texts import ASSESSMENT_TEXTS, INCIDENT_TEXTS
+from incidents.models import Assessment, Controller, Incident
+
+pytestmark = pytest.mark.django_db
+
+PAYLOAD = '<meta http-equiv="refresh" content="0;url=//evil.example/"><b id="injected">x</b>'
+RAW = ['<meta http-equiv="refresh"', '<b id="injected">']
+
+
+def assert_inert(response, where):
+    html = response.content.decode()
+    assert not any(raw in html for raw in RAW), where
+
+
+@pytest.fixture
+def hostile(incident_in, controller):
+    """An assessed incident whose every free text, and its controller's, is the payload."""
+    incident = incident_in("assessed")
+    Incident.objects.filter(pk=incident.pk).update(**{field: PAYLOAD for field in INCIDENT_TEXTS})
+    Assessment.objects.filter(incident=incident).update(
+        **{field: PAYLOAD for field in ASSESSMENT_TEXTS}
+    )
+    Controller.objects.filter(pk=controller.pk).update(
+        name=PAYLOAD, address=PAYLOAD, contact_person=PAYLOAD, dpo_name=PAYLOAD
+    )
+    return Incident.objects.get(pk=incident.pk)
+
+
+def pages(incident, controller):
+    pk = incident.pk
+    return [
+        "/",
+        f"/incidents/{pk}/",
+        f"/incidents/{pk}/edit/",
+        f"/incidents/{pk}/assess/",
+        f"/incidents/{pk}/texts/fr/",
+        f"/incidents/{pk}/texts/en/",
+        *(
+            f"/incidents/{pk}/{action}/"
+            for action in [
+                "notify_gba",
+                "complete_gba",
+                "notify_controller",
+                "inform_subjects",
+                "dismiss",
+                "close",
+                "merge",
+            ]
+        ),
+        f"/incidents/{pk}/notices/",
+        "/register/",
+        "/controllers/",
+        f"/controllers/{controller.pk}/",
+        "/account/",
+    ]
+
+
+def test_free_texts_are_text_on_every_page(client, dpo, hostile, controller):
+    client.force_login(dpo)
+    for url in pages(hostile, controller):
+        response = client.get(url)
+        assert response.status_code in (200, 403), (url, response.status_code)
+        assert_inert(response, url)
+
+
+def test_the_texts_page_shows_each_original_escaped(client, dpo, hostile):
+    client.force_login(dpo)
+    html = client.get(f"/incidents/{hostile.pk}/texts/fr/").content.decode()
+    escaped = PAYLOAD.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    # Each text under its field, and the title once more in the heading.
+    assert html.count(escaped) == len(INCIDENT_TEXTS) + len(ASSESSMENT_TEXTS) + 1
+
+
+PARAMETERS = ["lang", "state", "q", "from", "to", "controller", "order", "page", "next"]
+
+
+def test_query_parameters_are_text_on_every_page(client, dpo, hostile, controller):
+    client.force_login(dpo)
+    query = "&".join(f"{name}={PAYLOAD}" for name in PARAMETERS)
+    for url in pages(hostile, controller):
+        response = client.get(f"{url}?{query}")
+        assert_inert(response, url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/incidents/{pk}/documents/gba-notification.pdf?lang={payload}",
+        "/incidents/{pk}/documents/report.pdf?lang={payload}",
+        "/incidents/{pk}/documents/gba-notification.pdf?controller={payload}",
+        "/register.csv?state={payload}",
+        "/register.pdf?from={payload}",
+        "/register.csv?lang={payload}",
+    ],
+)
+def test_a_download_error_is_plain_text(client, dpo, hostile, url):
+    client.force_login(dpo)
+    response = client.get(url.format(pk=hostile.pk, payload=PAYLOAD))
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["X-Content-Type-Options"] == "nosniff"
