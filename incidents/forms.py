@@ -5,9 +5,9 @@ import uuid
 from datetime import date, timedelta
 
 from django import forms
-from django.utils.html import escape
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from .models import Assessment, Controller, Incident, Obligation, ProcessingActivity, State

@@ -170,11 +170,13 @@ def summary(obligations):
 
 
 def move_deadlines(incident):
-    """Awareness was corrected: the open obligations counted from it move with it."""
-    anchored = {Kind.TELL_CONTROLLER, Kind.NOTIFY_GBA}
-    for obligation in incident.obligations.filter(kind__in=anchored, status=Status.OPEN):
-        obligation.deadline_at = deadline_for(incident.aware_at, rule_delay(obligation.kind))
-        obligation.save(update_fields=["deadline_at", "updated_at"])
+    """Awareness was corrected: the open obligations counted from it move with it. One update
+    per kind, whatever the number of controllers (they share the deadline)."""
+    now = timezone.now()
+    for kind in (Kind.TELL_CONTROLLER, Kind.NOTIFY_GBA):
+        incident.obligations.filter(kind=kind, status=Status.OPEN).update(
+            deadline_at=deadline_for(incident.aware_at, rule_delay(kind)), updated_at=now
+        )
 
 
 def check_time(incident, at, field):

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Case, Min, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -82,18 +82,45 @@ def _plan(incident, chosen, now):
 
 
 def replan(incident):
-    """aware_at was corrected: move the firings that have not fired yet."""
-    for firing in Firing.objects.filter(incident=incident, fired_at=None).select_related("step"):
-        due = anchor_time(incident, firing.step)
-        if due is None:
-            continue  # its obligation is met or gone: the firing will find it done
-        if firing.repetition and firing.step.repeat_every:
-            due += firing.step.repeat_every * firing.repetition
+    """aware_at was corrected: move the firings that have not fired yet, in three queries
+    whatever the number of steps and controllers.
+
+    A step's first page moves with the clock (earlier awareness: an overdue step pages now).
+    What follows a page that went out (a repetition, the call, the next level) never comes
+    earlier than planned: it follows that page, not the clock, so correcting the awareness
+    back and forth can never ring a phone again and again.
+    """
+    pending = list(Firing.objects.filter(incident=incident, fired_at=None).select_related("step"))
+    earliest = dict(
+        incident.obligations.filter(status=Obligation.Status.OPEN)
+        .values("kind")
+        .annotate(first=Min("deadline_at"))
+        .values_list("kind", "first")
+    )
+    moved = {}
+    for firing in pending:
+        step = firing.step
+        if step.anchor == step.Anchor.AWARE:
+            due = incident.aware_at + step.offset
+        else:
+            base = earliest.get(step.obligation) if step.obligation else incident.deadline_at
+            if base is None:
+                continue  # its obligation is met or gone: the firing will find it done
+            due = base + step.offset
+        if firing.repetition and step.repeat_every:
+            due += step.repeat_every * firing.repetition
         if firing.phase == Firing.Phase.CALL:
-            due += firing.step.call_if_unacknowledged_after
+            due += step.call_if_unacknowledged_after
         if firing.phase == Firing.Phase.NEXT:
-            due += firing.step.next_level_after
-        Firing.objects.filter(pk=firing.pk, fired_at=None).update(due_at=due)
+            due += step.next_level_after
+        if firing.repetition or firing.phase != Firing.Phase.PAGE:
+            due = max(due, firing.due_at)
+        if due != firing.due_at:
+            moved[firing.pk] = due
+    if moved:
+        Firing.objects.filter(pk__in=moved, fired_at=None).update(
+            due_at=Case(*(When(pk=pk, then=Value(due)) for pk, due in moved.items()))
+        )
 
 
 def recipients(step, phase=Firing.Phase.PAGE, at=None):

@@ -276,9 +276,18 @@ def test_a_firing_is_late_only_when_more_than_two_minutes_after_due(logged, cloc
     assert Firing.objects.get(incident=logged, step__position=3, repetition=0).late
 
 
-def test_correcting_awareness_moves_repeats_and_calls_of_this_incident_only(
+def pending_firings(incident):
+    return {
+        (f.step.position, f.repetition, f.phase): f.due_at
+        for f in Firing.objects.filter(incident=incident, fired_at=None).select_related("step")
+    }
+
+
+def test_an_earlier_awareness_never_brings_a_repeat_or_a_call_forward(
     logged, clock, security, django_capture_on_commit_callbacks
 ):
+    """What follows a page that went out (its call, its repeat) follows that page: moving the
+    awareness back does not make them due at once."""
     with django_capture_on_commit_callbacks(execute=True):
         other = workflow.log_incident(security, title="Untouched", description="d")
     at(clock, timedelta(hours=4))
@@ -288,21 +297,48 @@ def test_correcting_awareness_moves_repeats_and_calls_of_this_incident_only(
     fired = dict(
         Firing.objects.filter(incident=logged).exclude(fired_at=None).values_list("pk", "due_at")
     )
-    earlier = T0 - timedelta(hours=1)
+    before = pending_firings(logged)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.update_facts(logged.pk, security, {"aware_at": earlier})
-    pending = {
-        (f.step.position, f.repetition, f.phase): f.due_at
-        for f in Firing.objects.filter(incident=logged, fired_at=None).select_related("step")
-    }
-    new_deadline = earlier + timedelta(hours=24)
-    assert pending[(4, 0, "call")] == new_deadline - timedelta(hours=4, minutes=-15)
-    assert pending[(4, 1, "page")] == new_deadline - timedelta(hours=4, minutes=-30)
-    assert pending[(2, 3, "page")] == earlier + timedelta(hours=4 + 3)  # its third repeat
+        workflow.update_facts(logged.pk, security, {"aware_at": T0 - timedelta(hours=1)})
+    pending = pending_firings(logged)
+    assert pending[(4, 0, "call")] == T0 + timedelta(hours=20, minutes=15)
+    assert pending[(4, 1, "page")] == T0 + timedelta(hours=20, minutes=30)
+    assert pending[(2, 3, "page")] == before[(2, 3, "page")]
     assert dict(Firing.objects.filter(incident=other).values_list("pk", "due_at")) == untouched
     assert (
         dict(Firing.objects.filter(pk__in=fired).values_list("pk", "due_at")) == fired
     )  # what fired stays as it was
+
+
+def test_a_later_awareness_moves_repeats_and_calls_later_with_it(
+    logged, clock, security, django_capture_on_commit_callbacks
+):
+    at(clock, timedelta(hours=4))
+    at(clock, timedelta(hours=20))  # step 4 paged: its call (15 min) and repeat (30 min) wait
+    later = T0 + timedelta(minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.update_facts(logged.pk, security, {"aware_at": later})
+    pending = pending_firings(logged)
+    new_deadline = later + timedelta(hours=24)
+    assert pending[(4, 0, "call")] == new_deadline - timedelta(hours=4, minutes=-15)
+    assert pending[(4, 1, "page")] == new_deadline - timedelta(hours=4, minutes=-30)
+
+
+def test_correcting_the_awareness_back_and_forth_pages_nobody_more_often(
+    logged, clock, security, django_capture_on_commit_callbacks
+):
+    """Ten corrections to and fro while step 2 repeats hourly: the same pages as without them."""
+    at(clock, timedelta(hours=4))
+    at(clock, timedelta(hours=4, minutes=1))  # step 2 paged; its repeat waits for 10:00
+    mark = last_id()
+    for n in range(10):
+        clock.move_to(T0 + timedelta(hours=4, minutes=2 + n))
+        aware = T0 - timedelta(hours=3) if n % 2 == 0 else T0
+        with django_capture_on_commit_callbacks(execute=True):
+            workflow.update_facts(logged.pk, security, {"aware_at": aware})
+        dispatch()
+    assert sent(since=mark) == []
+    assert at(clock, timedelta(hours=5)) == [("manager", "sms")]  # the hourly repeat, on time
 
 
 def test_a_send_in_progress_is_not_taken_over_and_a_sent_one_never_again(logged, clock, channels):
@@ -580,9 +616,9 @@ def test_correcting_awareness_moves_every_pending_step_past_one_whose_obligation
     repeat = Firing.objects.get(incident=logged, step__position=2, repetition=1)
     assert repeat.due_at == T0 + timedelta(hours=5)
     assert repeat.pk > Firing.objects.get(incident=logged, step__position=7).pk
-    workflow.update_facts(logged.pk, manager, {"aware_at": T0 - timedelta(hours=1)})
+    workflow.update_facts(logged.pk, manager, {"aware_at": T0 + timedelta(minutes=30)})
     repeat.refresh_from_db()
-    assert repeat.due_at == T0 + timedelta(hours=4)
+    assert repeat.due_at == T0 + timedelta(hours=5, minutes=30)
 
 
 def test_a_step_due_within_a_minute_of_a_page_goes_out_with_it_not_seconds_later(
@@ -676,3 +712,40 @@ def test_a_repeat_due_a_few_seconds_before_its_next_step_gives_way_to_it(logged,
     assert repeat.outcome == "superseded"
     assert at(clock, 24 * h + 30 * s) == []  # step 5 came with this minute's page
     assert Firing.objects.get(incident=logged, step__position=5, repetition=0).outcome == "sent"
+
+
+def correction_queries(security, manager, controllers, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = workflow.log_incident(security, title="Platform", description="d")
+    workflow.update_facts(incident.pk, manager, {"controllers": controllers})
+    with CaptureQueriesContext(connection) as queries:
+        workflow.update_facts(incident.pk, security, {"aware_at": T0 - timedelta(hours=2)})
+    return len(queries)
+
+
+def test_correcting_the_awareness_costs_the_same_queries_for_2_or_12_controllers(
+    clock, security, manager, dpo, django_capture_on_commit_callbacks
+):
+    from incidents.models import Controller
+
+    controllers = [
+        Controller.objects.create(
+            name=f"Klant {n}",
+            enterprise_number=number,
+            address="Straat 1, 9000 Gent",
+            contact_person="X",
+            email=f"klant{n}@example.com",
+            phone="+3292345678",
+        )
+        for n, number in enumerate(VALID_KBO)
+    ]
+    few = correction_queries(security, manager, controllers[:2], django_capture_on_commit_callbacks)
+    many = correction_queries(security, manager, controllers, django_capture_on_commit_callbacks)
+    assert few == many
+
+
+# Valid Belgian enterprise numbers (97 - number % 97 check digits).
+VALID_KBO = [f"0{base:07d}{97 - (base * 100) % 97:02d}" for base in range(4409663, 4409675)]

@@ -22,9 +22,9 @@ def assert_inert(response, where):
 def hostile(incident_in, controller):
     """An assessed incident whose every free text, and its controller's, is the payload."""
     incident = incident_in("assessed")
-    Incident.objects.filter(pk=incident.pk).update(**{field: PAYLOAD for field in INCIDENT_TEXTS})
+    Incident.objects.filter(pk=incident.pk).update(**dict.fromkeys(INCIDENT_TEXTS, PAYLOAD))
     Assessment.objects.filter(incident=incident).update(
-        **{field: PAYLOAD for field in ASSESSMENT_TEXTS}
+        **dict.fromkeys(ASSESSMENT_TEXTS, PAYLOAD)
     )
     Controller.objects.filter(pk=controller.pk).update(
         name=PAYLOAD, address=PAYLOAD, contact_person=PAYLOAD, dpo_name=PAYLOAD

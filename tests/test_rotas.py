@@ -152,11 +152,12 @@ def test_an_acknowledgement_in_time_keeps_the_next_level_asleep(
         assert Firing.objects.get(incident=incident, phase="next").outcome == "acknowledged"
 
 
-def test_a_corrected_awareness_moves_the_pending_next_level_with_it(
+def test_the_pending_next_level_follows_its_page_when_the_awareness_is_corrected(
     rota_policy, security, channels, django_capture_on_commit_callbacks
 ):
-    """Logged at 03:00, then corrected: Conitro knew at 02:55. The next level, 10 minutes after
-    the page, is now due at 03:05, not at 03:10."""
+    """Logged at 03:00 and paged; then corrected: Conitro knew at 02:55. The person paged at
+    03:00 keeps their 10 minutes: the next level stays at 03:10. A later awareness (03:01)
+    moves it later (03:11)."""
     with (
         time_machine.travel(brussels(2026, 10, 27, 3, 0), tick=False),
         django_capture_on_commit_callbacks(execute=True),
@@ -165,14 +166,17 @@ def test_a_corrected_awareness_moves_the_pending_next_level_with_it(
     assert Firing.objects.get(incident=incident, phase="next").due_at == brussels(
         2026, 10, 27, 3, 10
     )
-    with (
-        time_machine.travel(brussels(2026, 10, 27, 3, 1), tick=False),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        workflow.update_facts(incident.pk, security, {"aware_at": brussels(2026, 10, 27, 2, 55)})
-    assert Firing.objects.get(incident=incident, phase="next").due_at == brussels(
-        2026, 10, 27, 3, 5
-    )
+    for aware, next_level in [((2, 55), (3, 10)), ((3, 1), (3, 11))]:
+        with (
+            time_machine.travel(brussels(2026, 10, 27, 3, 1), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            workflow.update_facts(
+                incident.pk, security, {"aware_at": brussels(2026, 10, 27, *aware)}
+            )
+        assert Firing.objects.get(incident=incident, phase="next").due_at == brussels(
+            2026, 10, 27, *next_level
+        )
 
 
 def test_a_batch_pages_whoever_was_on_call_when_the_clock_looked(rota_policy, security, people):
