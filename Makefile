@@ -17,12 +17,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py seed_demo
 	@echo "Breach desk: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, the clock and the django-q2 cluster)"
-	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	  $(BIN)/python manage.py qcluster & \
+	@trap 'trap - INT TERM EXIT; kill $$cluster 2>/dev/null; wait $$cluster; kill 0' INT TERM EXIT; \
+	  setsid $(BIN)/python manage.py qcluster & cluster=$$!; \
 	  $(BIN)/python manage.py clock & \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The django-q2 cluster runs in a session of its own (setsid) and is stopped by its main process
+# alone: a SIGTERM to the whole group also reached its workers and pusher, and the cluster then
+# waited over a minute for children that were already gone.
 
 # Production: gunicorn, the clock and the django-q2 cluster, static files by WhiteNoise, no demo data.
 # Needs DJANGO_SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see the README); behind TLS.
@@ -30,9 +35,10 @@ serve: export DJANGO_DEBUG = 0
 serve: $(VENV)/.installed
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	  $(BIN)/python manage.py qcluster & \
+	@trap 'trap - INT TERM EXIT; kill $$cluster 2>/dev/null; wait $$cluster; kill 0' INT TERM EXIT; \
+	  setsid $(BIN)/python manage.py qcluster & cluster=$$!; \
 	  $(BIN)/python manage.py clock & \
 	  $(BIN)/gunicorn incident_manager.wsgi --bind $${BIND:-127.0.0.1:8000} \
 	    --workers $${WEB_WORKERS:-3} --timeout 30 --access-logfile -

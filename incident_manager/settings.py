@@ -134,6 +134,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
+# The client's address behind the TLS proxy (accounts/client_address.py): X-Forwarded-For is
+# read only on requests from these addresses. BEHIND_TLS_PROXY=1 trusts a proxy on this
+# machine unless TRUSTED_PROXIES names others.
+TRUSTED_PROXIES = frozenset(
+    address.strip()
+    for address in os.environ.get(
+        "TRUSTED_PROXIES", "127.0.0.1,::1" if env_bool("BEHIND_TLS_PROXY", False) else ""
+    ).split(",")
+    if address.strip()
+)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_address"
 
 # Roles that must confirm every login with a TOTP code (accounts/second_factor.py).
 SECOND_FACTOR_ROLES = ["manager", "dpo"]
@@ -202,7 +213,7 @@ CLOCK_SKEW_TOLERANCE = timedelta(minutes=1)
 REST_FRAMEWORK = {
     # Tokens only: a session that still owes its second factor must not reach the API.
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ThrottledTokenAuthentication"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.authentication.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_RATE", "600/minute")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -240,12 +251,20 @@ Q_CLUSTER = {
 if os.environ.get("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]
-    # Counts that must hold across web processes (wrong API tokens) live in Redis too.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-        }
+# "shared" holds counts that must hold across web processes (wrong API tokens, requests per
+# token): Redis when there is one, else a table in the database (`createcachetable`, which the
+# migrations and `make run`/`make serve` run). "default" is each process's own memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "breachdesk_shared_cache",
+    },
+}
+if os.environ.get("REDIS_URL"):
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
     }
 
 # Conitro as documents name it (the GBA notification's part 1).

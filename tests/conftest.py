@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone, translation
@@ -62,9 +62,13 @@ def english():
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
-    """Throttling counts live in the cache: each test starts with none."""
+def empty_cache(request):
+    """Throttling counts live in the shared cache (a database table without Redis): each test
+    starts with none. A test's own transaction rolls its counts back; a transactional test's
+    stay, so they are cleared here too."""
     cache.clear()
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        caches["shared"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -186,3 +186,26 @@ def fetch(url, tries=50):
                 raise
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer")
+
+
+@pytest.mark.parametrize(
+    ("environment", "trusted"),
+    [
+        ({}, ""),
+        ({"BEHIND_TLS_PROXY": "0"}, ""),
+        ({"BEHIND_TLS_PROXY": "1"}, "127.0.0.1,::1"),
+        ({"BEHIND_TLS_PROXY": "1", "TRUSTED_PROXIES": "10.0.0.2"}, "10.0.0.2"),
+    ],
+    ids=["unset", "off", "behind a local proxy", "behind a named proxy"],
+)
+def test_gunicorn_trusts_forwarded_headers_only_behind_the_proxy(monkeypatch, environment, trusted):
+    """gunicorn's own default trusts X-Forwarded-Proto from 127.0.0.1: a client on the server
+    could claim HTTPS. `make serve` reads gunicorn.conf.py from the project's folder."""
+    import runpy
+
+    monkeypatch.delenv("BEHIND_TLS_PROXY", raising=False)
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["forwarded_allow_ips"] == trusted

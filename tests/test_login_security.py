@@ -2,6 +2,7 @@
 second factor for managers and the DPO (django-otp), an idle timeout, throttled API tokens,
 and password rules wherever a password is set."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -162,3 +163,80 @@ def test_the_demo_code_command_refuses_with_debug_off(manager, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="development only"):
         call_command("totp_code", "manager")
+
+
+PROXY = "127.0.0.1"
+
+
+def through_proxy(client, username, password, client_address, forwarded=None):
+    """A login as the TLS proxy hands it on: from the proxy's address, with the client's
+    appended to X-Forwarded-For (after whatever the client sent itself)."""
+    chain = ", ".join([*(forwarded or []), client_address])
+    return client.post(
+        "/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=chain,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    settings.TRUSTED_PROXIES = frozenset({PROXY})
+
+
+def test_behind_the_proxy_a_guesser_locks_out_only_their_own_address(behind_proxy, dpo):
+    for _ in range(5):
+        through_proxy(Client(), "dpo", "wrong", "198.51.100.66")
+    assert through_proxy(Client(), "dpo", "pw", "198.51.100.66").status_code == 429
+    # The DPO, through the same proxy from their own address, logs in.
+    assert through_proxy(Client(), "dpo", "pw", "192.0.2.44").status_code == 302
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_lockout(behind_proxy, dpo):
+    """What the client writes into X-Forwarded-For is left of the proxy's entry: ignored."""
+    for number in range(5):
+        through_proxy(Client(), "dpo", "wrong", "198.51.100.66", [f"10.9.9.{number}"])
+    assert through_proxy(Client(), "dpo", "pw", "198.51.100.66", ["10.9.9.77"]).status_code == 429
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(security):
+    """Talking to the server directly, a client cannot choose its address: its five wrong
+    passwords lock its own (REMOTE_ADDR), whatever X-Forwarded-For says."""
+    for number in range(5):
+        Client().post(
+            "/login/",
+            {"username": "security", "password": "wrong"},
+            REMOTE_ADDR="192.0.2.10",
+            HTTP_X_FORWARDED_FOR=f"10.9.9.{number}",
+        )
+    assert log_in(Client(), "security", "pw", address="192.0.2.10").status_code == 429
+
+
+def test_behind_the_proxy_wrong_tokens_slow_down_only_the_guesser(behind_proxy, security):
+    token = Token.objects.create(user=security)
+    guesser = APIClient(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.66")
+    for number in range(10):
+        guesser.credentials(HTTP_AUTHORIZATION=f"Token wrong{number:036d}")
+        assert guesser.get("/api/incidents/").status_code == 401
+    guesser.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert guesser.get("/api/incidents/").status_code == 429
+    integration = APIClient(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.44")
+    integration.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert integration.get("/api/incidents/").status_code == 200
+
+
+@pytest.mark.skipif(bool(os.environ.get("REDIS_URL")), reason="the shared cache is Redis then")
+def test_wrong_tokens_are_counted_in_the_database_every_web_process_shares(security):
+    """Without Redis the counts are rows of the shared cache table, not one process's memory."""
+    from django.core.cache import caches
+    from django.db import connection
+
+    client = APIClient(REMOTE_ADDR="203.0.113.5")
+    client.credentials(HTTP_AUTHORIZATION="Token " + "wrong".ljust(40, "0"))
+    client.get("/api/incidents/")
+    assert caches["shared"].get("token-failures:203.0.113.5") == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM breachdesk_shared_cache")
+        assert cursor.fetchone()[0] >= 1

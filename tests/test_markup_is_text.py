@@ -23,9 +23,7 @@ def hostile(incident_in, controller):
     """An assessed incident whose every free text, and its controller's, is the payload."""
     incident = incident_in("assessed")
     Incident.objects.filter(pk=incident.pk).update(**dict.fromkeys(INCIDENT_TEXTS, PAYLOAD))
-    Assessment.objects.filter(incident=incident).update(
-        **dict.fromkeys(ASSESSMENT_TEXTS, PAYLOAD)
-    )
+    Assessment.objects.filter(incident=incident).update(**dict.fromkeys(ASSESSMENT_TEXTS, PAYLOAD))
     Controller.objects.filter(pk=controller.pk).update(
         name=PAYLOAD, address=PAYLOAD, contact_person=PAYLOAD, dpo_name=PAYLOAD
     )
