@@ -6,6 +6,8 @@ incident's state does not allow the action (the body says which state it is in) 
 changed it meanwhile.
 """
 
+import hashlib
+import json
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -24,6 +26,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import downloads, fields, reference_audit, workflow
 from .forms import AssessmentForm
 from .models import (
+    MEDIUM_TEXT,
     Assessment,
     Controller,
     DataCategory,
@@ -34,9 +37,21 @@ from .models import (
     ProcessingActivity,
     State,
     SubjectCategory,
+    limited_text,
+    validate_one_line,
 )
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
+
+
+def fingerprint(values):
+    """SHA-256 of a request's values as parsed (the same body however it is spaced)."""
+    canonical = {
+        name: [item.pk for item in value] if isinstance(value, list) else value
+        for name, value in values.items()
+    }
+    encoded = json.dumps(canonical, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 class NormalizingSerializerField(serializers.CharField):
@@ -106,10 +121,19 @@ class VersionField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An id is a whole number: 1.5, true or "1e3" is refused, not read as 1."""
+
+    def to_internal_value(self, data):
+        whole = isinstance(data, int) and not isinstance(data, bool)
+        digits = isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 10
+        if not (whole or digits):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 def controller_ids(**kwargs):
-    return serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Controller.objects.all(), **kwargs
-    )
+    return IdField(many=True, queryset=Controller.objects.all(), **kwargs)
 
 
 class ObligationSerializer(serializers.ModelSerializer):
@@ -245,7 +269,10 @@ class ObligationActionSerializer(VersionSerializer):
         required=False,
         help_text="For which controllers; empty or absent: every one still waiting.",
     )
-    delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    delay_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
+    )  # fmt: skip
 
 
 class NotifyGbaSerializer(ObligationActionSerializer):
@@ -261,7 +288,9 @@ class CompleteGbaSerializer(ObligationActionSerializer):
 
 
 class NotifyControllerSerializer(ObligationActionSerializer):
-    how = serializers.CharField(max_length=200, help_text="E-mail, phone call, letter…")
+    how = serializers.CharField(
+        max_length=200, validators=[validate_one_line], help_text="E-mail, phone call, letter…"
+    )
     notified_at = serializers.DateTimeField(required=False)
 
 
@@ -270,13 +299,14 @@ class InformSubjectsSerializer(NotifyControllerSerializer):
 
 
 class DismissSerializer(VersionSerializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=MEDIUM_TEXT, validators=limited_text(MEDIUM_TEXT))
 
 
 class SendNoticesSerializer(serializers.Serializer):
     delay_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Required once the deadline passed."
-    )
+        required=False, allow_blank=True, default="", max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT), help_text="Required once the deadline passed.",
+    )  # fmt: skip
 
 
 class NoticeSerializer(serializers.Serializer):
@@ -379,6 +409,7 @@ class IncidentViewSet(
 ):
     permission_classes = [RolePermission]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = "[0-9]{1,9}"  # /api/incidents/abc/close/ is a 404, not a 500
 
     def get_queryset(self):
         incidents = Incident.objects.order_by("deadline_at", "id")
@@ -416,7 +447,10 @@ class IncidentViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         serializer.instance = workflow.log_incident(
-            request.user, submission=key, **serializer.validated_data
+            request.user,
+            submission=key,
+            fingerprint=fingerprint(serializer.validated_data) if key else "",
+            **serializer.validated_data,
         )
         if serializer.instance.repeated:
             return Response(
@@ -522,6 +556,7 @@ class NamedItemViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = NamedItemSerializer
     pagination_class = None
+    lookup_value_regex = "[0-9]{1,9}"
 
 
 class DataCategoryViewSet(NamedItemViewSet):
@@ -547,6 +582,7 @@ class ControllerViewSet(
     serializer_class = ControllerSerializer
     queryset = Controller.objects.all()
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = "[0-9]{1,9}"
 
     def perform_create(self, serializer):
         with transaction.atomic():
@@ -571,6 +607,11 @@ def exception_handler(exc, context):
         else:
             body = {"non_field_errors": exc.messages}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, workflow.SubmissionReused):
+        return Response(
+            {"detail": str(exc), "incident": exc.incident.pk},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     if isinstance(exc, workflow.TransitionRefused | workflow.IncidentChanged):
         return Response(
             {"detail": str(exc), "state": exc.incident.state, "version": exc.incident.version},

@@ -106,6 +106,61 @@ def validate_one_line(value):
 ONE_LINE = [validate_one_line]
 
 
+@deconstructible
+class TranslationsValidator:
+    """The free texts in other languages: {"fr": {"description": "…", …}, "en": {…}}; only the
+    model's free texts, each a string within that text's own limits. Any other shape would break
+    every document that prints them."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, value):
+        from django.apps import apps
+
+        from .fact_texts import ASSESSMENT_TEXTS, INCIDENT_TEXTS
+
+        model = apps.get_model(self.model)
+        texts = INCIDENT_TEXTS if model.__name__ == "Incident" else ASSESSMENT_TEXTS
+        languages = [code for code, _name in LANGUAGES]
+        if not isinstance(value, dict) or not all(
+            key in languages and isinstance(given, dict) for key, given in value.items()
+        ):
+            raise ValidationError(
+                _(
+                    "Texts in other languages are an object per language (%(languages)s), e.g. "
+                    '{"fr": {"%(field)s": "…"}}.'
+                )
+                % {"languages": ", ".join(languages), "field": texts[1]},
+                code="shape",
+            )
+        for given in value.values():
+            for field, text in given.items():
+                if field not in texts:
+                    raise ValidationError(
+                        _("%(field)s is not a free text of this record; one of: %(texts)s.")
+                        % {"field": str(field)[:50], "texts": ", ".join(texts)},
+                        code="unknown_text",
+                    )
+                if not isinstance(text, str):
+                    raise ValidationError(
+                        _("The text of %(field)s is a string.") % {"field": field},
+                        code="not_text",
+                    )
+                model_field = model._meta.get_field(field)
+                for validator in model_field.validators:
+                    validator(text)
+                if model_field.max_length and len(text) > model_field.max_length:
+                    raise ValidationError(
+                        _("The text of %(field)s is longer than %(limit)s characters.")
+                        % {"field": field, "limit": model_field.max_length},
+                        code="too_long",
+                    )
+
+    def __eq__(self, other):
+        return isinstance(other, TranslationsValidator) and other.model == self.model
+
+
 def limited_text(limit):
     """Validators for a free-text field: a limit that a real description fits in (characters,
     and lines: one line for every 50 characters), plain text."""
@@ -247,6 +302,9 @@ class Submission(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
+    # SHA-256 of what was sent with the key (the API's request): the same key with another
+    # body is a mistake the sender must hear of, not a replay.
+    fingerprint = models.CharField(max_length=64, blank=True)
     incident = models.ForeignKey("Incident", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -409,6 +467,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         gettext_lazy("the free texts in other languages"),
         default=dict,
         blank=True,
+        validators=[TranslationsValidator("incidents.Incident")],
     )
     gba_combined = models.BooleanField(
         gettext_lazy("one combined GBA notification for all controllers"),
@@ -731,7 +790,10 @@ class Assessment(models.Model):
     enisa_malicious = models.BooleanField(gettext_lazy("malicious intent"), default=False)
     risk_level = models.CharField(gettext_lazy("risk"), max_length=4, choices=Risk.choices)
     translations = models.JSONField(
-        gettext_lazy("the free texts in other languages"), default=dict, blank=True
+        gettext_lazy("the free texts in other languages"),
+        default=dict,
+        blank=True,
+        validators=[TranslationsValidator("incidents.Assessment")],
     )
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False

@@ -206,6 +206,25 @@ def check_late(obligations, at, delay_reason):
         )
 
 
+def check_named(obligations, kind, controllers):
+    """Every controller named must have this obligation open: a controller not on the incident,
+    or one already told, is refused by name instead of being skipped."""
+    if not controllers:
+        return
+    owed = {obligation.controller_id for obligation in obligations}
+    missing = [controller for controller in controllers if controller.pk not in owed]
+    if missing:
+        raise ValidationError(
+            {
+                "controllers": _(
+                    "Nothing of this is open for %(names)s: not affected by this incident, or "
+                    "already recorded. Leave them out."
+                )
+                % {"names": ", ".join(f"{c.name} ({c.pk})" for c in missing[:10])}
+            }
+        )
+
+
 def open_obligations(incident, kind, controllers=None):
     obligations = incident.obligations.select_related("controller").filter(
         kind=kind, status=Status.OPEN
@@ -225,6 +244,7 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
     # The workflow refuses a recording with nothing open (TransitionRefused, with
     # nothing_open_message) before it gets here.
     obligations = open_obligations(incident, kind, controllers)
+    check_named(obligations, kind, controllers)
     if kind == Kind.NOTIFY_GBA and not DBN_REFERENCE.match(reference):
         raise ValidationError(
             {

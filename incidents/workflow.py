@@ -161,6 +161,7 @@ def log_incident(
     controllers=(),
     activities=(),
     submission="",
+    fingerprint="",
     **facts,
 ):
     """Log an incident; the controllers it touches, when already known, get their obligations
@@ -169,7 +170,9 @@ def log_incident(
 
     submission: the form's one-time token or the API's Idempotency-Key. The same one again
     (a double-click, a resubmit, a retried request) gives the incident it logged the first
-    time, marked `repeated`, and logs nothing; two at once log one (a unique key)."""
+    time, marked `repeated`, and logs nothing; two at once log one (a unique key).
+    fingerprint: what was sent with it; the same key with something else is refused
+    (SubmissionReused)."""
     controllers = with_activities(controllers, activities)
     if not user.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("Your role may not log incidents."))
@@ -178,21 +181,38 @@ def log_incident(
         Submission.objects.filter(created_at__lt=now - settings.SUBMISSION_KEPT).delete()
         earlier = Submission.objects.filter(user=user, key=submission).first()
         if earlier is not None:
-            return repeated(earlier)
+            return repeated(earlier, fingerprint)
+        sent = (submission, fingerprint)
         try:
             return _log(
-                user, title, description, aware_at, occurred_at, controllers, facts, now, submission
+                user, title, description, aware_at, occurred_at, controllers, facts, now, sent
             )
         except IntegrityError:
             # The same submission, at the same moment, committed first: it is that incident.
             earlier = Submission.objects.filter(user=user, key=submission).first()
             if earlier is None:
                 raise
-            return repeated(earlier)
-    return _log(user, title, description, aware_at, occurred_at, controllers, facts, now, "")
+            return repeated(earlier, fingerprint)
+    return _log(user, title, description, aware_at, occurred_at, controllers, facts, now, None)
 
 
-def repeated(submission):
+class SubmissionReused(Exception):
+    """An Idempotency-Key sent again with another body (IETF draft: 422)."""
+
+    def __init__(self, incident):
+        self.incident = incident
+        super().__init__(
+            _(
+                "This Idempotency-Key was used for %(reference)s with another body: use a new "
+                "key for a new incident, or send the same body to get %(reference)s again."
+            )
+            % {"reference": incident.reference}
+        )
+
+
+def repeated(submission, fingerprint=""):
+    if submission.fingerprint and fingerprint and submission.fingerprint != fingerprint:
+        raise SubmissionReused(submission.incident)
     incident = Incident.objects.get(pk=submission.incident_id)
     incident.repeated = True
     return incident
@@ -225,7 +245,10 @@ def _log(user, title, description, aware_at, occurred_at, controllers, facts, no
         )
         obligations.sync(incident, user, now)
         if submission:
-            Submission.objects.create(user=user, key=submission, incident=incident)
+            key, fingerprint = submission
+            Submission.objects.create(
+                user=user, key=key, fingerprint=fingerprint, incident=incident
+            )
         announce(incident, "created")
     incident.repeated = False
     return incident

@@ -374,3 +374,133 @@ def test_a_controllers_texts_have_limits(api, field, value, message):
     assert response.status_code == 400, response.content[:300]
     assert response.json()[field][0].startswith(message), response.json()
     assert not Controller.objects.exists()
+
+
+def test_an_incident_id_that_is_no_number_is_a_404(api):
+    for url in ["/api/incidents/abc/close/", "/api/incidents/abc/", "/api/controllers/x/"]:
+        method = api("manager").post if url.endswith("close/") else api("manager").get
+        assert method(url, {}, format="json").status_code == 404, url
+
+
+@pytest.mark.parametrize("action", ["notify-gba", "notify-controller"])
+def test_naming_a_controller_not_on_the_incident_is_a_400_that_names_it(
+    api, incident_in, second, action
+):
+    incident = incident_in("assessed")
+    body = {"reference": "DBN-2026-1", "how": "E-mail", "delay_reason": "x"}
+    response = api("manager").post(
+        f"/api/incidents/{incident.pk}/{action}/",
+        {**body, "controllers": [second.pk]},
+        format="json",
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["controllers"] == [
+        f"Nothing of this is open for {second.name} ({second.pk}): not affected by this "
+        "incident, or already recorded. Leave them out."
+    ]
+    assert Incident.objects.get(pk=incident.pk).version == incident.version
+
+
+def test_one_controller_too_many_refuses_the_whole_recording(api, incident_in, controller, second):
+    """[1, 2] where 2 is not affected: nothing is recorded (it was recorded for 1, 2 dropped)."""
+    incident = incident_in("assessed")
+    response = api("manager").post(
+        f"/api/incidents/{incident.pk}/notify-gba/",
+        {"reference": "DBN-2026-1", "delay_reason": "x", "controllers": [controller.pk, second.pk]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["controllers"]
+    assert Incident.objects.get(pk=incident.pk).state == "assessed"
+
+
+@pytest.mark.parametrize("value", [1.5, True, "1e3", "1.0"], ids=["1.5", "true", "1e3", "'1.0'"])
+def test_a_controller_id_that_is_no_whole_number_is_refused(api, incident_in, controller, value):
+    incident = incident_in("assessed")
+    response = api("manager").post(
+        f"/api/incidents/{incident.pk}/notify-gba/",
+        {"reference": "DBN-2026-1", "delay_reason": "x", "controllers": [value]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "controllers" in response.json()
+    assert Incident.objects.get(pk=incident.pk).state == "assessed"
+
+
+@pytest.mark.parametrize(
+    "translations",
+    ["a string", ["fr"], {"fr": "x"}, {"de": {"consequences": "x"}}, {"fr": {"title": "x"}},
+     {"fr": {"consequences": 5}}, {"fr": {"consequences": "x\x00"}},
+     {"fr": {"consequences": "x" * 20_001}}],
+    ids=["string", "list", "language to string", "unknown language", "not an assessment text",
+         "a number", "NUL", "over the limit"],
+)  # fmt: skip
+def test_translations_of_any_other_shape_are_refused_and_documents_still_render(
+    api, incident_in, client, manager, translations
+):
+    incident = incident_in("assessed")
+    response = api("security").post(
+        f"/api/incidents/{incident.pk}/assess/", {"translations": translations}, format="json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert list(response.json()) == ["translations"]
+    client.force_login(manager)
+    for language in ["fr", "en"]:
+        url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang={language}"
+        assert client.get(url).status_code == 200
+
+
+def test_well_formed_translations_are_taken(api, incident_in):
+    incident = incident_in("assessed")
+    given = {"fr": {"consequences": "Hameçonnage des clients."}}
+    response = api("security").post(
+        f"/api/incidents/{incident.pk}/assess/", {"translations": given}, format="json"
+    )
+    assert response.status_code == 200, response.content[:300]
+    assert incident.assessment.__class__.objects.get(incident=incident).translations == given
+
+
+def test_the_same_idempotency_key_with_another_body_is_a_422(api):
+    client = api("security")
+    first = client.post(
+        "/api/incidents/", {"title": "One", "description": "d"}, format="json",
+        HTTP_IDEMPOTENCY_KEY="key-1",
+    )  # fmt: skip
+    again = client.post(
+        "/api/incidents/", {"description": "d", "title": "One"}, format="json",
+        HTTP_IDEMPOTENCY_KEY="key-1",
+    )  # fmt: skip
+    other = client.post(
+        "/api/incidents/", {"title": "Another breach", "description": "d"}, format="json",
+        HTTP_IDEMPOTENCY_KEY="key-1",
+    )  # fmt: skip
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 422)
+    reference = first.json()["reference"]
+    assert other.json()["detail"] == (
+        f"This Idempotency-Key was used for {reference} with another body: use a new key for "
+        f"a new incident, or send the same body to get {reference} again."
+    )
+    assert Incident.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reason", "x" * 5_001), ("reason", "a\x1bb"), ("reason", "r\n" * 101)],
+    ids=["reason over 5,000", "reason with ESC", "reason of 101 lines"],
+)
+def test_a_dismissal_reason_has_limits(api, new_incident, field, value):
+    incident = new_incident()
+    response = api("manager").post(
+        f"/api/incidents/{incident.pk}/dismiss/", {field: value}, format="json"
+    )
+    assert response.status_code == 400
+    assert Incident.objects.get(pk=incident.pk).state == "detected"
+
+
+def test_a_display_name_is_one_line_of_text(manager):
+    from django.core.exceptions import ValidationError
+
+    manager.display_name = "Mia\x1b[2J"
+    with pytest.raises(ValidationError) as refused:
+        manager.full_clean()
+    assert list(refused.value.message_dict) == ["display_name"]
