@@ -212,7 +212,7 @@ def check_named(obligations, kind, controllers):
     if not controllers:
         return
     owed = {obligation.controller_id for obligation in obligations}
-    missing = [controller for controller in controllers if controller.pk not in owed]
+    missing = [c for c in controllers if getattr(c, "pk", c) not in owed]  # objects or ids
     if missing:
         raise ValidationError(
             {
@@ -220,7 +220,11 @@ def check_named(obligations, kind, controllers):
                     "Nothing of this is open for %(names)s: not affected by this incident, or "
                     "already recorded. Leave them out."
                 )
-                % {"names": ", ".join(f"{c.name} ({c.pk})" for c in missing[:10])}
+                % {
+                    "names": ", ".join(
+                        f"{c.name} ({c.pk})" if hasattr(c, "pk") else str(c) for c in missing[:10]
+                    )
+                }
             }
         )
 
