@@ -65,9 +65,10 @@ def english():
 def empty_cache(request):
     """Throttling counts live in the shared cache (a database table without Redis): each test
     starts with none. A test's own transaction rolls its counts back; a transactional test's
-    stay, so they are cleared here too."""
+    stay, so they are cleared before it."""
     cache.clear()
-    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames:
         caches["shared"].clear()
 
 
