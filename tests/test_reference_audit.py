@@ -88,7 +88,10 @@ def test_a_changed_step_of_the_escalation_policy_is_recorded(admin_client):
     assert set(change.after) == {"email"}
 
 
-def test_a_password_changed_in_the_admin_is_recorded_without_the_hash(admin_client, security):
+def test_a_password_changed_in_the_admin_is_recorded_without_the_hash(
+    admin_client, admin_user, security
+):
+    since = last_change_id()
     admin_client.post(
         f"/admin/accounts/user/{security.pk}/password/",
         {"password1": "a-new-long-passphrase-42", "password2": "a-new-long-passphrase-42",
@@ -96,5 +99,106 @@ def test_a_password_changed_in_the_admin_is_recorded_without_the_hash(admin_clie
     )  # fmt: skip
     security.refresh_from_db()
     assert security.check_password("a-new-long-passphrase-42")
-    change = ReferenceChange.objects.get(model="accounts.User")
-    assert (change.before, change.after) == ({"password": "(changed)"}, {"password": "(changed)"})
+    assert people_changes(security, since) == [
+        ("admin", {"password": "(changed)"}, {"password": "(changed)"})
+    ]
+
+
+def last_change_id():
+    return ReferenceChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def people_changes(person, since):
+    return list(
+        ReferenceChange.objects.filter(
+            model="accounts.User", object_id=str(person.pk), id__gt=since
+        ).values_list("actor__username", "before", "after")
+    )
+
+
+def test_a_changed_phone_on_the_profile_page_is_recorded_with_who_did_it(client, manager):
+    client.force_login(manager)
+    since = last_change_id()
+    response = client.post(
+        "/account/",
+        {"display_name": "Mia", "email": "mia@conitro.example", "phone": "+32471999999",
+         "language": "en"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert people_changes(manager, since) == [
+        (
+            "manager",
+            {"display_name": "Manager", "email": "manager@conitro.example", "phone": manager.phone},
+            {"display_name": "Mia", "email": "mia@conitro.example", "phone": "+32471999999"},
+        )
+    ]
+
+
+def test_a_password_changed_by_its_owner_is_recorded_without_the_hash(client, security):
+    client.force_login(security)
+    since = last_change_id()
+    client.post(
+        "/account/password/",
+        {"old_password": "pw", "new_password1": "a-new-long-passphrase-42",
+         "new_password2": "a-new-long-passphrase-42"},
+    )  # fmt: skip
+    assert people_changes(security, since) == [
+        ("security", {"password": "(changed)"}, {"password": "(changed)"})
+    ]
+
+
+def test_a_group_given_to_a_person_in_the_admin_is_recorded(admin_client, admin_user, security):
+    from django.contrib.auth.models import Group
+
+    managers = Group.objects.get(name="manager")
+    security.groups.add(managers)
+    change = ReferenceChange.objects.filter(model="accounts.User").last()
+    assert (change.before, change.after) == (
+        {"groups": ["security"]},
+        {"groups": ["manager", "security"]},
+    )
+
+
+def test_a_permission_given_to_a_group_is_recorded():
+    from django.contrib.auth.models import Group, Permission
+
+    security = Group.objects.get(name="security")
+    notify = Permission.objects.get(codename="notify_incident")
+    security.permissions.add(notify)
+    change = ReferenceChange.objects.filter(model="auth.Group").last()
+    assert change.object_repr == "security"
+    assert set(change.after["permissions"]) - set(change.before["permissions"]) == {str(notify)}
+
+
+def test_a_new_api_token_is_recorded_by_its_first_characters_only(admin_client, security):
+    from django.contrib.admin.models import LogEntry
+    from rest_framework.authtoken.models import Token
+
+    response = admin_client.post("/admin/authtoken/tokenproxy/add/", {"user": security.pk})
+    assert response.status_code == 302
+    token = Token.objects.get(user=security)
+    change = ReferenceChange.objects.get(model="authtoken.Token")
+    assert change.after == {"key": f"{token.key[:6]}…", "user": security.pk}
+    assert change.object_repr == f"{token.key[:6]}… ({security})"
+    everything = str(list(ReferenceChange.objects.values())) + str(list(LogEntry.objects.values()))
+    assert token.key not in everything
+
+
+def test_a_removed_second_factor_device_is_recorded(admin_client, admin_user, manager):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    since = last_change_id()
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    device.delete()
+    added, deleted = ReferenceChange.objects.filter(model="otp_totp.TOTPDevice", id__gt=since)
+    assert (added.action, added.after) == ("added", {"confirmed": True, "name": "phone",
+                                                       "user": manager.pk})  # fmt: skip
+    assert (deleted.action, deleted.after) == ("deleted", None)
+
+
+def test_a_login_is_no_change_of_access(client, security):
+    from django.test import Client
+
+    before = ReferenceChange.objects.count()
+    Client().post("/login/", {"username": "security", "password": "pw"})
+    assert ReferenceChange.objects.count() == before

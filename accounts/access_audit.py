@@ -1,0 +1,161 @@
+"""Every change to people and their access goes into the append-only trail (ReferenceChange),
+however it is made: the profile page, the password page, the admin, a command, the shell.
+
+People decide where pages go (e-mail, phone) and who may do what (groups, permissions, API
+tokens, second-factor devices), so their history is part of the audit trail. Model signals
+catch every path; the actor is the person whose request made the change (ActorMiddleware), or
+nobody for a command. Secrets never reach the trail: a password is "(changed)", a token shows
+its first characters, a device's key is not read at all.
+"""
+
+import contextvars
+
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+
+from incidents.models import ReferenceChange
+from incidents.workflow import as_json
+
+from .models import User
+
+# What is recorded of each model (a login's last_login, a device's drift are not changes of
+# access; a TOTP key is a secret).
+AUDITED = {
+    User: ["username", "display_name", "email", "phone", "language", "is_active", "is_staff",
+           "is_superuser", "password", "groups", "user_permissions"],
+    Group: ["name", "permissions"],
+    Token: ["user", "key"],
+    TOTPDevice: ["user", "name", "confirmed"],
+}  # fmt: skip
+SHOWN_AS_CHANGED = {"password"}
+TOKEN_PREFIX = 6
+
+acting = contextvars.ContextVar("acting", default=None)
+
+
+class ActorMiddleware:
+    """Who is making the request's changes, for the signals below."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        token = acting.set(user if user is not None and user.is_authenticated else None)
+        try:
+            return self.get_response(request)
+        finally:
+            acting.reset(token)
+
+
+def state(instance):
+    """The audited fields as stored now ({} for an object not saved yet)."""
+    model = type(instance)._meta.concrete_model
+    key = primary_key(instance)
+    if key is None:
+        return {}
+    fresh = model._default_manager.filter(pk=key).first()
+    if fresh is None:
+        return {}
+    values = {}
+    for name in AUDITED[model]:
+        field = model._meta.get_field(name)
+        if field.many_to_many:
+            values[name] = sorted(str(item) for item in getattr(fresh, name).all())
+        else:
+            values[name] = as_json(field.value_from_object(fresh))
+    if model is Token:
+        values["key"] = shown_key(values["key"])
+    return values
+
+
+def primary_key(instance):
+    """The stored primary key (DRF's TokenProxy answers .pk with the user's id)."""
+    return instance._meta.concrete_model._meta.pk.value_from_object(instance)
+
+
+def shown_key(key):
+    return f"{key[:TOKEN_PREFIX]}…" if key else ""
+
+
+def describe(instance):
+    if isinstance(instance, Token):
+        return f"{shown_key(instance.key)} ({instance.user})"
+    return str(instance)[:200]
+
+
+def write(instance, before, after):
+    changed = sorted(name for name in {*before, *after} if before.get(name) != after.get(name))
+    if not changed:
+        return None
+    for name in SHOWN_AS_CHANGED & set(changed):
+        before = {**before, name: "(changed)"} if before else before
+        after = {**after, name: "(changed)"} if after else after
+    if not after:
+        action = ReferenceChange.Action.DELETED
+    else:
+        action = ReferenceChange.Action.CHANGED if before else ReferenceChange.Action.ADDED
+    return ReferenceChange.objects.create(
+        actor=acting.get(),
+        model=instance._meta.concrete_model._meta.label,
+        # A token's primary key is the token itself: its first characters only.
+        object_id=shown_key(instance.key) if isinstance(instance, Token) else primary_key(instance),
+        object_repr=describe(instance),
+        action=action,
+        before={name: before.get(name) for name in changed} if before else None,
+        after={name: after.get(name) for name in changed} if after else None,
+    )
+
+
+def audited(sender):
+    """People, groups, tokens (DRF's admin saves them as TokenProxy) and devices."""
+    meta = getattr(sender, "_meta", None)
+    return meta is not None and meta.concrete_model in AUDITED
+
+
+def only_unaudited(sender, update_fields):
+    fields = AUDITED[sender._meta.concrete_model]
+    return update_fields is not None and not set(update_fields) & set(fields)
+
+
+@receiver(pre_save)
+def before_saving(sender, instance, update_fields=None, **kwargs):
+    if audited(sender) and not only_unaudited(sender, update_fields):
+        instance._access_before = state(instance)
+
+
+@receiver(post_save)
+def after_saving(sender, instance, update_fields=None, **kwargs):
+    if audited(sender) and hasattr(instance, "_access_before"):
+        write(instance, instance._access_before, state(instance))
+        del instance._access_before
+
+
+@receiver(pre_delete)
+def before_deleting(sender, instance, **kwargs):
+    if audited(sender):
+        instance._access_before = state(instance)
+
+
+@receiver(post_delete)
+def after_deleting(sender, instance, **kwargs):
+    if audited(sender) and hasattr(instance, "_access_before"):
+        write(instance, instance._access_before, {})
+        del instance._access_before
+
+
+@receiver(m2m_changed)
+def groups_or_permissions_changed(sender, instance, action, reverse, **kwargs):
+    """A person's groups or permissions, or a group's permissions (from either side)."""
+    if reverse or not audited(type(instance)):
+        return
+    if action in {"pre_add", "pre_remove", "pre_clear"}:
+        instance._access_before = state(instance)
+    elif action in {"post_add", "post_remove", "post_clear"} and hasattr(
+        instance, "_access_before"
+    ):
+        write(instance, instance._access_before, state(instance))
+        del instance._access_before
