@@ -25,7 +25,7 @@ from .models import User
 # access; a TOTP key is a secret).
 AUDITED = {
     User: ["username", "display_name", "email", "phone", "language", "is_active", "is_staff",
-           "is_superuser", "password", "groups", "user_permissions"],
+           "is_superuser", "password", "groups", "user_permissions", "second_factor_invited_at"],
     Group: ["name", "permissions"],
     Token: ["user", "key"],
     TOTPDevice: ["user", "name", "confirmed"],

@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin as BaseTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from .invitations import send_invitation
 from .models import User
 
 
@@ -16,6 +17,16 @@ class UserAdmin(BaseUserAdmin):
         (_("Breach desk"), {"fields": ["display_name", "phone", "language"]}),
     ]
     list_display = ["username", "display_name", "email", "phone", "language", "is_active"]
+    actions = ["invite_to_second_factor"]
+
+    @admin.action(description=_("E-mail an invitation to set up the second factor"))
+    def invite_to_second_factor(self, request, queryset):
+        """After a new person is added or their device removed (the reset): the link goes to
+        their own address; a password alone never enrols a device."""
+        sent = [user for user in queryset.filter(is_active=True) if send_invitation(user)]
+        self.message_user(
+            request, _("Invitations sent: %(count)s.") % {"count": len(sent)}, messages.SUCCESS
+        )
 
 
 admin.site.unregister(TokenProxy)

@@ -12,6 +12,9 @@ LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
 
 
 class User(AbstractUser):
+    # When the latest invitation to enrol a second factor was made (accounts/invitations.py);
+    # cleared when it is used.
+    second_factor_invited_at = models.DateTimeField(null=True, blank=True, editable=False)
     display_name = models.CharField(
         _("display name"), max_length=150, blank=True, validators=[validate_one_line]
     )

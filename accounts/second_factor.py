@@ -5,8 +5,10 @@ we need exactly one method (TOTP, RFC 6238) and our own two short pages, not a f
 wizards and SMS tokens (an SMS code would travel on the very channel that pages people).
 
 After the password, a person who must (managers, the DPO, admin users) or chose to (security
-staff) use a second factor sees one page: the code form, or, the first time, the QR code of a
-new key and the code form that confirms it. Until then every page sends them there.
+staff) use a second factor sees one page: the code form; or, the first time, the QR code of a
+new key and the code form that confirms it, but only once the session opened the person's
+invitation link (accounts/invitations.py): a password alone never enrols a device. Until then
+every page sends them there.
 """
 
 import segno
@@ -18,6 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import invitations
 
 ISSUER = "Conitro breach desk"
 # Paths a person who still owes the second factor may open.
@@ -54,40 +58,105 @@ def qr_svg(device):
 
 @login_required
 def two_factor(request):
-    """Enter the code; the first time, scan the new key and confirm it with a code."""
+    """Enter the code; the first time, with an invitation, scan the new key and confirm it."""
     next_url = request.POST.get("next") or request.GET.get("next") or reverse("incidents:dashboard")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = reverse("incidents:dashboard")
     device = confirmed_device(request.user)
-    setting_up = device is None
-    if setting_up:
-        device, _created = TOTPDevice.objects.get_or_create(
-            user=request.user, confirmed=False, defaults={"name": ISSUER}
-        )
+    if device is None:
+        return enrol(request, next_url)
     error = ""
     allowed, _why = device.verify_is_allowed()
     if request.method == "POST" and not allowed:
         # django-otp doubles the wait after each wrong code: guessing 10^6 codes is hopeless.
         error = _("Too many wrong codes: wait a few seconds, then enter the code shown now.")
     elif request.method == "POST":
-        code = "".join(request.POST.get("code", "").split())
-        if code.isascii() and code.isdigit() and device.verify_token(code):
-            if setting_up:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+        if valid_code(device, request.POST.get("code", "")):
             otp_login(request, device)
             return HttpResponseRedirect(next_url)
         error = _("That code is not right, or it expired: enter the 6 digits shown now.")
+    return page(request, next_url, error=error)
+
+
+def valid_code(device, typed):
+    code = "".join(typed.split())
+    return code.isascii() and code.isdigit() and device.verify_token(code)
+
+
+def enrol(request, next_url):
+    """No device yet: without an invitation opened in this session, offer to e-mail one;
+    with it, show a new key and confirm it with a code."""
+    user = request.user
+    if not invitations.may_enrol(request):
+        notice = ""
+        if request.method == "POST" and request.POST.get("invite"):
+            if invitations.recently_invited(user):
+                notice = _("An invitation was sent a few minutes ago: look for it in your mailbox.")
+            elif invitations.send_invitation(user):
+                notice = _("Sent: open the link in the e-mail on this device.")
+            else:
+                notice = _("You have no e-mail address: ask an administrator for an invitation.")
+        return page(request, next_url, invited=False, notice=notice)
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, confirmed=False, name=ISSUER)
+    error = ""
+    allowed, _why = device.verify_is_allowed()
+    if request.method == "POST" and not allowed:
+        error = _("Too many wrong codes: wait a few seconds, then enter the code shown now.")
+    elif request.method == "POST":
+        if valid_code(device, request.POST.get("code", "")):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            invitations.used(request)
+            otp_login(request, device)
+            return HttpResponseRedirect(next_url)
+        error = _("That code is not right, or it expired: enter the 6 digits shown now.")
+    return page(request, next_url, device=device, error=error)
+
+
+def page(request, next_url, *, device=None, invited=True, notice="", error=""):
+    setting_up = device is not None
     return render(
         request,
         "accounts/two_factor.html",
         {
             "setting_up": setting_up,
+            "needs_invitation": not invited,
             "qr": qr_svg(device) if setting_up else "",
             "key": device.config_url.split("secret=")[1].split("&")[0] if setting_up else "",
+            "email": masked(request.user.email),
+            "notice": notice,
             "error": error,
             "next": next_url,
             "optional": not request.user.requires_second_factor,
         },
         status=400 if error else 200,
+    )
+
+
+def masked(email):
+    """m…@conitro.be: enough to recognise one's own address, not to learn someone's."""
+    name, _at, domain = (email or "").partition("@")
+    return f"{name[:1]}…@{domain}" if domain else ""
+
+
+@login_required
+def accept_invitation(request, token):
+    """The link from the invitation e-mail, opened after logging in."""
+    if invitations.accept(request, token):
+        return HttpResponseRedirect(reverse("two-factor"))
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "needs_invitation": True,
+            "email": masked(request.user.email),
+            "error": _(
+                "This invitation is not valid for you any more (used, replaced by a newer one, "
+                "or older than a day): ask for a new one below."
+            ),
+            "next": reverse("incidents:dashboard"),
+        },
+        status=400,
     )

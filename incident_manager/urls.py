@@ -16,6 +16,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("account/two-factor/", second_factor.two_factor, name="two-factor"),
+    path(
+        "account/two-factor/invitation/<str:token>/",
+        second_factor.accept_invitation,
+        name="second-factor-invitation",
+    ),
     path("account/", account_views.profile, name="profile"),
     path("account/password/", account_views.PasswordChange.as_view(), name="password-change"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -57,12 +57,28 @@ def test_the_admin_login_is_locked_too(admin_user):
     assert response.status_code == 429
 
 
-def test_a_manager_sets_up_the_second_factor_before_seeing_anything(manager):
+def invitation_link(mailoutbox):
+    import re
+
+    return re.search(r"https?://\S+/account/two-factor/invitation/\S+/", mailoutbox[-1].body)[0]
+
+
+def test_a_manager_sets_up_the_second_factor_through_the_invitation_sent_to_them(
+    manager, mailoutbox
+):
     client = Client()
     assert log_in(client, "manager", "pw").status_code == 302
     page = client.get("/")
     assert page.status_code == 302 and page["Location"].startswith("/account/two-factor/")
-    setup = client.get(page["Location"])
+    offer = client.get(page["Location"])
+    assert b"data:image/svg+xml" not in offer.content  # the password alone shows no key
+    assert "m…@conitro.example" in offer.content.decode()
+    assert not TOTPDevice.objects.filter(user=manager).exists()
+    client.post("/account/two-factor/", {"invite": "1"})
+    assert [mail.to for mail in mailoutbox] == [["manager@conitro.example"]]
+    link = invitation_link(mailoutbox)
+    assert client.get(link.split("breachdesk.example")[1])["Location"] == "/account/two-factor/"
+    setup = client.get("/account/two-factor/")
     assert b"data:image/svg+xml" in setup.content  # the QR code of the new key
     assert client.get("/register.csv").status_code == 302
     device = TOTPDevice.objects.get(user=manager, confirmed=False)
@@ -74,6 +90,63 @@ def test_a_manager_sets_up_the_second_factor_before_seeing_anything(manager):
         assert response.status_code == 302 and response["Location"] == "/"
         assert client.get("/").status_code == 200
     assert TOTPDevice.objects.get(user=manager).confirmed
+    manager.refresh_from_db()
+    assert manager.second_factor_invited_at is None  # spent
+
+
+def test_an_invitation_opened_in_another_persons_session_enrols_nothing(manager, dpo, mailoutbox):
+    from accounts.invitations import invite
+
+    link = invite(manager).split("breachdesk.example")[1]
+    intruder = Client()
+    log_in(intruder, "dpo", "pw")
+    assert intruder.get(link).status_code == 400
+    assert b"data:image/svg+xml" not in intruder.get("/account/two-factor/").content
+
+
+def test_an_invitation_works_once_and_a_newer_one_replaces_it(manager):
+    from accounts.invitations import invite
+
+    first = invite(manager).split("breachdesk.example")[1]
+    second = invite(manager).split("breachdesk.example")[1]
+    client = Client()
+    log_in(client, "manager", "pw")
+    assert client.get(first).status_code == 400
+    assert client.get(second).status_code == 302
+    device = TOTPDevice.objects.create(user=manager, confirmed=False, name="x")
+    with time_machine.travel(timezone.now() + timedelta(seconds=5), tick=False):
+        client.post("/account/two-factor/", {"code": code_for(device)})
+    again = Client()
+    log_in(again, "manager", "pw")
+    assert again.get(second).status_code == 400
+
+
+def test_an_invitation_older_than_a_day_is_refused(manager):
+    from accounts.invitations import invite
+
+    link = invite(manager).split("breachdesk.example")[1]
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        client = Client()
+        log_in(client, "manager", "pw")
+        assert client.get(link).status_code == 400
+
+
+def test_asking_twice_within_minutes_sends_one_invitation(manager, mailoutbox):
+    client = Client()
+    log_in(client, "manager", "pw")
+    client.post("/account/two-factor/", {"invite": "1"})
+    again = client.post("/account/two-factor/", {"invite": "1"})
+    assert len(mailoutbox) == 1
+    assert b"a few minutes ago" in again.content
+
+
+def test_an_administrator_hands_over_an_invitation(manager, capsys):
+    call_command("invite_second_factor", "manager", "--print")
+    link = capsys.readouterr().out.strip()
+    client = Client()
+    log_in(client, "manager", "pw")
+    assert client.get(link.split("breachdesk.example")[1]).status_code == 302
+    assert b"data:image/svg+xml" in client.get("/account/two-factor/").content
 
 
 def test_the_next_login_asks_for_the_code_and_refuses_a_wrong_one(manager):
@@ -152,8 +225,7 @@ def test_the_demo_code_command_gives_a_code_that_logs_in(manager, settings, caps
     settings.DEBUG = True
     client = Client()
     log_in(client, "manager", "pw")
-    client.get("/account/two-factor/")  # the page makes the key the app would scan
-    call_command("totp_code", "manager")
+    call_command("totp_code", "manager")  # development only: a key made without the app
     code = capsys.readouterr().out.strip()
     client.post("/account/two-factor/", {"code": code})
     assert client.get("/").status_code == 200
@@ -240,3 +312,13 @@ def test_wrong_tokens_are_counted_in_the_database_every_web_process_shares(secur
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM breachdesk_shared_cache")
         assert cursor.fetchone()[0] >= 1
+
+
+def test_the_admin_e_mails_invitations_to_the_chosen_people(admin_client, manager, mailoutbox):
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "invite_to_second_factor", "_selected_action": [manager.pk]},
+    )
+    assert response.status_code == 302
+    assert [mail.to for mail in mailoutbox] == [["manager@conitro.example"]]
+    assert "/account/two-factor/invitation/" in mailoutbox[0].body

@@ -67,8 +67,10 @@ class Command(BaseCommand):
         for username, role, name, *_ in PEOPLE:
             self.stdout.write(f"  {username:<6} {role:<9} {name}")
         self.stdout.write(
-            "  mia and dirk also need a code from an authenticator app: scan the QR code shown\n"
-            "  after the password, or, in development, `.venv/bin/python manage.py totp_code mia`."
+            "  mia and dirk also need a code from an authenticator app. After the password, ask\n"
+            "  for the invitation e-mail (printed in this terminal in development), open its\n"
+            "  link and scan the QR code; or, in development, run\n"
+            "  `.venv/bin/python manage.py totp_code mia`."
         )
 
     def person(self, username, role, name, phone, language):
