@@ -291,6 +291,17 @@ def merge(duplicate_id, user, original_reference, expected_version=None):
                 )
             }
         )
+    if original.state == State.DISMISSED:
+        # Dismissed as no breach: merging into it would file a possible breach away unseen.
+        raise ValidationError(
+            {
+                "original": _(
+                    "%(reference)s was dismissed (%(reason)s): merge into an incident that is "
+                    "a breach, or assess this one on its own."
+                )
+                % {"reference": original.reference, "reason": original.dismissal_reason}
+            }
+        )
     reason = _("Duplicate of %(reference)s.") % {"reference": original.reference}
     with transaction.atomic():
         incident = transition(duplicate_id, user, "dismiss", expected_version, reason=reason)

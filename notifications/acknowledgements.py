@@ -16,7 +16,8 @@ ACK_REPLY = re.compile(r"^\s*ACK(?:\s+(INC-\d{4}-\d{4,}))?\s*[.!]*\s*$", re.IGNO
 
 
 def acknowledge(incident, step, user, via):
-    """Record it; the first acknowledgement of a step by a person goes into the timeline.
+    """Record it once per person and step (a replayed link, a second tap or a repeated reply
+    finds the first), and put it in the timeline.
 
     None when the incident is closed or dismissed: nothing is left to acknowledge, and the
     timeline of a finished incident gets no new "I'm on it".
@@ -25,22 +26,23 @@ def acknowledge(incident, step, user, via):
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if not incident.is_open:
             return None
-        first = not Acknowledgement.objects.filter(incident=incident, step=step, user=user).exists()
+        earlier = Acknowledgement.objects.filter(incident=incident, step=step, user=user).first()
+        if earlier is not None:
+            return earlier
         acknowledgement = Acknowledgement.objects.create(
             incident=incident, step=step, user=user, via=via
         )
-        if first:
-            IncidentEvent.objects.create(
-                incident=incident,
-                actor=user,
-                kind=IncidentEvent.Kind.ACKNOWLEDGED,
-                after={
-                    "step": step.position,
-                    "via": via,
-                    "names": {language: step.name_in(language) for language in ("nl", "fr", "en")},
-                },
-                note=str(Acknowledgement.Via(via).label),
-            )
+        IncidentEvent.objects.create(
+            incident=incident,
+            actor=user,
+            kind=IncidentEvent.Kind.ACKNOWLEDGED,
+            after={
+                "step": step.position,
+                "via": via,
+                "names": {language: step.name_in(language) for language in ("nl", "fr", "en")},
+            },
+            note=str(Acknowledgement.Via(via).label),
+        )
     return acknowledgement
 
 

@@ -80,6 +80,8 @@ def read_ack_token(token, now=None):
     age = (now or timezone.now()).timestamp() - signing.b62_decode(issued)
     if age > settings.ACK_LINK_MAX_AGE.total_seconds():
         raise signing.SignatureExpired("acknowledgement link expired")
+    if age < -settings.CLOCK_SKEW_TOLERANCE.total_seconds():
+        raise signing.BadSignature("acknowledgement link dated in the future")
     return int(firing_id), int(user_id)
 
 

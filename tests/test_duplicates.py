@@ -215,3 +215,20 @@ def test_a_submission_key_is_each_persons_own(security, make_user, controller):
     again = workflow.log_incident(other, title="B", description="d", submission="1")
     assert again.repeated and again == theirs
     assert Incident.objects.count() == 2
+
+
+def test_a_breach_cannot_be_merged_into_an_incident_dismissed_as_no_breach(security, manager):
+    from django.core.exceptions import ValidationError
+
+    from incidents.models import Incident
+
+    test_alarm = workflow.log_incident(security, title="Phishing test", description="d")
+    workflow.transition(test_alarm.pk, manager, "dismiss", reason="Our own phishing exercise.")
+    breach = workflow.log_incident(security, title="Phishing", description="d")
+    with pytest.raises(ValidationError) as refused:
+        workflow.merge(breach.pk, manager, test_alarm.reference)
+    assert refused.value.message_dict["original"] == [
+        f"{test_alarm.reference} was dismissed (Our own phishing exercise.): merge into an "
+        "incident that is a breach, or assess this one on its own."
+    ]
+    assert Incident.objects.get(pk=breach.pk).state == "detected"

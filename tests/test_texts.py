@@ -160,7 +160,7 @@ def test_the_first_acknowledgement_per_person_and_step_goes_into_the_timeline(
 
     with translation.override("fr"):
         assert sentence(events[2]).startswith("Alerte confirmée\u00a0: APD pas encore notifiée.")
-    assert incident.acknowledgements.count() == 4
+    assert incident.acknowledgements.count() == 3  # the same person again: no second record
     second = workflow.log_incident(security, title="Another", description="d")
     acknowledge(second, step, manager, "link")  # the same step of another incident
     assert second.events.filter(kind="acknowledged", actor=manager).count() == 1
@@ -327,3 +327,17 @@ def test_a_title_keeps_twelve_characters_however_long_the_link(firing, manager, 
     settings.PUBLIC_BASE_URL = "https://" + "breachdesk." * 10 + "example"
     sms = sms_with_title(firing, manager, "Klantendatabank gelekt bij de bakker")
     assert f"{firing.incident.reference}: Klantendatab... Deadline" in sms
+
+
+def test_an_ack_token_dated_in_the_future_is_refused(firing, manager):
+    token = ack_token(firing, manager, now=datetime(2036, 1, 1, tzinfo=UTC))
+    with pytest.raises(signing.BadSignature) as refused:
+        read_ack_token(token)
+    assert str(refused.value) == "acknowledgement link dated in the future"
+
+
+def test_a_replayed_acknowledgement_adds_no_second_record(client, firing, manager):
+    url = f"/ack/{ack_token(firing, manager)}/"
+    client.post(url)
+    client.post(url)
+    assert firing.incident.acknowledgements.count() == 1
