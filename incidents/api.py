@@ -18,13 +18,13 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import downloads, fields, reference_audit, workflow
+from . import controller_import, downloads, fields, reference_audit, workflow
 from .forms import AssessmentForm
 from .models import (
     MEDIUM_TEXT,
@@ -573,6 +573,24 @@ class ProcessingActivityViewSet(NamedItemViewSet):
     queryset = ProcessingActivity.objects.all()
 
 
+class CsvUpload(parsers.BaseParser):
+    """A CSV body as its bytes (the import reads and checks them itself)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read()
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class ImportErrorsSerializer(serializers.Serializer):
+    errors = serializers.ListField(child=serializers.CharField())
+
+
 class ControllerViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -590,6 +608,34 @@ class ControllerViewSet(
         with transaction.atomic():
             serializer.save()
             reference_audit.record(self.request.user, serializer.instance, {})
+
+    @extend_schema(
+        request={"text/csv": str, "multipart/form-data": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}}}},
+        responses={201: ImportResultSerializer, 400: ImportErrorsSerializer},
+    )  # fmt: skip
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[CsvUpload, parsers.MultiPartParser],
+    )
+    def import_csv(self, request):
+        """The same CSV as the controllers' import page: every line saved, or none, with each
+        line's errors (400). The body is the file (text/csv) or a form with `file`."""
+        content = request.data.get("file") if hasattr(request.data, "get") else request.data
+        if hasattr(content, "read"):
+            content = content.read()
+        if not isinstance(content, bytes) or not content:
+            return Response(
+                {"errors": [_("Send the CSV file as the body (text/csv) or as `file`.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            created, updated = controller_import.import_controllers(request.user, content)
+        except DjangoValidationError as refusal:
+            return Response({"errors": refusal.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"created": created, "updated": updated}, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
         before = reference_audit.snapshot(serializer.instance)

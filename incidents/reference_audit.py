@@ -46,6 +46,29 @@ def record(actor, instance, before, deleted=False, pk=None):
     )
 
 
+def record_added(actor, instances, many_to_many):
+    """Many new objects at once (an import): one 'added' record each, inserted in batches.
+    many_to_many: {instance: {field: [ids]}}, known to the caller (reading them back would be
+    a query per object)."""
+    changes = []
+    for instance in instances:
+        names = [f.name for f in instance._meta.concrete_fields if f.editable and not f.primary_key]
+        after = {name: as_json(value) for name, value in model_to_dict(instance, names).items()}
+        after.update(many_to_many.get(instance, {}))
+        changes.append(
+            ReferenceChange(
+                actor=actor if getattr(actor, "pk", None) else None,
+                model=instance._meta.label,
+                object_id=str(instance.pk),
+                object_repr=str(instance)[:200],
+                action=ReferenceChange.Action.ADDED,
+                before=None,
+                after={name: after[name] for name in sorted(after)},
+            )
+        )
+    ReferenceChange.objects.bulk_create(changes, batch_size=500)
+
+
 class AuditedAdmin:
     """A ModelAdmin mixin: every add, change and delete (inlines included) is recorded."""
 

@@ -90,3 +90,68 @@ def test_the_command_imports_from_a_file(tmp_path, manager):
     path.write_text(HEADER + "\nx;1;a;b;c;d;nl;;", encoding="utf-8")
     with pytest.raises(CommandError, match="Line 2"):
         call_command("import_controllers", str(path), "--as", manager.username)
+
+
+API_CSV = (
+    "name;enterprise_number;address;contact_person;email;phone\n"
+    "Bakkerij Peeters;0440966354;Markt 1, 9000 Gent;Jan Peeters;jan@peeters.example;+3292345678\n"
+    "Librairie Lefèvre;0831797467;Rue Haute 5, 1000 Bruxelles;Hélène;h@lefevre.example;"
+    "+3225550000\n"
+)
+
+
+def test_the_api_imports_the_same_csv_all_or_nothing(api):
+    response = api("manager").post(
+        "/api/controllers/import/", API_CSV.encode(), content_type="text/csv"
+    )
+    assert response.status_code == 201, response.content[:300]
+    assert response.json() == {"created": 2, "updated": 0}
+    assert sorted(Controller.objects.values_list("name", flat=True)) == [
+        "Bakkerij Peeters",
+        "Librairie Lefèvre",
+    ]
+    bad = API_CSV.replace("0831797467", "0831797468").replace("Peeters;", "Peeters2;", 1)
+    refused = api("manager").post("/api/controllers/import/", bad.encode(), content_type="text/csv")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0].startswith("Line 3: enterprise_number: ")
+    assert Controller.objects.get(enterprise_number="0440966354").name == "Bakkerij Peeters"
+
+
+def test_the_api_import_takes_a_file_field_too(api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("controllers.csv", API_CSV.encode(), content_type="text/csv")
+    response = api("dpo").post("/api/controllers/import/", {"file": upload}, format="multipart")
+    assert response.status_code == 201, response.content[:300]
+
+
+def test_security_staff_may_not_import_controllers(api):
+    response = api("security").post(
+        "/api/controllers/import/", API_CSV.encode(), content_type="text/csv"
+    )
+    assert response.status_code == 403
+    assert not Controller.objects.exists()
+
+
+def test_a_field_longer_than_csv_allows_is_a_400_naming_its_line(api):
+    huge = API_CSV.replace("Markt 1, 9000 Gent", "x" * 140_000)
+    response = api("manager").post(
+        "/api/controllers/import/", huge.encode(), content_type="text/csv"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        "Line 2 cannot be read as CSV (field larger than field limit (131072)): check its "
+        "quotes and length."
+    ]
+    assert not Controller.objects.exists()
+
+
+def test_an_import_records_each_new_controller_in_the_trail(api):
+    from incidents.models import ReferenceChange
+
+    api("manager").post("/api/controllers/import/", API_CSV.encode(), content_type="text/csv")
+    added = ReferenceChange.objects.filter(model="incidents.Controller", action="added")
+    assert added.count() == 2
+    first = added.get(object_repr="Bakkerij Peeters")
+    assert first.after["activities"] == [] and first.after["email"] == "jan@peeters.example"
+    assert first.actor.username == "manager"

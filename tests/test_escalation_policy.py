@@ -748,4 +748,4 @@ def test_correcting_the_awareness_costs_the_same_queries_for_2_or_12_controllers
 
 
 # Valid Belgian enterprise numbers (97 - number % 97 check digits).
-VALID_KBO = [f"0{base:07d}{97 - (base * 100) % 97:02d}" for base in range(4409663, 4409675)]
+VALID_KBO = [f"0{base:07d}{97 - base % 97:02d}" for base in range(4409663, 4409675)]

@@ -12,7 +12,7 @@ COUNT = 1_100
 
 
 def kbo(base):
-    return f"0{base:07d}{97 - (base * 100) % 97:02d}"
+    return f"0{base:07d}{97 - base % 97:02d}"
 
 
 @pytest.fixture
