@@ -322,3 +322,15 @@ def test_the_admin_e_mails_invitations_to_the_chosen_people(admin_client, manage
     assert response.status_code == 302
     assert [mail.to for mail in mailoutbox] == [["manager@conitro.example"]]
     assert "/account/two-factor/invitation/" in mailoutbox[0].body
+
+
+def test_the_dashboards_own_refresh_does_not_keep_a_session_alive(security):
+    client = Client()
+    log_in(client, "security", "pw")
+    start = timezone.now()
+    for minutes in range(5, 40, 5):  # an unattended tab, refreshing
+        with time_machine.travel(start + timedelta(minutes=minutes)):
+            client.get("/", HTTP_X_DASHBOARD_REFRESH="1")
+    with time_machine.travel(start + timedelta(minutes=40)):
+        response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
