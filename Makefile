@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run serve test lint format bench mutate clean
+.PHONY: run serve test lint format bench mutate fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/documents.py
+
+# Fuzz the API from its OpenAPI schema with schemathesis against a served desk (not in CI).
+fuzz: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[fuzz]"
+	bash bench/fuzz.sh $(EXAMPLES)
 
 # Plant bugs in the core modules ([tool.mutmut] in pyproject.toml) and see which the tests catch.
 # MUTANTS='incidents.deadlines*' narrows it; results are cached in mutants/ between runs.

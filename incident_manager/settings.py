@@ -157,7 +157,7 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = False  # accounts.middleware.IdleTimeoutMiddleware extends it
 
 # Wrong API tokens: this many per address within the window, then 429 (accounts/authentication.py).
-API_TOKEN_FAILURE_LIMIT = 10
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "10"))
 API_TOKEN_FAILURE_WINDOW = 15 * 60
 
 LOGIN_URL = "login"
@@ -233,6 +233,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Breach desk API",
     "DESCRIPTION": "Log and follow personal-data breaches against the 24-hour clock.",
     "VERSION": "1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "incidents.api_schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "IncidentStateEnum": "incidents.models.State.choices",
         "LanguageEnum": "incidents.models.LANGUAGES",

@@ -2,11 +2,24 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import second_factor
 from accounts import views as account_views
+
+
+def not_found(request, exception):
+    """JSON for the API (a path that matches nothing, like /api/incidents/abc/), the usual
+    page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
 
 urlpatterns = [
     # notifications first: its incidents/<pk>/notices/ must win over incidents/<pk>/<action>/.

@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -140,7 +141,7 @@ def controller_ids(**kwargs):
 class ObligationSerializer(serializers.ModelSerializer):
     controller = serializers.PrimaryKeyRelatedField(read_only=True)
     controller_name = serializers.CharField(source="controller.name", read_only=True)
-    met_by = serializers.StringRelatedField()
+    met_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Obligation
@@ -251,7 +252,7 @@ class NewIncidentSerializer(IncidentSerializer):
 
 
 class IncidentDetailSerializer(IncidentSerializer):
-    assessment = AssessmentSerializer(read_only=True, source="assessment_or_none")
+    assessment = AssessmentSerializer(read_only=True, source="assessment_or_none", allow_null=True)
     obligations = ObligationSerializer(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
 
@@ -399,8 +400,8 @@ def with_details(incidents):
     )
 
 
-@extend_schema(
-    parameters=[OpenApiParameter("state", enum=State.values, required=False)],
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("state", enum=State.values, required=False)])
 )
 class IncidentViewSet(
     mixins.ListModelMixin,
@@ -503,10 +504,14 @@ class IncidentViewSet(
         return self._transition(request, pk, "notify_controller")
 
     @extend_schema(
-        methods=["POST"], request=SendNoticesSerializer, responses=NoticeSerializer(many=True)
+        methods=["POST"],
+        request=SendNoticesSerializer,
+        responses={202: NoticeSerializer(many=True)},
     )
     @extend_schema(methods=["GET"], responses=NoticeSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="controller-notices")
+    @action(
+        detail=True, methods=["get", "post"], url_path="controller-notices", pagination_class=None
+    )
     def controller_notices(self, request, pk):
         """GET: each affected controller's notice and its delivery. POST: send the notices of
         the controllers not told yet (idempotent: a notice on its way or accepted by the
@@ -680,40 +685,61 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+# An empty value is the same as none (the register page's form sends them empty).
+DAY_OR_EMPTY = {"type": "string", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"}
+LANG = OpenApiParameter(
+    "lang", {"type": "string", "enum": ["nl", "fr", "en", ""]}, required=False
+)  # empty: the person's own language
+REGISTER_FILTERS = [
+    LANG,
+    OpenApiParameter("from", DAY_OR_EMPTY, required=False, description="YYYY-MM-DD"),
+    OpenApiParameter("to", DAY_OR_EMPTY, required=False, description="YYYY-MM-DD"),
+    OpenApiParameter("state", enum=State.values, required=False, allow_blank=True),
+]
+PDF = {(200, "application/pdf"): OpenApiTypes.BINARY}
+
+
 class DownloadView(APIView):
     """PDF and CSV downloads with token auth; the same rules as the web pages."""
 
     permission_classes = [permissions.IsAuthenticated]
     fetch = None
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("lang", enum=["nl", "fr", "en"], required=False),
-            OpenApiParameter("from", str, required=False, description="YYYY-MM-DD"),
-            OpenApiParameter("to", str, required=False, description="YYYY-MM-DD"),
-            OpenApiParameter("state", enum=State.values, required=False),
-        ],
-        responses={(200, "application/pdf"): bytes, (200, "text/csv"): str},
-    )
     def get(self, request, **kwargs):
         return type(self).fetch(request.user, request.query_params, **kwargs)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            LANG,
+            OpenApiParameter(
+                "controller", int, required=False, description="One controller's notification."
+            ),
+        ],
+        responses=PDF,
+    )
+)
 class GbaNotificationDownload(DownloadView):
     def fetch(user, params, pk):
         return downloads.incident_document(user, params, pk, Document.Kind.GBA_NOTIFICATION)
 
 
+@extend_schema_view(get=extend_schema(parameters=[LANG], responses=PDF))
 class ReportDownload(DownloadView):
     def fetch(user, params, pk):
         return downloads.incident_document(user, params, pk, Document.Kind.REPORT)
 
 
+@extend_schema_view(
+    get=extend_schema(parameters=REGISTER_FILTERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+)
 class RegisterCsvDownload(DownloadView):
     def fetch(user, params):
         return downloads.register_document(user, params, "csv")
 
 
+@extend_schema_view(get=extend_schema(parameters=REGISTER_FILTERS, responses=PDF))
 class RegisterPdfDownload(DownloadView):
     def fetch(user, params):
         return downloads.register_document(user, params, "pdf")

@@ -316,3 +316,30 @@ def test_openapi_schema(api):
     response = api("security").get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/incidents/{id}/notify-gba/" in response.content
+
+
+def test_the_schema_documents_the_errors_and_what_may_be_null(api):
+    schema = api("dpo").get("/api/schema/?format=json").json()
+    detail = schema["paths"]["/api/incidents/{id}/"]["get"]["responses"]
+    assert {"200", "401", "403", "404", "429"} <= set(detail)
+    close = schema["paths"]["/api/incidents/{id}/close/"]["post"]["responses"]
+    assert close["409"]["content"]["application/json"]["schema"]["required"] == [
+        "detail",
+        "state",
+        "version",
+    ]
+    notices = schema["paths"]["/api/incidents/{id}/controller-notices/"]
+    assert (
+        notices["get"]["responses"]["200"]["content"]["application/json"]["schema"]["type"]
+        == "array"
+    )  # not paginated
+    assert "202" in notices["post"]["responses"]
+    components = schema["components"]["schemas"]
+    assert components["IncidentDetail"]["properties"]["assessment"]["nullable"] is True
+    assert components["Obligation"]["properties"]["met_by"]["nullable"] is True
+
+
+def test_a_path_the_api_does_not_know_is_a_json_404(api):
+    response = api("dpo").get("/api/incidents/abc/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
