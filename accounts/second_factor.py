@@ -65,22 +65,25 @@ def two_factor(request):
     device = confirmed_device(request.user)
     if device is None:
         return enrol(request, next_url)
-    error = ""
-    allowed, _why = device.verify_is_allowed()
-    if request.method == "POST" and not allowed:
-        # django-otp doubles the wait after each wrong code: guessing 10^6 codes is hopeless.
-        error = _("Too many wrong codes: wait a few seconds, then enter the code shown now.")
-    elif request.method == "POST":
-        if valid_code(device, request.POST.get("code", "")):
-            otp_login(request, device)
-            return HttpResponseRedirect(next_url)
-        error = _("That code is not right, or it expired: enter the 6 digits shown now.")
+    error = code_error(request, device)
+    if request.method == "POST" and not error:
+        otp_login(request, device)
+        return HttpResponseRedirect(next_url)
     return page(request, next_url, error=error)
 
 
-def valid_code(device, typed):
-    code = "".join(typed.split())
-    return code.isascii() and code.isdigit() and device.verify_token(code)
+def code_error(request, device):
+    """What is wrong with the code posted ("" when it is right, or nothing was posted)."""
+    if request.method != "POST":
+        return ""
+    allowed, _why = device.verify_is_allowed()
+    if not allowed:
+        # django-otp doubles the wait after each wrong code: guessing 10^6 codes is hopeless.
+        return _("Too many wrong codes: wait a few seconds, then enter the code shown now.")
+    code = "".join(request.POST.get("code", "").split())
+    if code.isascii() and code.isdigit() and device.verify_token(code):
+        return ""
+    return _("That code is not right, or it expired: enter the 6 digits shown now.")
 
 
 def enrol(request, next_url):
@@ -100,18 +103,13 @@ def enrol(request, next_url):
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, confirmed=False, name=ISSUER)
-    error = ""
-    allowed, _why = device.verify_is_allowed()
-    if request.method == "POST" and not allowed:
-        error = _("Too many wrong codes: wait a few seconds, then enter the code shown now.")
-    elif request.method == "POST":
-        if valid_code(device, request.POST.get("code", "")):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            invitations.used(request)
-            otp_login(request, device)
-            return HttpResponseRedirect(next_url)
-        error = _("That code is not right, or it expired: enter the 6 digits shown now.")
+    error = code_error(request, device)
+    if request.method == "POST" and not error:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        invitations.used(request)
+        otp_login(request, device)
+        return HttpResponseRedirect(next_url)
     return page(request, next_url, device=device, error=error)
 
 

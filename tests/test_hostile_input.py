@@ -244,6 +244,15 @@ def test_the_notice_of_an_unassessed_incident_is_a_404_not_a_500(
     assert client.get(f"/incidents/{incident.pk}/notices/{controller.pk}.pdf").status_code == 404
 
 
+NEW_CONTROLLER = {
+    "name": "Kopie",
+    "enterprise_number": "0831797467",
+    "address": "Straat 1, 9000 Gent",
+    "contact_person": "X",
+    "email": "x@example.com",
+    "phone": "+3292345678",
+    "language": "nl",
+}
 LOOKALIKE_KBO = "٠٤٤٠٩٦٦٣٥٤"  # 0440966354 in Arabic-Indic digits: the fixture's controller
 LOOKALIKE_PHONE = "+٣٢٤٧١٢٣٤٥٦٧"
 
@@ -254,16 +263,7 @@ LOOKALIKE_PHONE = "+٣٢٤٧١٢٣٤٥٦٧"
     ids=["KBO in Arabic-Indic digits", "phone in Arabic-Indic digits", "too short a phone"],
 )
 def test_a_lookalike_or_impossible_number_is_refused(api, controller, field, value):
-    body = {
-        "name": "Kopie",
-        "enterprise_number": "0831797467",
-        "address": "Straat 1, 9000 Gent",
-        "contact_person": "X",
-        "email": "x@example.com",
-        "phone": "+3292345678",
-        "language": "nl",
-        field: value,
-    }
+    body = {**NEW_CONTROLLER, field: value}
     response = api("manager").post("/api/controllers/", body, format="json")
     assert response.status_code == 400, response.content[:300]
     assert field in response.json()
@@ -360,16 +360,7 @@ def test_a_long_text_in_a_register_cell_is_cut_and_says_so(client, dpo, incident
     ids=["address of 7 lines", "address of 501", "address with ESC", "name CRLF", "contact NUL"],
 )
 def test_a_controllers_texts_have_limits(api, field, value, message):
-    body = {
-        "name": "Kopie",
-        "enterprise_number": "0831797467",
-        "address": "Straat 1, 9000 Gent",
-        "contact_person": "X",
-        "email": "x@example.com",
-        "phone": "+3292345678",
-        "language": "nl",
-        field: value,
-    }
+    body = {**NEW_CONTROLLER, field: value}
     response = api("manager").post("/api/controllers/", body, format="json")
     assert response.status_code == 400, response.content[:300]
     assert response.json()[field][0].startswith(message), response.json()
