@@ -88,6 +88,9 @@ def site(live_server, settings, default_policy):
     return live_server.url
 
 
+MARKUP = '<meta http-equiv="refresh" content="0;url=/login/"><b id="injected">x</b>'
+
+
 def visit(driver, url):
     driver.get(url)
     check_page(driver)
@@ -269,6 +272,9 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
     from notifications.tasks import dispatch
 
     incident = incident_in("assessed", hours_ago=30)  # overdue: the loudest page there is
+    # Markup typed into the free texts stays text: no element appears, no page redirects.
+    Incident.objects.filter(pk=incident.pk).update(discovered_how=MARKUP)
+    incident.assessment.__class__.objects.filter(incident=incident).update(consequences=MARKUP)
     pair = [incident_in("detected"), incident_in("detected")]
     Firing.objects.filter(incident__in=pair, step__position=2).update(due_at=timezone.now())
     dispatch()  # step 2 of both at once: one SMS to the manager lists both
@@ -287,6 +293,7 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         f"/incidents/{incident.pk}/notify_gba/",
         f"/incidents/{incident.pk}/dismiss/",
         f"/incidents/{incident.pk}/notices/",
+        f"/incidents/{incident.pk}/texts/fr/",
         "/incidents/new/",
         "/register/",
         "/controllers/",
@@ -295,6 +302,8 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         ack,
     ]:
         visit(browser, site + path)
+        assert browser.find_elements(By.ID, "injected") == [], path
+        assert browser.current_url == site + path, path  # no <meta refresh> took it away
     assert "2 breaches" in browser.find_element(By.TAG_NAME, "h1").text
 
 
