@@ -176,9 +176,9 @@ ADDRESS_TEXT = 500
 class TranslatedName(models.Model):
     """A seeded list item with its name in the three languages of the documents."""
 
-    name_nl = models.CharField(gettext_lazy("name (Dutch)"), max_length=200)
-    name_fr = models.CharField(gettext_lazy("name (French)"), max_length=200)
-    name_en = models.CharField(gettext_lazy("name (English)"), max_length=200)
+    name_nl = models.CharField(gettext_lazy("name (Dutch)"), max_length=200, validators=ONE_LINE)
+    name_fr = models.CharField(gettext_lazy("name (French)"), max_length=200, validators=ONE_LINE)
+    name_en = models.CharField(gettext_lazy("name (English)"), max_length=200, validators=ONE_LINE)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -14,7 +14,14 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Controller, Document, Incident, Obligation, State
+from incidents.models import (
+    Controller,
+    Document,
+    Incident,
+    Obligation,
+    State,
+    validate_one_line,
+)
 
 
 class Channel(models.TextChoices):
@@ -40,7 +47,7 @@ def has_reached(current, wanted):
 
 
 class EscalationPolicy(models.Model):
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_one_line])
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("New incidents follow the active policy.")
     )
@@ -61,7 +68,7 @@ class Rota(models.Model):
         DAILY = "daily", _("daily")
         WEEKLY = "weekly", _("weekly")
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[validate_one_line])
     handover = models.CharField(
         _("hand-over"), max_length=6, choices=Handover.choices, default=Handover.WEEKLY
     )
@@ -102,7 +109,9 @@ class RotaOverride(models.Model):
     )
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reason = models.CharField(
+        _("reason"), max_length=200, blank=True, validators=[validate_one_line]
+    )
 
     class Meta:
         ordering = ["rota", "starts_at"]
@@ -134,9 +143,15 @@ class EscalationStep(models.Model):
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(_("position"))
     # What people read in the page and on the incident ("OVERDUE: controller not notified").
-    name_nl = models.CharField(_("name (Dutch)"), max_length=60, blank=True)
-    name_fr = models.CharField(_("name (French)"), max_length=60, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
+    name_nl = models.CharField(
+        _("name (Dutch)"), max_length=60, blank=True, validators=[validate_one_line]
+    )
+    name_fr = models.CharField(
+        _("name (French)"), max_length=60, blank=True, validators=[validate_one_line]
+    )
+    name_en = models.CharField(
+        _("name (English)"), max_length=60, blank=True, validators=[validate_one_line]
+    )
     anchor = models.CharField(_("from"), max_length=10, choices=Anchor.choices)
     offset = models.DurationField(
         _("offset"), help_text=_("Negative before the deadline, e.g. -4:00:00.")

@@ -202,3 +202,15 @@ def test_a_login_is_no_change_of_access(client, security):
     before = ReferenceChange.objects.count()
     Client().post("/login/", {"username": "security", "password": "pw"})
     assert ReferenceChange.objects.count() == before
+
+
+def test_a_name_in_the_admin_is_one_line_of_text(admin_client):
+    from incidents.models import DataCategory
+
+    response = admin_client.post(
+        "/admin/incidents/datacategory/add/",
+        {"name_nl": "Naam\x1b[2J", "name_fr": "Nom", "name_en": "Name", "position": 0},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert list(response.context["adminform"].form.errors) == ["name_nl"]
+    assert not DataCategory.objects.filter(name_fr="Nom").exists()
