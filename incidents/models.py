@@ -147,15 +147,8 @@ class TranslationsValidator:
                         _("The text of %(field)s is a string.") % {"field": field},
                         code="not_text",
                     )
-                model_field = model._meta.get_field(field)
-                for validator in model_field.validators:
-                    validator(text)
-                if model_field.max_length and len(text) > model_field.max_length:
-                    raise ValidationError(
-                        _("The text of %(field)s is longer than %(limit)s characters.")
-                        % {"field": field, "limit": model_field.max_length},
-                        code="too_long",
-                    )
+                for validator in model._meta.get_field(field).validators:
+                    validator(text)  # the original's own limits (characters, lines, plain text)
 
     def __eq__(self, other):
         return isinstance(other, TranslationsValidator) and other.model == self.model
