@@ -16,9 +16,15 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Request
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -29,6 +35,7 @@ from . import controller_import, downloads, fields, reference_audit, workflow
 from .forms import AssessmentForm
 from .models import (
     MEDIUM_TEXT,
+    AffectedController,
     Assessment,
     Controller,
     DataCategory,
@@ -42,6 +49,7 @@ from .models import (
     limited_text,
     validate_one_line,
 )
+from .obligations import controller_deadline
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
 
@@ -190,7 +198,64 @@ class AssessmentSerializer(ModelSerializer):
         return attrs
 
 
+class AffectedControllerSerializer(ModelSerializer):
+    """One affected controller's own facts; an empty count or list: not split yet (its
+    documents print the platform's figure and say so)."""
+
+    controller = serializers.PrimaryKeyRelatedField(read_only=True)
+    name = serializers.CharField(source="controller.name", read_only=True)
+    language = serializers.CharField(source="controller.language", read_only=True)
+    gba_on_behalf = serializers.BooleanField(
+        source="controller.gba_on_behalf",
+        read_only=True,
+        help_text="Conitro may notify the GBA for it (its processing agreement; change it on "
+        "/api/controllers/{id}/).",
+    )
+    subjects_informed_by_conitro = serializers.BooleanField(
+        source="controller.subjects_informed_by_conitro", read_only=True
+    )
+    told_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was told: its awareness."
+    )
+    gba_deadline_at = serializers.SerializerMethodField(
+        help_text="When its own 72 hours to notify the GBA end (art. 33(1)), once told."
+    )
+    data_categories = IdField(many=True, queryset=DataCategory.objects.all(), required=False)
+    subject_categories = IdField(many=True, queryset=SubjectCategory.objects.all(), required=False)
+    processing_activities = IdField(
+        many=True, queryset=ProcessingActivity.objects.all(), required=False
+    )
+    version = VersionField(
+        write_only=True, required=False, help_text="The incident version you last saw."
+    )
+
+    class Meta:
+        model = AffectedController
+        fields = [
+            "controller",
+            "name",
+            "language",
+            "gba_on_behalf",
+            "subjects_informed_by_conitro",
+            "told_at",
+            "gba_deadline_at",
+            *AffectedController.FACTS,
+            "version",
+        ]
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_gba_deadline_at(self, affected):
+        deadline = controller_deadline(affected.told_at)
+        return serializers.DateTimeField().to_representation(deadline) if deadline else None
+
+
 class IncidentSerializer(ModelSerializer):
+    controllers = controller_ids(
+        required=False,
+        help_text="Ids of the controllers affected (GET /api/controllers/); replaces the list. "
+        "Each one's own facts: /api/incidents/{id}/controllers/{controller_id}/.",
+    )
+
     class Meta:
         model = Incident
         fields = [
@@ -493,6 +558,36 @@ class IncidentViewSet(
         incident = workflow.transition(int(pk), request.user, action_name, version, **arguments)
         return self._detail(incident)
 
+    @extend_schema(methods=["GET"], responses=AffectedControllerSerializer)
+    @extend_schema(
+        methods=["PATCH"],
+        request=AffectedControllerSerializer,
+        responses=AffectedControllerSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["get", "patch"],
+        url_path=r"controllers/(?P<controller_id>[0-9]{1,9})",
+    )
+    def affected_controller(self, request, pk, controller_id):
+        """One affected controller's own facts: its counts, categories and purpose (PATCH
+        what you know; empty: not split yet), its mandate and when it was told."""
+        incident = get_object_or_404(Incident, pk=pk)
+        affected = get_object_or_404(
+            AffectedController.objects.select_related("controller"),
+            incident=incident,
+            controller_id=int(controller_id),
+        )
+        if request.method == "PATCH":
+            serializer = AffectedControllerSerializer(affected, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            values = dict(serializer.validated_data)
+            version = values.pop("version", None)
+            affected = workflow.update_affected(
+                incident.pk, request.user, affected.controller_id, values, version
+            )
+        return Response(AffectedControllerSerializer(affected).data)
+
     @extend_schema(request=NotifyGbaSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"], url_path="notify-gba")
     def notify_gba(self, request, pk):
@@ -660,6 +755,8 @@ def exception_handler(exc, context):
         else:
             body = {"non_field_errors": exc.messages}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, downloads.NoMandate):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, workflow.SubmissionReused):
         return Response(
             {"detail": str(exc), "incident": exc.incident.pk},

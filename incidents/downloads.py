@@ -51,16 +51,53 @@ def incident_document(user, params, pk, kind):
             % {"reference": incident.reference}
         )
     controller = None
-    if kind == Document.Kind.GBA_NOTIFICATION and params.get("controller"):
-        # One controller's notification; without one, the combined one with its annex.
-        controller = incident.controllers.filter(pk=parse_id(params["controller"])).first()
+    if kind == Document.Kind.GBA_NOTIFICATION:
+        controller = notification_for(incident, params.get("controller"))
+    document = current_document(incident, kind, language, user, controller)
+    record_download(document, user)
+    return attachment(document)
+
+
+class NoMandate(Exception):
+    """A notification in the name of a controller that notifies the GBA itself: filing it
+    would disclose that controller's breach without its consent (409)."""
+
+
+def notification_for(incident, asked):
+    """The controller a GBA notification is for (None: the combined one, with an annex of the
+    mandated controllers), refused where Conitro has no mandate."""
+    if asked:
+        controller = incident.controllers.filter(pk=parse_id(asked)).first()
         if controller is None:
             raise ValidationError(
                 {"controller": _("This incident does not affect that controller.")}
             )
-    document = current_document(incident, kind, language, user, controller)
-    record_download(document, user)
-    return attachment(document)
+    elif incident.gba_combined or incident.controllers.count() != 1:
+        if (
+            incident.controllers.exists()
+            and not incident.controllers.filter(gba_on_behalf=True).exists()
+        ):
+            raise NoMandate(
+                _(
+                    "No controller of %(reference)s lets Conitro notify the GBA for it: each "
+                    "notifies the GBA itself. Its letter carries the facts in the order of the "
+                    "GBA's form."
+                )
+                % {"reference": incident.reference}
+            )
+        return None
+    else:
+        controller = incident.controllers.get()
+    if not controller.gba_on_behalf:
+        raise NoMandate(
+            _(
+                "%(name)s notifies the GBA itself (its processing agreement gives Conitro no "
+                "mandate): Conitro may not file in its name. Send it its letter, which carries "
+                "the facts in the order of the GBA's form."
+            )
+            % {"name": controller.name}
+        )
+    return controller
 
 
 def parse_id(value):

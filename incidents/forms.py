@@ -10,7 +10,15 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from .models import Assessment, Controller, Incident, Obligation, ProcessingActivity, State
+from .models import (
+    AffectedController,
+    Assessment,
+    Controller,
+    Incident,
+    Obligation,
+    ProcessingActivity,
+    State,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -115,8 +123,9 @@ class FactsForm(IncidentForm):
         }
         help_texts = {
             "gba_delay_reason": _(
-                "Once the 24 hours have passed the GBA notification must say why it is late: "
-                "what you write here is printed on it before it is filed."
+                "Once Conitro's 24 hours have passed, say why the GBA is not notified yet: the "
+                "report and the register keep it, and the notification prints it if it is filed "
+                "more than 72 hours after the controller became aware (art. 33(1))."
             )
         }
 
@@ -286,6 +295,24 @@ class AssessmentForm(forms.ModelForm):
 
     def relation_values(self):
         return {name: self.cleaned_data[name] for name in self.relations}
+
+
+class AffectedControllerForm(forms.ModelForm):
+    """One controller's own share of the facts; empty: not split yet."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = AffectedController
+        fields = AffectedController.FACTS
+        widgets = {
+            "data_categories": forms.CheckboxSelectMultiple,
+            "subject_categories": forms.CheckboxSelectMultiple,
+            "processing_activities": forms.CheckboxSelectMultiple,
+        }
+
+    def values(self):
+        return {name: self.cleaned_data[name] for name in AffectedController.FACTS}
 
 
 class ObligationForm(VersionedForm):

@@ -443,6 +443,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     controllers = models.ManyToManyField(
         Controller,
         blank=True,
+        through="AffectedController",
         related_name="incidents",
         verbose_name=gettext_lazy("controllers affected"),
     )
@@ -1043,6 +1044,78 @@ class ReferenceChange(AppendOnly):
 
     def __str__(self):
         return f"{self.model} {self.object_repr} {self.action}"
+
+
+class AffectedController(models.Model):
+    """One controller an incident affects, with its own share of the facts: how many of *its*
+    data subjects and records, which of *its* categories, the purpose of *its* processing.
+    Empty means "not split yet": the controller's documents then print the platform's figures
+    and say so. When it was told (its awareness, art. 33(1)) is its tell-the-controller
+    obligation's; its mandate is the processing agreement's (Controller.gba_on_behalf)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="affected")
+    controller = models.ForeignKey(Controller, on_delete=models.PROTECT, related_name="affected")
+    subjects_count = models.PositiveIntegerField(
+        gettext_lazy("approximate number of its data subjects"),
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Empty: not split yet (the documents print the platform's total)."),
+    )
+    records_count = models.PositiveIntegerField(
+        gettext_lazy("approximate number of its records"),
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Empty: not split yet (the documents print the platform's total)."),
+    )
+    data_categories = models.ManyToManyField(
+        DataCategory,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("its categories of personal data"),
+    )
+    subject_categories = models.ManyToManyField(
+        SubjectCategory,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("its categories of data subjects"),
+    )
+    processing_activities = models.ManyToManyField(
+        ProcessingActivity,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("the purpose of its processing"),
+    )
+
+    # What people enter per controller (the API, the page); the rest comes from elsewhere.
+    FACTS = [
+        "subjects_count",
+        "records_count",
+        "data_categories",
+        "subject_categories",
+        "processing_activities",
+    ]
+
+    class Meta:
+        db_table = "incidents_incident_controllers"  # the plain many-to-many table it grew from
+        unique_together = [("incident", "controller")]
+        verbose_name = gettext_lazy("affected controller")
+
+    def __str__(self):
+        return f"{self.incident_id}: {self.controller_id}"
+
+    @property
+    def told_at(self):
+        """When the controller was told: its awareness, from which its own 72 hours run."""
+        return (
+            Obligation.objects.filter(
+                incident_id=self.incident_id,
+                controller_id=self.controller_id,
+                kind=Obligation.Kind.TELL_CONTROLLER,
+                status=Obligation.Status.MET,
+            )
+            .values_list("met_at", flat=True)
+            .first()
+        )
 
 
 class DeadlineRule(models.Model):

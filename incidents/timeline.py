@@ -90,6 +90,21 @@ def sentence(event):
             ),
             "fields": ", ".join(sorted(label(name) for name in after)) or _("none"),
         }
+    if event.kind == Kind.CHANGED and event.field == "affected_controller":
+        changes = [
+            _("%(field)s “%(before)s” → “%(after)s”")
+            % {
+                "field": label(name),
+                "before": value_text(name, before.get(name)),
+                "after": value_text(name, value),
+            }
+            for name, value in sorted(after.items())
+            if name != "controller"
+        ]
+        return _("Facts of %(controller)s: %(changes)s.") % {
+            "controller": after.get("controller", "?"),
+            "changes": "; ".join(changes),
+        }
     if event.kind == Kind.CHANGED:
         return _("%(field)s changed from “%(before)s” to “%(after)s”.") % {
             "field": label(event.field).capitalize(),

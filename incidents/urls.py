@@ -17,6 +17,11 @@ urlpatterns = [
     path("incidents/<int:pk>/documents/report.pdf", views.report_pdf, name="report-pdf"),
     path("register.csv", views.register_csv, name="register-csv"),
     path("register.pdf", views.register_pdf, name="register-pdf"),
+    path(
+        "incidents/<int:pk>/controllers/<int:controller_id>/",
+        views.affected_controller,
+        name="affected-controller",
+    ),
     path("incidents/<int:pk>/texts/<str:language>/", views.translate_texts, name="translate"),
     path("incidents/<int:pk>/<slug:action>/", views.action, name="action"),
     path("register/", views.register, name="register"),

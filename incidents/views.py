@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from . import controller_import, downloads, fact_texts, reference_audit, workflo
 from . import severity as enisa
 from .forms import (
     ACTION_FORMS,
+    AffectedControllerForm,
     AssessmentForm,
     ControllerForm,
     DashboardFilterForm,
@@ -29,7 +30,14 @@ from .forms import (
     RegisterFilterForm,
     TextsForm,
 )
-from .models import CLOCK_RUNNING_STATES, Controller, Document, Incident, Obligation
+from .models import (
+    CLOCK_RUNNING_STATES,
+    AffectedController,
+    Controller,
+    Document,
+    Incident,
+    Obligation,
+)
 
 PAGE_SIZE = 50
 
@@ -262,8 +270,19 @@ def detail(request, pk):
         (Obligation.Kind(row["kind"]).label, Obligation.Status(row["status"]).label): row["n"]
         for row in incident.obligations.values("kind", "status").annotate(n=Count("id"))
     }
-    # Any ten (sorting 5,000 names for a glance costs more than it tells).
-    controllers = list(incident.controllers.order_by()[:CONTROLLERS_LISTED])
+    # Any ten (sorting 5,000 names for a glance costs more than it tells), each with its own
+    # figures and when it was told.
+    affected = list(incident.affected.select_related("controller").order_by()[:CONTROLLERS_LISTED])
+    controllers = [row.controller for row in affected]
+    told = dict(
+        incident.obligations.filter(
+            kind=Obligation.Kind.TELL_CONTROLLER,
+            status=Obligation.Status.MET,
+            controller__in=controllers,
+        ).values_list("controller_id", "met_at")
+    )
+    for row in affected:
+        row.told = told.get(row.controller_id)
     return render(
         request,
         "incidents/detail.html",
@@ -273,6 +292,10 @@ def detail(request, pk):
             "obligations_more": max(0, sum(counts.values()) - OBLIGATIONS_LISTED),
             "obligation_counts": [(k, s, n) for (k, s), n in sorted(counts.items())],
             "controllers_for_documents": controllers,
+            "affected": affected,
+            # A notification exists only in the name of a controller that gave the mandate.
+            "gba_notification_possible": not incident.controllers.exists()
+            or incident.controllers.filter(gba_on_behalf=True).exists(),
             "controllers_count": incident.controllers.count(),
             # The latest events; the report holds the whole trail (a platform breach's notices
             # alone make thousands). Loaded without their JSON: the sentences are cached.
@@ -357,6 +380,45 @@ def assess(request, pk):
             "incident": incident,
             "title": _("Assess the breach"),
             "bands": enisa.BANDS,
+        },
+    )
+
+
+@login_required
+@permission_required("incidents.assess_incident", raise_exception=True)
+@back_on_conflict
+def affected_controller(request, pk, controller_id):
+    """One controller's own share of the facts: its counts, categories, purpose."""
+    incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
+    affected = get_object_or_404(
+        AffectedController.objects.select_related("controller"),
+        incident=incident,
+        controller_id=controller_id,
+    )
+    form = AffectedControllerForm(
+        request.POST or None, instance=affected, initial={"version": incident.version}
+    )
+    if request.method == "POST" and form.is_valid():
+        values, version = form.values(), form.cleaned_data["version"]
+        if run(
+            form, lambda: workflow.update_affected(pk, request.user, controller_id, values, version)
+        ):
+            messages.success(
+                request, _("The facts of %(name)s are saved.") % {"name": affected.controller}
+            )
+            return redirect("incidents:detail", pk=pk)
+    title = _("Facts of %(name)s") % {"name": affected.controller}
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "title": title,
+            "intro": _(
+                "Its own share of the breach. Leave a figure or a list empty while it is not "
+                "split per controller: its documents then print the platform's and say so."
+            ),
         },
     )
 
@@ -530,6 +592,8 @@ def downloading(fetch):
             return HttpResponseBadRequest(
                 " ".join(error.messages), content_type="text/plain; charset=utf-8"
             )
+        except downloads.NoMandate as refusal:
+            return HttpResponse(str(refusal), status=409, content_type="text/plain; charset=utf-8")
 
     return view
 

@@ -23,6 +23,7 @@ from . import obligations
 from .deadlines import promise_deadline
 from .models import (
     TRANSITION_PERMISSIONS,
+    AffectedController,
     Assessment,
     Incident,
     IncidentEvent,
@@ -416,6 +417,69 @@ def set_controllers(incident, user, controllers):
     summarise(incident, user)
 
 
+def affected_snapshot(affected):
+    """One controller's own facts as the audit trail and the documents' hash keep them."""
+    return {
+        name: as_json(list(getattr(affected, name).all()))
+        if affected._meta.get_field(name).many_to_many
+        else getattr(affected, name)
+        for name in AffectedController.FACTS
+    }
+
+
+def check_share(incident, values):
+    """A controller's share is part of the platform's figure, never more than it."""
+    assessment = incident.assessment_or_none()
+    errors = {}
+    for field in ("subjects_count", "records_count"):
+        total = getattr(assessment, field, None)
+        value = values.get(field)
+        if value is not None and total is not None and value > total:
+            errors[field] = _(
+                "More than the platform's total of %(total)s in the assessment: a controller's "
+                "share is part of it. Correct the total first if it grew."
+            ) % {"total": total}
+    if errors:
+        raise ValidationError(errors)
+
+
+def update_affected(incident_id, user, controller_id, values, expected_version=None):
+    """Give one controller's own share of the facts (counts, categories, purpose). A value
+    left out stays as it was; an empty one means "not split yet" (the platform's)."""
+    check_permission(user, "assess")
+    unknown = set(values) - set(AffectedController.FACTS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed.") for field in unknown})
+    with locked(incident_id, expected_version) as incident:
+        if not incident.is_open:
+            raise TransitionRefused(incident, "change")
+        affected = AffectedController.objects.select_related("controller").get(
+            incident=incident, controller_id=controller_id
+        )
+        before = affected_snapshot(affected)
+        plain = {k: v for k, v in values.items() if not affected._meta.get_field(k).many_to_many}
+        for field, value in plain.items():
+            setattr(affected, field, value)
+        affected.full_clean(exclude=["incident", "controller"])
+        check_share(incident, plain)
+        affected.save()
+        for name, items in values.items():
+            if name not in plain:
+                getattr(affected, name).set(items)
+        after = affected_snapshot(affected)
+        changes = {k: v for k, v in after.items() if before[k] != v}
+        if changes:
+            IncidentEvent.objects.create(
+                incident=incident,
+                actor=user,
+                kind=IncidentEvent.Kind.CHANGED,
+                field="affected_controller",
+                before={"controller": affected.controller.name, **{k: before[k] for k in changes}},
+                after={"controller": affected.controller.name, **changes},
+            )
+    return affected
+
+
 def translate(incident_id, user, language, values, expected_version=None):
     """Give the free texts in another language (incidents/fact_texts.py): the documents in
     that language print them instead of the original. An empty value removes one."""
@@ -584,6 +648,8 @@ def record(
         controllers=controllers,
     )
     first = met[0]
+    if not any(o.delay_reason for o in met):
+        entered.pop("delay_reason")  # in time: no delay, so no reason for one
     if kind == Obligation.Kind.NOTIFY_GBA:
         incident.gba_reference = incident.gba_reference or first.reference
         incident.gba_submitted_at = max(first.met_at, incident.gba_submitted_at or first.met_at)

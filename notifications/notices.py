@@ -5,9 +5,10 @@ A controller is told (its obligation met) when the provider accepted its notice,
 manager records another way it was done; the incident's state follows its obligations.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents import workflow
@@ -176,6 +177,9 @@ def told_when_accepted(incident_id, message=None):
         incident_id=incident_id, kind=IncidentEvent.Kind.NOTICE_SENT, at__lte=message.created_at
     ).last()
     reason = sent.after.get("delay_reason", "") if sent else ""
+    if not reason and message.sent_at and message.sent_at > obligation.deadline_at:
+        with translation.override(settings.LANGUAGE_CODE):  # stored like the desk's notes
+            reason = _("Sent late; no reason given when sending.")
     try:
         return workflow.transition(
             incident_id,
@@ -183,7 +187,7 @@ def told_when_accepted(incident_id, message=None):
             "notify_controller",
             how=_("E-mail with the notice letter, accepted by the provider"),
             notified_at=message.sent_at,
-            delay_reason=reason or _("Sent late; no reason given when sending."),
+            delay_reason=reason,
             controllers=[message.controller],
         )
     except (workflow.TransitionRefused, workflow.IncidentChanged, ValidationError):

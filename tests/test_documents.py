@@ -11,6 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from incidents import workflow
+from incidents.documents.base import local
 from incidents.models import DataCategory, Document, DocumentDownload, SubjectCategory
 
 pytestmark = pytest.mark.django_db
@@ -443,41 +444,77 @@ def test_the_gba_notification_prints_the_assessment_values(client, dpo, assessed
         "Enterprise number 0440.966.354",
         "Address Kerkstraat 12, 9000 Gent",
         "Contact person Els Van Damme — privacy@vandamme.example — +32 9 234 56 78",
-        "Other supervisory authorities not known yet",
+        "International aspects none Other supervisory authorities none",
         "How it was discovered Melding van een klant",
         "GBA reference none yet",
         "Part 1 submitted not submitted yet",
+        "The controller became aware (told by Conitro) not told yet",
     ]:
         assert row in text, row
-    assert "Reason for the delay" not in text  # in time, nothing submitted yet
+    assert "Reason for the delay" not in text  # the controller's 72 hours have not started
+    assert "24 hours" not in text and "Deadline" not in text  # Conitro's promise is internal
 
 
-def test_a_late_gba_notification_prints_the_reason_for_the_delay(client, dpo, manager, incident_in):
-    late = incident_in("assessed", hours_ago=30)
+def tell(incident, manager, hours_after_awareness):
+    at = incident.aware_at + timedelta(hours=hours_after_awareness)
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail", notified_at=at)
+    return at
+
+
+def test_a_filing_within_the_controllers_72_hours_admits_no_delay(
+    client, dpo, manager, incident_in
+):
+    """30 hours after Conitro's awareness: past Conitro's 24-hour promise (its reason is kept
+    internally), well within the controller's 72 hours (told after one hour)."""
+    incident = incident_in("assessed", hours_ago=30)
+    told = tell(incident, manager, 1)
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-76", delay_reason="Weekend."
+    )
+    assert incident.obligations.get(kind="notify_gba").delay_reason == "Weekend."  # internal
+    client.force_login(dpo)
+    text = gba_text(client, incident)
+    assert "Reason for the delay" not in text
+    assert (
+        f"The controller became aware (told by Conitro) {local(told)} 72 hours from the "
+        f"controller's awareness end (art. 33(1)) {local(told + timedelta(hours=72))}"
+    ) in text, text
+
+
+def test_a_filing_past_the_controllers_72_hours_prints_the_reason_for_the_delay(
+    client, dpo, manager, incident_in
+):
+    late = incident_in("assessed", hours_ago=80)
+    tell(late, manager, 1)  # its 72 hours ended 7 hours ago
     workflow.transition(
         late.pk, manager, "notify_gba", reference="DBN-2026-77", delay_reason="Weekend staffing."
     )
     client.force_login(dpo)
-    assert "Reason for the delay Weekend staffing." in gba_text(client, late)
+    assert "Reason for the delay (art. 33(1)) Weekend staffing." in gba_text(client, late)
 
 
 def test_the_reason_for_the_delay_is_given_before_the_filing_and_printed_on_it(
     client, dpo, manager, incident_in
 ):
-    late = incident_in("assessed", hours_ago=30)
+    late = incident_in("assessed", hours_ago=80)
     client.force_login(manager)
     page = client.get(f"/incidents/{late.pk}/").content.decode()
-    assert "the notification must give the reason for the delay" in page
+    assert "24 hours have passed and the GBA is not notified yet" in page
     assert f"/incidents/{late.pk}/edit/#id_gba_delay_reason" in page
     client.force_login(dpo)
-    assert "Reason for the delay to be given: the 24-hour deadline has passed" in gba_text(
-        client, late
-    )
+    assert "Reason for the delay" not in gba_text(client, late)  # the controller is not told
+    tell(late, manager, 2)
+    assert (
+        "Reason for the delay (art. 33(1)) to be given: more than 72 hours after the "
+        "controller became aware of the breach"
+    ) in gba_text(client, late)
     workflow.update_facts(late.pk, manager, {"gba_delay_reason": "Forensics first."})
-    assert "Reason for the delay Forensics first." in gba_text(client, late)
+    workflow.translate(late.pk, manager, "nl", {"gba_delay_reason": "Eerst het forensisch werk."})
+    assert "Reason for the delay (art. 33(1)) Forensics first." in gba_text(client, late)
+    assert "Eerst het forensisch werk." in gba_text(client, late, "nl")
     client.force_login(manager)
     page = client.get(f"/incidents/{late.pk}/").content.decode()
-    assert "the notification must give the reason for the delay" not in page
+    assert "24 hours have passed and the GBA is not notified yet" not in page
     form = client.get(f"/incidents/{late.pk}/").context["action_forms"]["notify_gba"]
     assert form.initial["delay_reason"] == "Forensics first."
     # Filed without repeating it: the reason given before is the filing's.
@@ -487,8 +524,9 @@ def test_the_reason_for_the_delay_is_given_before_the_filing_and_printed_on_it(
     client.force_login(dpo)
     assert (
         f"Part 1 submitted {timezone.localtime(filed.met_at):%d/%m/%Y %H:%M %Z} GBA reference "
-        "DBN-2026-78 Reason for the delay Forensics first."
+        "DBN-2026-78 Date of this document"
     ) in gba_text(client, late)
+    assert "Reason for the delay (art. 33(1)) Forensics first." in gba_text(client, late)
 
 
 def test_a_notification_filed_in_time_never_asks_for_a_reason_later(
@@ -973,21 +1011,19 @@ def test_a_document_names_the_language_its_untranslated_texts_were_written_in(
     assert "printed as written (in French)" in gba_text(client, assessed, "en")
 
 
-def test_a_late_notification_without_a_controller_yet_still_asks_for_the_reason(
+def test_a_notification_without_a_controller_yet_asks_for_no_reason(
     client, dpo, manager, new_incident
 ):
-    """Logged 30 hours after awareness, no controller named yet (no filing to record a reason
-    on): the reason given on the incident is printed, in the document's language."""
+    """Logged 30 hours after awareness, no controller named yet: no controller's 72 hours
+    run, so the notification admits no delay, whatever reason was given internally."""
     late = new_incident(hours_ago=30)
+    workflow.update_facts(late.pk, manager, {"gba_delay_reason": "Found in a backup."})
     client.force_login(dpo)
     text = gba_text(client, late)
-    assert "Reason for the delay to be given: the 24-hour deadline has passed" in text
     assert "1b. The controller on whose behalf Conitro notifies Controller not known yet" in text
     assert f"End of the breach {timezone.localtime(late.ended_at):%d/%m/%Y %H:%M %Z}" in text
-    workflow.update_facts(late.pk, manager, {"gba_delay_reason": "Found in a backup."})
-    workflow.translate(late.pk, manager, "nl", {"gba_delay_reason": "Gevonden in een back-up."})
-    assert "Reason for the delay Found in a backup." in gba_text(client, late)
-    assert "Gevonden in een back-up." in gba_text(client, late, "nl")
+    assert "The controllers became aware (told by Conitro) not told yet" in text
+    assert "Reason for the delay" not in text and "Found in a backup." not in text
 
 
 def test_a_filing_at_the_very_second_of_the_deadline_is_in_time_on_the_notification(
@@ -1044,24 +1080,22 @@ def test_the_gba_notification_prints_what_is_not_known_yet_and_every_kind_of_bre
     assert "Soort inbreuk vertrouwelijkheid, integriteit" in dutch, dutch
 
 
-def test_the_gba_timeline_counts_from_the_gba_rule_when_telling_the_controller_is_sooner(
-    client, dpo, manager, incident_in
-):
-    """The regime table may give the controller a shorter time than the GBA: the notification
-    to the GBA names the GBA's own deadline, and a filing within it needs no reason."""
-    from incidents.documents.base import local
+def test_the_controllers_72_hours_come_from_the_regime_table(client, dpo, manager, incident_in):
+    """The regime table says how long a controller has once told: the notification counts the
+    end of that time from when this controller was told."""
     from incidents.models import DeadlineRule
 
     DeadlineRule.objects.update_or_create(
-        kind="tell_controller", defaults={"anchor": "aware", "delay": timedelta(hours=12)}
+        kind="controller_gba", defaults={"anchor": "controller_told", "delay": timedelta(hours=48)}
     )
     incident = incident_in("assessed", hours_ago=13)
-    part1 = incident.obligations.get(kind="notify_gba")
-    assert incident.deadline_at == incident.aware_at + timedelta(hours=12)  # the sooner one
-    assert part1.deadline_at == incident.aware_at + timedelta(hours=24)
+    told = tell(incident, manager, 3)
     client.force_login(dpo)
     text = gba_text(client, incident)
-    assert f"Deadline (Conitro's 24 hours) {local(part1.deadline_at)}" in text, text
+    assert (
+        f"72 hours from the controller's awareness end (art. 33(1)) "
+        f"{local(told + timedelta(hours=48))}"
+    ) in text, text
     assert "Reason for the delay" not in text
     assert "Part 1 submitted not submitted yet GBA reference none yet" in text
 
@@ -1078,8 +1112,9 @@ def test_a_gba_notification_before_any_controller_is_known_says_nothing_was_file
 def test_each_late_filing_prints_its_own_reason_for_the_delay(
     client, dpo, manager, incident_in, controller, second
 ):
-    incident = incident_in("assessed", hours_ago=30)
+    incident = incident_in("assessed", hours_ago=80)
     workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    tell(incident, manager, 1)  # both told after an hour: their 72 hours are over
     for each, reference, reason in [
         (controller, "DBN-2026-5001", "The bakery's systems were offline."),
         (second, "DBN-2026-5002", "The bookshop's contact was abroad."),
@@ -1091,9 +1126,9 @@ def test_each_late_filing_prints_its_own_reason_for_the_delay(
     client.force_login(dpo)
     url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en&controller="
     bakery = read(client.get(f"{url}{controller.pk}"))[1]
-    assert "Reason for the delay The bakery's systems were offline." in bakery, bakery
+    assert "Reason for the delay (art. 33(1)) The bakery's systems were offline." in bakery
     bookshop = read(client.get(f"{url}{second.pk}"))[1]
-    assert "Reason for the delay The bookshop's contact was abroad." in bookshop, bookshop
+    assert "Reason for the delay (art. 33(1)) The bookshop's contact was abroad." in bookshop
 
 
 def test_a_letter_without_a_place_is_dated_with_the_date_alone(

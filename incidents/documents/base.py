@@ -41,8 +41,15 @@ SHADE = colors.HexColor("#eef1f5")
 
 STYLES = {
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=16, leading=20, textColor=INK),
+    # A heading is never left alone at the foot of a page.
     "h1": ParagraphStyle(
-        "h1", fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=10, spaceAfter=4
+        "h1",
+        fontName=BOLD,
+        fontSize=11.5,
+        leading=15,
+        spaceBefore=10,
+        spaceAfter=4,
+        keepWithNext=1,
     ),
     "body": ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5, alignment=TA_LEFT),
     "letter": ParagraphStyle(

@@ -6,9 +6,9 @@ A document is made again (a new version) only when these facts changed.
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ..models import Controller
+from ..models import AffectedController, Controller
 from ..workflow import FACT_FIELDS, as_json, assessment_snapshot
-from .base import facts_hash
+from .base import facts_hash, number
 
 INCIDENT_FIELDS = [
     *FACT_FIELDS,
@@ -33,10 +33,12 @@ def incident_facts(incident):
     """Everything a document prints: a change to any of it (a controller's address, the
     organisation's settings, an obligation met) makes a new document version."""
     facts = {field: as_json(getattr(incident, field)) for field in INCIDENT_FIELDS}
+    facts["translations"] = incident.translations  # a translation is a new version too
     facts["text_language"] = incident.text_language
     facts["gba_combined"] = incident.gba_combined
     facts["assessment"] = assessment_snapshot(incident.assessment_or_none())
     facts["controllers"] = list(incident.controllers.values_list(*CONTROLLER_FIELDS))
+    facts["affected"] = affected_facts(incident)
     facts["obligations"] = [
         [as_json(value) for value in row]
         for row in incident.obligations.values_list(
@@ -47,17 +49,88 @@ def incident_facts(incident):
     return facts
 
 
+def affected_facts(incident):
+    """Each controller's own share of the facts, in a fixed number of queries (5,000
+    controllers)."""
+    rows = {
+        controller: [subjects, records]
+        for controller, subjects, records in incident.affected.values_list(
+            "controller_id", "subjects_count", "records_count"
+        )
+    }
+    for name in ("data_categories", "subject_categories", "processing_activities"):
+        field = AffectedController._meta.get_field(name)
+        through = field.remote_field.through
+        target = field.m2m_reverse_field_name()
+        pairs = through.objects.filter(affectedcontroller__incident=incident).values_list(
+            "affectedcontroller__controller_id", f"{target}_id"
+        )
+        chosen = {}
+        for controller, item in pairs:
+            chosen.setdefault(controller, []).append(item)
+        for controller, row in rows.items():
+            row.append(sorted(chosen.get(controller, [])))
+    return sorted(rows.items())
+
+
 def incident_digest(incident):
     """The fingerprint of the incident's facts: stored with a document and printed in its
     footer, so a printout can be matched to its record."""
     return facts_hash(incident_facts(incident))
 
 
-def assessment_rows(assessment, language, unknown):
+def share_rows(assessment, affected, language, unknown):
+    """What the processing of one controller (affected) or of the whole platform (None)
+    involves, as label/value rows: a controller's own figures and categories where given;
+    until they are split, the platform's, and the row says so (call inside
+    translation.override(language))."""
+
+    def names(items):  # in the reader's alphabetical order
+        return "; ".join(sorted(item.name_in(language) for item in items))
+
+    # With one controller, the platform's figures are its own.
+    split = affected is not None and affected.incident.affected.count() > 1
+
+    def platform(value):
+        if not split or value == unknown:
+            return value
+        return _("%(value)s (the whole platform; not split per controller yet)") % {"value": value}
+
+    rows = []
+    lists = [
+        ("processing_activities", _("Purpose of the processing")),
+        ("data_categories", _("Categories of personal data")),
+        ("subject_categories", _("Categories of data subjects")),
+    ]
+    for name, label in lists:
+        own = list(getattr(affected, name).all()) if affected is not None else []
+        rows.append(
+            (
+                label,
+                names(own) if own else platform(names(getattr(assessment, name).all()) or unknown),
+            )
+        )
+    counts = [
+        ("subjects_count", _("Approximate number of data subjects")),
+        ("records_count", _("Approximate number of records")),
+    ]
+    for name, label in counts:
+        own = getattr(affected, name, None)
+        rows.append(
+            (
+                label,
+                number(own, language=language)
+                if own is not None
+                else platform(number(getattr(assessment, name), unknown, language)),
+            )
+        )
+    return rows
+
+
+def assessment_rows(assessment, language, unknown, affected=None):
     """The assessment as label/value rows, as the report and the controller's notice print it
-    (call inside translation.override(language))."""
+    (call inside translation.override(language)); for one controller, its own share."""
     from ..fact_texts import text
-    from .base import number
 
     severity = assessment.severity
 
@@ -73,19 +146,7 @@ def assessment_rows(assessment, language, unknown):
     cause = cause[:1] + [c[:1].lower() + c[1:] for c in cause[1:]]
     return [
         (_("Type of breach"), ", ".join(str(kind) for kind in assessment.breach_types())),
-        (
-            _("Categories of personal data"),
-            "; ".join(c.name_in(language) for c in assessment.data_categories.all()),
-        ),
-        (
-            _("Categories of data subjects"),
-            "; ".join(c.name_in(language) for c in assessment.subject_categories.all()),
-        ),
-        (
-            _("Approximate number of data subjects"),
-            number(assessment.subjects_count, unknown, language),
-        ),
-        (_("Approximate number of records"), number(assessment.records_count, unknown, language)),
+        *share_rows(assessment, affected, language, unknown),
         (_("Cause"), ", ".join(cause) or unknown),
         (_("Likely consequences"), known(text(assessment, "consequences", language))),
         (_("Risk to the data subjects"), assessment.get_risk_level_display()),

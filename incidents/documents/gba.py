@@ -19,8 +19,10 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from ..fact_texts import LANGUAGE_NAMES, label, missing, text
 from ..identifiers import format_enterprise_number, format_phone
 from ..models import IncidentEvent, Obligation
+from ..obligations import controller_deadline
 from ..timeline import label as label_of
 from .base import data_table, local, number, paragraph, render, section
+from .facts import share_rows
 
 AUTHORITY = {
     "name": gettext_lazy("Data Protection Authority (Gegevensbeschermingsautoriteit / Autorité "
@@ -154,18 +156,23 @@ def changes_since(incident, since):
     return lines
 
 
+def mandated(incident):
+    """The controllers Conitro may notify the GBA for (their processing agreement says so):
+    only these are named in a notification or its annex."""
+    return incident.controllers.filter(gba_on_behalf=True)
+
+
 def build_gba_notification(incident, language, controller=None, *, facts_digest):
+    """One controller's notification, or (controller None) the combined one with an annex
+    of the mandated controllers. downloads.py refuses a controller without a mandate."""
     with translation.override(language):
         unknown = _("not known yet")
         assessment = incident.assessment_or_none()
-        controllers = list(incident.controllers.all())
+        controllers = list(mandated(incident).order_by("name"))
         if controller is None and len(controllers) == 1 and not incident.gba_combined:
             controller = controllers[0]
         part1, part2 = filing(incident, controller)
-
-        def known(value):
-            return value if value not in (None, "", []) else unknown
-
+        affected = incident.affected.get(controller=controller) if controller is not None else None
         story = [
             paragraph(_("Notification of a personal data breach"), "title"),
             paragraph(
@@ -178,23 +185,8 @@ def build_gba_notification(incident, language, controller=None, *, facts_digest)
                 },
                 "small",
             ),
+            *warnings(incident, language),
         ]
-        untranslated = missing(incident, language)
-        if untranslated:
-            story.append(
-                paragraph(
-                    _(
-                        "Not given in this language yet, printed as written (in %(written)s): "
-                        "%(fields)s. The GBA accepts Dutch, French or German: give these texts "
-                        "in this language before submitting."
-                    )
-                    % {
-                        "written": LANGUAGE_NAMES[incident.text_language],
-                        "fields": ", ".join(str(label(i, f)) for i, f in untranslated),
-                    },
-                    "h1",
-                )
-            )
         kind = [(_("Type"), notification_type(assessment, part1, part2))]
         still_unknown = assessment.unknowns() if assessment is not None else []
         if still_unknown:
@@ -231,136 +223,13 @@ def build_gba_notification(incident, language, controller=None, *, facts_digest)
                 _("1b. The controller on whose behalf Conitro notifies"),
                 [(_("Controller"), unknown)],
             )
-        if assessment:
-
-            def names(items):  # in the reader's alphabetical order
-                return "; ".join(sorted(item.name_in(language) for item in items.all()))
-
-            data = names(assessment.data_categories)
-            subjects = names(assessment.subject_categories)
-            purposes = names(assessment.processing_activities)
-            processing = [
-                (_("Purpose of the processing"), known(purposes)),
-                (_("Categories of personal data"), known(data)),
-                (_("Special categories (art. 9-10)"), yes_no(assessment.special_categories)),
-                (_("Categories of data subjects"), known(subjects)),
-                (
-                    _("Approximate number of data subjects"),
-                    number(assessment.subjects_count, unknown),
-                ),
-                (_("Approximate number of records"), number(assessment.records_count, unknown)),
-            ]
-            breach_types = ", ".join(str(label) for label in assessment.breach_types())
-            cause = [
-                (_("Type of breach"), known(breach_types)),
-                (_("Internal or external"), cause_display(assessment, "cause_origin", unknown)),
-                (_("Human or technical"), cause_display(assessment, "cause_actor", unknown)),
-                (
-                    _("Accidental or malicious"),
-                    cause_display(assessment, "cause_intent", unknown),
-                ),
-                (
-                    _("Security measures in place before the breach"),
-                    known(text(assessment, "measures_before", language)),
-                ),
-            ]
-            severity = assessment.severity
-            consequences = [
-                (_("Likely consequences"), known(text(assessment, "consequences", language))),
-                (_("Risk to the data subjects"), assessment.get_risk_level_display()),
-                (
-                    _("Severity by an internal method (ENISA 2013; not the legal test)"),
-                    f"{number(severity.score)} — {severity.band_label}",
-                ),
-                (
-                    _("ENISA inputs"),
-                    _(
-                        "DPC %(dpc)s (%(category)s) × EI %(ei)s + CB %(cb)s "
-                        "(confidentiality %(c)s, integrity %(i)s, availability %(a)s, "
-                        "malicious intent %(m)s)"
-                    )
-                    % {
-                        "dpc": number(assessment.dpc),
-                        "category": assessment.get_enisa_dpc_display(),
-                        "ei": number(assessment.enisa_ease_of_identification),
-                        "cb": number(severity.circumstances),
-                        "c": number(assessment.enisa_confidentiality),
-                        "i": number(assessment.enisa_integrity),
-                        "a": number(assessment.enisa_availability),
-                        "m": yes_no(assessment.enisa_malicious),
-                    },
-                ),
-            ]
-            reasoning = text(assessment, "risk_reasoning", language)
-            if reasoning:
-                consequences.insert(2, (_("Reasoning"), reasoning))
-            measures = [
-                (_("Measures taken"), known(text(assessment, "measures_taken", language))),
-                (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
-            ]
-            communication = [
-                (_("Data subjects informed"), assessment.get_subjects_informed_display()),
-                (
-                    _("How, or why not (art. 34(3))"),
-                    known(text(assessment, "subjects_informed_reason", language)),
-                ),
-            ]
-            authorities = [
-                (_("International aspects"), known(text(assessment, "international", language))),
-                (
-                    _("Other supervisory authorities"),
-                    known(text(assessment, "other_authorities", language)),
-                ),
-            ]
-        else:
-            processing = [
-                (label, unknown)
-                for label in [
-                    _("Purpose of the processing"),
-                    _("Categories of personal data"),
-                    _("Special categories (art. 9-10)"),
-                    _("Categories of data subjects"),
-                    _("Approximate number of data subjects"),
-                    _("Approximate number of records"),
-                ]
-            ]
-            cause = [
-                (label, unknown)
-                for label in [
-                    _("Type of breach"),
-                    _("Internal or external"),
-                    _("Human or technical"),
-                    _("Accidental or malicious"),
-                    _("Security measures in place before the breach"),
-                ]
-            ]
-            consequences = [
-                (_("Likely consequences"), unknown),
-                (_("Risk to the data subjects"), unknown),
-            ]
-            measures = [(_("Measures taken"), unknown), (_("Measures proposed"), unknown)]
-            communication = [(_("Data subjects informed"), unknown)]
-            authorities = [
-                (_("International aspects"), unknown),
-                (_("Other supervisory authorities"), unknown),
-            ]
-        story += section(_("2. The processing affected by the breach"), processing)
+        # The platform's figures in a combined notification include controllers that notify
+        # the GBA themselves: said, with each mandated controller's own figure in the annex.
+        shared = affected is None and incident.controllers.filter(gba_on_behalf=False).exists()
+        story += form_sections(incident, assessment, affected, language, unknown, shared)
         story += section(
-            _("3. Description of the breach"),
-            [
-                (_("What happened"), text(incident, "description", language)),
-                (_("Start of the breach"), local(incident.occurred_at, unknown)),
-                (_("End of the breach"), local(incident.ended_at, unknown)),
-                (_("Conitro became aware"), local(incident.aware_at)),
-                (_("How it was discovered"), known(text(incident, "discovered_how", language))),
-                *cause,
-            ],
+            _("8. Timeline"), timeline_rows(incident, affected, part1, part2, language)
         )
-        story += section(_("4. Likely consequences and risk"), consequences)
-        story += section(_("5. Measures taken and proposed"), measures)
-        story += section(_("6. Communication to the data subjects"), communication)
-        story += section(_("7. Cross-border aspects"), authorities)
-        story += section(_("8. Timeline"), timeline_rows(incident, part1, part2, language))
         changes = changes_since(incident, part2.met_at if filed(part2) else (
             part1.met_at if filed(part1) else None
         ))  # fmt: skip
@@ -371,7 +240,7 @@ def build_gba_notification(incident, language, controller=None, *, facts_digest)
             )
         if controller is None and controllers:
             story.append(paragraph(_("Annex: the controllers concerned"), "h1"))
-            story += annex_tables(controllers, unknown)
+            story += annex_tables(incident, controllers, unknown)
         return render(
             story,
             title=_("GBA notification"),
@@ -382,11 +251,222 @@ def build_gba_notification(incident, language, controller=None, *, facts_digest)
         )
 
 
-def timeline_rows(incident, part1, part2, language):
-    deadline = part1.deadline_at if part1 else incident.deadline_at
-    rows = [
-        (_("Conitro became aware"), local(incident.aware_at)),
-        (_("Deadline (Conitro's 24 hours)"), local(deadline)),
+def warnings(incident, language):
+    """What the reader must know before using the text: texts not given in its language, an
+    English version (for reading, never for filing)."""
+    story = []
+    if language == "en":
+        story.append(
+            paragraph(
+                _("For reading only, not for submission: the GBA accepts Dutch, French or German."),
+                "h1",
+            )
+        )
+    untranslated = missing(incident, language)
+    if untranslated:
+        story.append(
+            paragraph(
+                _(
+                    "Not given in this language yet, printed as written (in %(written)s): "
+                    "%(fields)s. The GBA accepts Dutch, French or German: give these texts "
+                    "in this language before submitting."
+                )
+                % {
+                    "written": LANGUAGE_NAMES[incident.text_language],
+                    "fields": ", ".join(str(label(i, f)) for i, f in untranslated),
+                },
+                "h1",
+            )
+        )
+    return story
+
+
+def form_sections(incident, assessment, affected, language, unknown, shared=False):
+    """Sections 2 to 7 of the GBA's form: the processing (one controller's own share when
+    affected is given), the breach, its consequences, the measures, the data subjects, the
+    cross-border aspects. The notification prints them; so does the annex of the letter to a
+    controller that notifies the GBA itself (art. 28(3)(f): the processor assists)."""
+
+    def known(value):
+        return value if value not in (None, "", []) else unknown
+
+    if assessment is None:
+        processing = [
+            (label, unknown)
+            for label in [
+                _("Purpose of the processing"),
+                _("Categories of personal data"),
+                _("Special categories (art. 9-10)"),
+                _("Categories of data subjects"),
+                _("Approximate number of data subjects"),
+                _("Approximate number of records"),
+            ]
+        ]
+        cause = [
+            (label, unknown)
+            for label in [
+                _("Type of breach"),
+                _("Internal or external"),
+                _("Human or technical"),
+                _("Accidental or malicious"),
+                _("Security measures in place before the breach"),
+            ]
+        ]
+        consequences = [
+            (_("Likely consequences"), unknown),
+            (_("Risk to the data subjects"), unknown),
+        ]
+        measures = [(_("Measures taken"), unknown), (_("Measures proposed"), unknown)]
+        communication = [(_("Data subjects informed"), unknown)]
+        authorities = [
+            (_("International aspects"), unknown),
+            (_("Other supervisory authorities"), unknown),
+        ]
+    else:
+        purpose, data, subjects, people, records = share_rows(
+            assessment, affected, language, unknown
+        )
+        if shared:
+            note = _(
+                "%(value)s (the whole platform, including controllers that notify the GBA "
+                "themselves; each mandated controller's own figure is in the annex)"
+            )
+            people, records = [
+                (row[0], note % {"value": row[1]} if row[1] != unknown else row[1])
+                for row in (people, records)
+            ]
+        processing = [
+            purpose,
+            data,
+            (_("Special categories (art. 9-10)"), yes_no(assessment.special_categories)),
+            subjects,
+            people,
+            records,
+        ]
+        breach_types = ", ".join(str(label) for label in assessment.breach_types())
+        cause = [
+            (_("Type of breach"), known(breach_types)),
+            (_("Internal or external"), cause_display(assessment, "cause_origin", unknown)),
+            (_("Human or technical"), cause_display(assessment, "cause_actor", unknown)),
+            (_("Accidental or malicious"), cause_display(assessment, "cause_intent", unknown)),
+            (
+                _("Security measures in place before the breach"),
+                known(text(assessment, "measures_before", language)),
+            ),
+        ]
+        consequences = [
+            (_("Likely consequences"), known(text(assessment, "consequences", language))),
+            (_("Risk to the data subjects"), assessment.get_risk_level_display()),
+            *severity_rows(assessment),
+        ]
+        reasoning = text(assessment, "risk_reasoning", language)
+        if reasoning:
+            consequences.insert(2, (_("Reasoning"), reasoning))
+        measures = [
+            (_("Measures taken"), known(text(assessment, "measures_taken", language))),
+            (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
+        ]
+        communication = [
+            (_("Data subjects informed"), assessment.get_subjects_informed_display()),
+            (
+                _("How, or why not (art. 34(3))"),
+                known(text(assessment, "subjects_informed_reason", language)),
+            ),
+        ]
+        none = pgettext("cross-border", "none")
+        authorities = [
+            (_("International aspects"), text(assessment, "international", language) or none),
+            (
+                _("Other supervisory authorities"),
+                text(assessment, "other_authorities", language) or none,
+            ),
+        ]
+    story = section(_("2. The processing affected by the breach"), processing)
+    story += section(
+        _("3. Description of the breach"),
+        [
+            (_("What happened"), text(incident, "description", language)),
+            (_("Start of the breach"), local(incident.occurred_at, unknown)),
+            (_("End of the breach"), local(incident.ended_at, unknown)),
+            (_("Conitro became aware"), local(incident.aware_at)),
+            (_("How it was discovered"), known(text(incident, "discovered_how", language))),
+            *cause,
+        ],
+    )
+    story += section(_("4. Likely consequences and risk"), consequences)
+    story += section(_("5. Measures taken and proposed"), measures)
+    story += section(_("6. Communication to the data subjects"), communication)
+    story += section(_("7. Cross-border aspects"), authorities)
+    return story
+
+
+def severity_rows(assessment):
+    severity = assessment.severity
+    return [
+        (
+            _("Severity by an internal method (ENISA 2013; not the legal test)"),
+            f"{number(severity.score)} — {severity.band_label}",
+        ),
+        (
+            _("ENISA inputs"),
+            _(
+                "DPC %(dpc)s (%(category)s) × EI %(ei)s + CB %(cb)s "
+                "(confidentiality %(c)s, integrity %(i)s, availability %(a)s, "
+                "malicious intent %(m)s)"
+            )
+            % {
+                "dpc": number(assessment.dpc),
+                "category": assessment.get_enisa_dpc_display(),
+                "ei": number(assessment.enisa_ease_of_identification),
+                "cb": number(severity.circumstances),
+                "c": number(assessment.enisa_confidentiality),
+                "i": number(assessment.enisa_integrity),
+                "a": number(assessment.enisa_availability),
+                "m": yes_no(assessment.enisa_malicious),
+            },
+        ),
+    ]
+
+
+def first_told(incident):
+    """The earliest awareness of a mandated controller: its 72 hours end first."""
+    return (
+        incident.obligations.filter(
+            kind=Obligation.Kind.TELL_CONTROLLER,
+            controller__gba_on_behalf=True,
+            status=Obligation.Status.MET,
+        )
+        .order_by("met_at")
+        .values_list("met_at", flat=True)
+        .first()
+    )
+
+
+def timeline_rows(incident, affected, part1, part2, language):
+    """The legal facts: when Conitro became aware, when the controller did (we told it; its 72
+    hours of art. 33(1) run from then), the filing. Conitro's own 24-hour promise is internal
+    and is not printed here; a reason for delay is asked only past the controller's 72 hours."""
+    rows = [(_("Conitro became aware"), local(incident.aware_at))]
+    if affected is not None:
+        told = affected.told_at
+        rows.append(
+            (
+                _("The controller became aware (told by Conitro)"),
+                local(told, _("not told yet")),
+            )
+        )
+    else:
+        told = first_told(incident)
+        rows.append(
+            (
+                _("The controllers became aware (told by Conitro)"),
+                _("see the annex") if told else _("not told yet"),
+            )
+        )
+    end = controller_deadline(told)
+    if end is not None:
+        rows.append((_("72 hours from the controller's awareness end (art. 33(1))"), local(end)))
+    rows += [
         (
             pgettext("GBA notification", "Part 1 submitted"),
             local(part1 and part1.met_at, _("not submitted yet")),
@@ -394,45 +474,77 @@ def timeline_rows(incident, part1, part2, language):
         (_("GBA reference"), part1.reference if filed(part1) else _("none yet")),
     ]
     if part2 is not None:
-        rows.append(
-            (
-                pgettext("GBA notification", "Part 2 due by"),
-                local(part2.deadline_at),
-            )
-        )
-    submitted = part1.met_at if filed(part1) else None
-    if (submitted or timezone.now()) > deadline:
-        # Recorded with the filing, or given on the incident before it.
+        rows.append((pgettext("GBA notification", "Part 2 due by"), local(part2.deadline_at)))
+    rows.append((_("Date of this document"), local(timezone.now())))
+    submitted = part1.met_at if filed(part1) else timezone.now()
+    if end is not None and submitted > end:
         reason = (part1.delay_reason if part1 else "") or text(
             incident, "gba_delay_reason", language
         )
         rows.append(
             (
-                _("Reason for the delay"),
-                reason or _("to be given: the 24-hour deadline has passed"),
+                _("Reason for the delay (art. 33(1))"),
+                reason
+                or _(
+                    "to be given: more than 72 hours after the controller became aware of the "
+                    "breach"
+                ),
             )
         )
     return rows
 
 
-def annex_tables(controllers, unknown, per_table=25):
-    """Short tables, each with the header: reportlab splits one long table in quadratic time."""
+def annex_tables(incident, controllers, unknown, per_table=25):
+    """Short tables, each with the header: reportlab splits one long table in quadratic time.
+    Each controller with its own figures (or "not split yet") and when it was told."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
 
     width = A4[0] - 36 * mm
+    shares = {a.controller_id: a for a in incident.affected.filter(controller__gba_on_behalf=True)}
+    told = dict(
+        incident.obligations.filter(
+            kind=Obligation.Kind.TELL_CONTROLLER, status=Obligation.Status.MET
+        ).values_list("controller_id", "met_at")
+    )
+    not_split = _("not split yet")
+
+    def figures(share):
+        subjects = getattr(share, "subjects_count", None)
+        records = getattr(share, "records_count", None)
+        return "\n".join(
+            [
+                _("%(count)s data subjects") % {"count": number(subjects)}
+                if subjects is not None
+                else not_split,
+                _("%(count)s records") % {"count": number(records)} if records is not None else "",
+            ]
+        ).strip()
+
     rows = [
         [
-            c.name,
-            c.enterprise_number_display or unknown,
+            f"{c.name}\n{c.enterprise_number_display or unknown}",
             c.address,
-            f"{c.contact_person}, {c.email}",
-            " — ".join(v for v in (c.dpo_name, c.dpo_email) if v) or unknown,
+            "\n".join(
+                [
+                    f"{c.contact_person}, {c.email}",
+                    _("DPO: %(dpo)s")
+                    % {"dpo": " — ".join(v for v in (c.dpo_name, c.dpo_email) if v) or unknown},
+                ]
+            ),
+            figures(shares.get(c.pk)),
+            local(told.get(c.pk), _("not told yet")),
         ]
         for c in controllers
     ]
-    header = [_("Controller"), _("Enterprise number"), _("Address"), _("Contact"), _("DPO")]
-    widths = [w * width for w in (0.22, 0.14, 0.24, 0.24, 0.16)]
+    header = [
+        _("Controller"),
+        _("Address"),
+        _("Contact"),
+        _("Its figures"),
+        _("Told (its awareness)"),
+    ]
+    widths = [w * width for w in (0.22, 0.2, 0.28, 0.15, 0.15)]
     return [
         data_table(header, rows[start : start + per_table], widths)
         for start in range(0, len(rows), per_table)

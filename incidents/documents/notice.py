@@ -10,10 +10,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..fact_texts import LANGUAGE_NAMES, missing, text
-from ..models import Obligation
+from ..models import Assessment, Obligation
 from ..obligations import controller_deadline
 from .base import local, paragraph, render, section
 from .facts import assessment_rows
+from .gba import form_sections
 
 
 def gba_status(incident, controller):
@@ -26,6 +27,24 @@ def gba_status(incident, controller):
     elif filing.status == Obligation.Status.NOT_REQUIRED:
         status["not_required"] = filing.note_shown
     return status
+
+
+def who_informs(assessment, controller):
+    """Who tells the data subjects, as the letter says it."""
+    if assessment is None:
+        return _("Decided once the risk is assessed; we will tell you.")
+    if assessment.risk_level != Assessment.Risk.HIGH:
+        return _("Not required as we assess the risk (no high risk); as controller, you decide.")
+    if controller.subjects_informed_by_conitro:
+        return _(
+            "The risk is high: Conitro informs them on your behalf, as you asked, without undue "
+            "delay."
+        )
+    return _(
+        "The risk is high: you inform them without undue delay, unless a ground of art. 34(3) "
+        "applies (encrypted or unintelligible data, measures that remove the high risk, or a "
+        "public communication where informing each one would take disproportionate effort)."
+    )
 
 
 def letter_context(incident, controller):
@@ -108,9 +127,11 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
             (_("End of the breach"), local(incident.ended_at, unknown)),
         ]
         assessment = incident.assessment_or_none()
+        affected = incident.affected.get(controller=controller)
         if assessment:
-            rows += assessment_rows(assessment, language, unknown)
+            rows += assessment_rows(assessment, language, unknown, affected)
         rows += [
+            (_("Informing the data subjects (art. 34)"), who_informs(assessment, controller)),
             (_("GBA reference"), context["gba"].get("reference") or _("none yet")),
             (_("Contact point / DPO"), organisation["dpo_email"]),
         ]
@@ -129,6 +150,15 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
                 )
             )
         )
+        if not controller.gba_on_behalf:
+            # It files itself: the facts as the GBA's form asks for them (art. 28(3)(f)).
+            story.append(
+                paragraph(
+                    _("Annex: the facts for your own notification, in the order of the GBA's form"),
+                    "h1",
+                )
+            )
+            story += form_sections(incident, assessment, affected, language, unknown)
         return render(
             story,
             title=_("Notice to the controller"),
