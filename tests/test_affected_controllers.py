@@ -118,3 +118,25 @@ def test_the_schema_describes_the_per_controller_facts(api):
     assert component["subjects_count"]["type"] == "integer"
     assert component["data_categories"]["type"] == "array"
     assert component["told_at"]["readOnly"] is True
+
+
+def test_the_incident_page_shows_and_edits_each_controller_s_facts(
+    client, security, incident_in, controller
+):
+    incident = incident_in("assessed")
+    client.force_login(security)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Bakkerij Van Damme BV:\n    figures not split yet" in page
+    form_url = f"/incidents/{incident.pk}/controllers/{controller.pk}/"
+    assert form_url in page
+    incident.refresh_from_db()
+    too_many = client.post(form_url, {"subjects_count": "5000", "version": incident.version})
+    assert too_many.status_code == 200
+    assert "More than the platform&#x27;s total of 1200" in too_many.content.decode()
+    assert 'value="5000"' in too_many.content.decode()  # the input stays
+    saved = client.post(
+        form_url, {"subjects_count": "12", "records_count": "30", "version": incident.version}
+    )
+    assert saved.status_code == 302
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "12 data subjects, 30 records" in page
