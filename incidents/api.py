@@ -365,6 +365,19 @@ class InformSubjectsSerializer(NotifyControllerSerializer):
     pass
 
 
+class UpdateControllerSerializer(NotifyControllerSerializer):
+    pass
+
+
+class GbaFollowUpSerializer(CompleteGbaSerializer):
+    reference = serializers.CharField(
+        max_length=44,
+        required=False,
+        allow_blank=True,
+        help_text="Empty: the reference of the filing it follows.",
+    )
+
+
 class DismissSerializer(VersionSerializer):
     reason = serializers.CharField(max_length=MEDIUM_TEXT, validators=limited_text(MEDIUM_TEXT))
 
@@ -444,6 +457,9 @@ TRANSITION_SERIALIZERS = {
     "complete_gba": CompleteGbaSerializer,
     "notify_controller": NotifyControllerSerializer,
     "inform_subjects": InformSubjectsSerializer,
+    "update_controller": UpdateControllerSerializer,
+    "gba_follow_up": GbaFollowUpSerializer,
+    "gba_withdrawal": GbaFollowUpSerializer,
     "controller_notices": SendNoticesSerializer,
     "close": VersionSerializer,
     "dismiss": DismissSerializer,
@@ -633,6 +649,24 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"], url_path="inform-subjects")
     def inform_subjects(self, request, pk):
         return self._transition(request, pk, "inform_subjects")
+
+    @extend_schema(request=UpdateControllerSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="update-controller")
+    def update_controller(self, request, pk):
+        """Record that the controllers were sent what changed since they were told."""
+        return self._transition(request, pk, "update_controller")
+
+    @extend_schema(request=GbaFollowUpSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="gba-follow-up")
+    def gba_follow_up(self, request, pk):
+        """Record the follow-up filed with the GBA after the facts changed."""
+        return self._transition(request, pk, "gba_follow_up")
+
+    @extend_schema(request=GbaFollowUpSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="gba-withdrawal")
+    def gba_withdrawal(self, request, pk):
+        """Record that the GBA was told a dismissed breach's notification is withdrawn."""
+        return self._transition(request, pk, "gba_withdrawal")
 
     @extend_schema(request=VersionSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -400,6 +400,32 @@ class ControllerNotificationForm(ObligationForm):
     delay_reason = delay_reason_field()
 
 
+class ControllerUpdateForm(ObligationForm):
+    kind = Obligation.Kind.UPDATE_CONTROLLER
+    how = how_field(
+        _("How the update was sent"),
+        _("E-mail with the update letter (listing what changed), phone call with whom…"),
+    )
+    notified_at = when_field(_("Sent at"))
+    delay_reason = delay_reason_field()
+
+
+class GbaFollowUpForm(ObligationForm):
+    kind = Obligation.Kind.GBA_FOLLOW_UP
+    reference = forms.CharField(
+        label=_("GBA reference (DBN…)"),
+        max_length=44,
+        required=False,
+        help_text=_("Empty: the reference of the filing it follows up."),
+    )
+    submitted_at = when_field(_("Submitted at"))
+    delay_reason = delay_reason_field()
+
+
+class GbaWithdrawalForm(GbaFollowUpForm):
+    kind = Obligation.Kind.GBA_WITHDRAWAL
+
+
 class DismissForm(VersionedForm):
     reason = forms.CharField(
         label=_("Why this is not a personal-data breach"),
@@ -445,6 +471,9 @@ ACTION_FORMS = {
     "complete_gba": GbaCompletionForm,
     "notify_controller": ControllerNotificationForm,
     "inform_subjects": SubjectsInformedForm,
+    "update_controller": ControllerUpdateForm,
+    "gba_follow_up": GbaFollowUpForm,
+    "gba_withdrawal": GbaWithdrawalForm,
     "dismiss": DismissForm,
     "close": CloseForm,
     "merge": MergeForm,

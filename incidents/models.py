@@ -46,6 +46,9 @@ TRANSITION_PERMISSIONS = {
     "complete_gba": "incidents.notify_incident",
     "notify_controller": "incidents.notify_incident",
     "inform_subjects": "incidents.notify_incident",
+    "update_controller": "incidents.notify_incident",
+    "gba_follow_up": "incidents.notify_incident",
+    "gba_withdrawal": "incidents.notify_incident",
     "close": "incidents.close_incident",
     "dismiss": "incidents.dismiss_incident",
 }
@@ -312,7 +315,12 @@ class Submission(models.Model):
 
 class IncidentQuerySet(models.QuerySet):
     def open(self):
-        return self.filter(state__in=OPEN_STATES)
+        """Open incidents, and dismissed ones that still owe something (the GBA told that
+        its filing is withdrawn, the controllers told that it was no breach)."""
+        owing = Obligation.objects.filter(incident=models.OuterRef("pk"), status="open")
+        return self.filter(
+            models.Q(state__in=OPEN_STATES) | models.Q(state=State.DISMISSED) & models.Exists(owing)
+        )
 
     def register(self, start=None, end=None, state=None):
         """Every incident ever logged (art. 33(5)), by awareness date in Brussels; a duplicate
@@ -604,7 +612,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[State.DETECTED, State.ASSESSED],
+        # Also after filings and notices: the investigation may show it was no breach after
+        # all; the GBA and the controllers told are then owed that (obligations.py).
+        source=[State.DETECTED, State.ASSESSED, State.GBA_NOTIFIED, State.CONTROLLER_NOTIFIED],
         target=State.DISMISSED,
         permission=TRANSITION_PERMISSIONS["dismiss"],
     )
@@ -1129,12 +1139,18 @@ class DeadlineRule(models.Model):
         COMPLETE_GBA = "complete_gba", gettext_lazy("Complete the GBA notification (part 2)")
         INFORM_SUBJECTS = "inform_subjects", gettext_lazy("Inform the data subjects")
         CONTROLLER_GBA = "controller_gba", gettext_lazy("The controller notifies the GBA itself")
+        # Kept current until the file closes: what changed after a controller was told or
+        # the GBA was notified, and a filing withdrawn when the breach turned out not to be one.
+        UPDATE_CONTROLLER = "update_controller", gettext_lazy("Update the controller")
+        GBA_FOLLOW_UP = "gba_follow_up", gettext_lazy("Send the GBA a follow-up")
+        GBA_WITHDRAWAL = "gba_withdrawal", gettext_lazy("Withdraw the GBA notification")
 
     class Anchor(models.TextChoices):
         AWARE = "aware", gettext_lazy("Conitro became aware")
         CONTROLLER_TOLD = "controller_told", gettext_lazy("the controller was told")
         GBA_PART1 = "gba_part1", gettext_lazy("part 1 was filed with the GBA")
         HIGH_RISK = "high_risk", gettext_lazy("the high risk was assessed")
+        CHANGED = "changed", gettext_lazy("the facts changed, or the incident was dismissed")
 
     kind = models.CharField(
         gettext_lazy("obligation"), max_length=20, choices=Kind.choices, unique=True
@@ -1181,6 +1197,8 @@ class Obligation(models.Model):
     note = models.TextField(
         blank=True, max_length=MEDIUM_TEXT, validators=limited_text(MEDIUM_TEXT)
     )
+    # An update or a follow-up is owed again after each change: round 1, 2, … (0 for the rest).
+    round = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -1188,7 +1206,8 @@ class Obligation(models.Model):
         ordering = ["deadline_at", "kind", "controller_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "kind", "controller"], name="one_obligation_per_controller"
+                fields=["incident", "kind", "controller", "round"],
+                name="one_obligation_per_controller_and_round",
             )
         ]
         indexes = [

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from .deadlines import deadline_for, rule_delay
 from .models import (
     Assessment,
+    Controller,
     DeadlineRule,
     Incident,
     IncidentEvent,
@@ -75,9 +76,8 @@ def sync(incident, user, now=None):
     policy or the assessment does not ask for, and open again what it asks for once more."""
     now = now or timezone.now()
     controllers = {c.pk: c for c in incident.controllers.all()}
-    existing = {
-        (o.kind, o.controller_id): o for o in incident.obligations.select_related("controller")
-    }
+    everything = list(incident.obligations.select_related("controller"))
+    existing = {(o.kind, o.controller_id): o for o in everything if o.round == 0}
     delays = {rule.kind: rule.delay for rule in DeadlineRule.objects.all()}
 
     def delay(kind):
@@ -127,8 +127,8 @@ def sync(incident, user, now=None):
                 subjects_deadline,
                 subjects_not_required_reason(incident, controller),
             )
-        for (_kind, controller_id), obligation in existing.items():
-            if controller_id not in controllers and obligation.status in {
+        for obligation in everything:
+            if obligation.controller_id not in controllers and obligation.status in {
                 Status.OPEN,
                 Status.NOT_REQUIRED,
             }:
@@ -140,6 +140,71 @@ def sync(incident, user, now=None):
         Obligation.objects.bulk_update(changed, ["status", "note", "updated_at"], batch_size=1000)
     record_event(incident, user, created, changed)
     return created, changed
+
+
+def owe_updates(incident, user, controllers=None, *, gba=True, now=None):
+    """Facts changed: every controller already told is owed an update, and every GBA filing
+    made a follow-up (unless part 2, which will carry the change, is still owed). One open
+    round per controller: a second change before it is met goes into the same update."""
+    now = now or timezone.now()
+    rows = incident.obligations.exclude(status=Status.WITHDRAWN).filter(
+        kind__in=[
+            Kind.TELL_CONTROLLER,
+            Kind.NOTIFY_GBA,
+            Kind.COMPLETE_GBA,
+            Kind.UPDATE_CONTROLLER,
+            Kind.GBA_FOLLOW_UP,
+        ]
+    )
+    if controllers is not None:
+        rows = rows.filter(controller__in=controllers)
+    told, filed, open_, rounds = set(), set(), set(), {}
+    for kind, controller, status, round_ in rows.values_list(
+        "kind", "controller_id", "status", "round"
+    ):
+        if status == Status.MET and kind == Kind.TELL_CONTROLLER:
+            told.add(controller)
+        if status == Status.MET and kind == Kind.NOTIFY_GBA:
+            filed.add(controller)
+        if status == Status.OPEN:
+            open_.add((kind, controller))
+        rounds[kind, controller] = max(round_, rounds.get((kind, controller), 0))
+    filed -= {c for kind, c in open_ if kind == Kind.COMPLETE_GBA}
+    owed = [(Kind.UPDATE_CONTROLLER, told)] + ([(Kind.GBA_FOLLOW_UP, filed)] if gba else [])
+    return owe(incident, user, owed, open_, rounds, now)
+
+
+def owe_withdrawal(incident, user, now=None):
+    """A breach already filed with the GBA was dismissed as none: the GBA is told so."""
+    now = now or timezone.now()
+    filed = set(
+        incident.obligations.filter(kind=Kind.NOTIFY_GBA, status=Status.MET).values_list(
+            "controller_id", flat=True
+        )
+    )
+    return owe(incident, user, [(Kind.GBA_WITHDRAWAL, filed)], set(), {}, now)
+
+
+def owe(incident, user, owed, open_, rounds, now):
+    names = {}
+    wanted = {c for _kind, whom in owed for c in whom}
+    if wanted:
+        names = Controller.objects.in_bulk(wanted)
+    created = [
+        Obligation(
+            incident=incident,
+            controller=names[controller],
+            kind=kind,
+            deadline_at=now + rule_delay(kind),
+            round=rounds.get((kind, controller), 0) + 1,
+        )
+        for kind, whom in owed
+        for controller in sorted(whom)
+        if (kind, controller) not in open_
+    ]
+    Obligation.objects.bulk_create(created, batch_size=1000)
+    record_event(incident, user, created, [])
+    return created
 
 
 def record_event(incident, user, created, changed, note=""):
@@ -198,8 +263,8 @@ def check_late(obligations, at, delay_reason):
         raise ValidationError(
             {
                 "delay_reason": _(
-                    "This notification comes after the deadline of %(deadline)s: give the "
-                    "reason for the delay (GDPR art. 33(1))."
+                    "This comes after its deadline of %(deadline)s: give the reason for the "
+                    "delay (the report and the register keep it)."
                 )
                 % {"deadline": shown}
             }
@@ -259,14 +324,14 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
                 % {"value": reference or _("nothing")}
             }
         )
-    if kind == Kind.COMPLETE_GBA and reference and not DBN_REFERENCE.match(reference):
+    if kind != Kind.NOTIFY_GBA and reference and not DBN_REFERENCE.match(reference):
         raise ValidationError(
             {
                 "reference": _("The GBA's reference starts with DBN (you entered %(value)s).")
                 % {"value": reference}
             }
         )
-    if kind in {Kind.TELL_CONTROLLER, Kind.INFORM_SUBJECTS} and not how:
+    if kind in {Kind.TELL_CONTROLLER, Kind.INFORM_SUBJECTS, Kind.UPDATE_CONTROLLER} and not how:
         raise ValidationError({"how": _("Say how it was done (e-mail, phone, letter).")})
     check_time(incident, at, "submitted_at" if "gba" in kind else "notified_at")
     check_late(obligations, at, delay_reason)
@@ -277,7 +342,7 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
         obligation.how = how[:200]
         obligation.reference = reference or (
             obligation_reference(incident, obligation.controller)
-            if kind == Kind.COMPLETE_GBA
+            if kind in {Kind.COMPLETE_GBA, Kind.GBA_FOLLOW_UP, Kind.GBA_WITHDRAWAL}
             else ""
         )
         obligation.delay_reason = delay_reason if at > obligation.deadline_at else ""
@@ -330,6 +395,16 @@ def nothing_open_message(incident, kind):
         ),
         Kind.INFORM_SUBJECTS: _(
             "Conitro does not owe the data subjects a communication for this incident."
+        ),
+        Kind.UPDATE_CONTROLLER: _(
+            "No controller waits for an update: one is owed when the facts change after the "
+            "controller was told."
+        ),
+        Kind.GBA_FOLLOW_UP: _(
+            "No follow-up to the GBA is owed: one is owed when the facts change after a filing."
+        ),
+        Kind.GBA_WITHDRAWAL: _(
+            "No withdrawal is owed: only a breach filed with the GBA and then dismissed needs one."
         ),
     }[kind]
 

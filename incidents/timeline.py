@@ -18,6 +18,9 @@ ACTIONS = {
     "complete_gba": Obligation.Kind.COMPLETE_GBA,
     "notify_controller": Obligation.Kind.TELL_CONTROLLER,
     "inform_subjects": Obligation.Kind.INFORM_SUBJECTS,
+    "update_controller": Obligation.Kind.UPDATE_CONTROLLER,
+    "gba_follow_up": Obligation.Kind.GBA_FOLLOW_UP,
+    "gba_withdrawal": Obligation.Kind.GBA_WITHDRAWAL,
 }
 
 

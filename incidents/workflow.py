@@ -45,6 +45,8 @@ FACT_FIELDS = [
     "gba_combined",
     "gba_delay_reason",
 ]
+# A change to these after a controller was told, or the GBA notified, is owed to them.
+REPORTED_FACTS = {"description", "aware_at", "occurred_at", "ended_at", "discovered_how"}
 TRANSITION_FIELDS = [
     "dismissal_reason",
     "gba_reference",
@@ -113,6 +115,9 @@ ACTION_LABELS = {
     "complete_gba": gettext_lazy("recorded as completed with the GBA"),
     "notify_controller": gettext_lazy("recorded as notified to the controllers"),
     "inform_subjects": gettext_lazy("recorded as communicated to the data subjects"),
+    "update_controller": gettext_lazy("recorded as updated to the controllers"),
+    "gba_follow_up": gettext_lazy("recorded as followed up with the GBA"),
+    "gba_withdrawal": gettext_lazy("recorded as withdrawn with the GBA"),
     "close": gettext_lazy("closed"),
     "dismiss": gettext_lazy("dismissed"),
 }
@@ -394,6 +399,8 @@ def update_facts(incident_id, user, changes, expected_version=None):
                     "deadline_at": as_json(incident.deadline_at),
                 }
             IncidentEvent.objects.create(**event)
+        if set(changed) & REPORTED_FACTS:
+            obligations.owe_updates(incident, user)
         if controllers is not None:
             set_controllers(incident, user, controllers)
     return incident
@@ -477,6 +484,7 @@ def update_affected(incident_id, user, controller_id, values, expected_version=N
                 before={"controller": affected.controller.name, **{k: before[k] for k in changes}},
                 after={"controller": affected.controller.name, **changes},
             )
+            obligations.owe_updates(incident, user, [affected.controller_id])
     return affected
 
 
@@ -575,6 +583,8 @@ def assess(incident_id, user, values, relations, expected_version=None):
                 before={k: before.get(k) for k in changes},
                 after=changes,
             )
+        if set(changes) - {"controllers", "translations"}:
+            obligations.owe_updates(incident, user)
         obligations.sync(incident, user)
         summarise(incident, user)
     return incident
@@ -586,7 +596,12 @@ ACTION_KINDS = {
     "complete_gba": Obligation.Kind.COMPLETE_GBA,
     "notify_controller": Obligation.Kind.TELL_CONTROLLER,
     "inform_subjects": Obligation.Kind.INFORM_SUBJECTS,
+    "update_controller": Obligation.Kind.UPDATE_CONTROLLER,
+    "gba_follow_up": Obligation.Kind.GBA_FOLLOW_UP,
+    "gba_withdrawal": Obligation.Kind.GBA_WITHDRAWAL,
 }
+# What is still owed once a breach is dismissed: telling the GBA and the controllers told.
+AFTER_DISMISSAL = {"gba_withdrawal", "update_controller"}
 
 
 def transition(incident_id, user, action, expected_version=None, **arguments):
@@ -597,7 +612,7 @@ def transition(incident_id, user, action, expected_version=None, **arguments):
     check_permission(user, action)
     with locked(incident_id, expected_version) as incident:
         if action in ACTION_KINDS:
-            if not incident.is_open:
+            if not (incident.is_open or action in AFTER_DISMISSAL):
                 raise TransitionRefused(incident, action)
             record(incident, user, action, **arguments)
         else:
@@ -605,6 +620,8 @@ def transition(incident_id, user, action, expected_version=None, **arguments):
             _run_transition(incident, user, action, arguments)
             if action == "dismiss":
                 obligations.withdraw_all(incident, user)
+                obligations.owe_withdrawal(incident, user)
+                obligations.owe_updates(incident, user, gba=False)
     return incident
 
 
@@ -650,6 +667,9 @@ def record(
     first = met[0]
     if not any(o.delay_reason for o in met):
         entered.pop("delay_reason")  # in time: no delay, so no reason for one
+    if kind == Obligation.Kind.NOTIFY_GBA:
+        # The letter promised the DBN: the controllers told before the filing are owed it.
+        obligations.owe_updates(incident, user, [o.controller_id for o in met], gba=False)
     if kind == Obligation.Kind.NOTIFY_GBA:
         incident.gba_reference = incident.gba_reference or first.reference
         incident.gba_submitted_at = max(first.met_at, incident.gba_submitted_at or first.met_at)
@@ -737,6 +757,9 @@ ACTION_TITLES = {
     "complete_gba": gettext_lazy("Record the completed GBA notification (part 2)"),
     "notify_controller": gettext_lazy("Record the controller notification"),
     "inform_subjects": gettext_lazy("Record the communication to the data subjects"),
+    "update_controller": gettext_lazy("Record the update sent to the controllers"),
+    "gba_follow_up": gettext_lazy("Record the follow-up sent to the GBA"),
+    "gba_withdrawal": gettext_lazy("Record the withdrawal sent to the GBA"),
     "close": gettext_lazy("Close"),
     "dismiss": gettext_lazy("Dismiss: not a personal-data breach"),
     "merge": gettext_lazy("Merge this duplicate into its original"),
@@ -748,6 +771,9 @@ ROLE_NAMES = {
     "complete_gba": gettext_lazy("managers and the DPO"),
     "notify_controller": gettext_lazy("managers and the DPO"),
     "inform_subjects": gettext_lazy("managers and the DPO"),
+    "update_controller": gettext_lazy("managers and the DPO"),
+    "gba_follow_up": gettext_lazy("managers and the DPO"),
+    "gba_withdrawal": gettext_lazy("managers and the DPO"),
     "close": gettext_lazy("managers and the DPO"),
     "dismiss": gettext_lazy("managers and the DPO"),
 }
@@ -758,9 +784,10 @@ def action_possible(incident, action, open_kinds=None):
     obligation still open, when the caller read them already."""
     if action in ACTION_KINDS:
         kind = ACTION_KINDS[action]
+        possible = incident.is_open or action in AFTER_DISMISSAL
         if open_kinds is not None:
-            return incident.is_open and kind in open_kinds
-        return incident.is_open and incident._open(kind)
+            return possible and kind in open_kinds
+        return possible and incident._open(kind)
     return can_proceed(getattr(incident, action), check_conditions=False)
 
 

@@ -15,6 +15,8 @@
    e-mail, every 60 min.
 9. that deadline, until they are: managers and DPO, SMS + call + e-mail saying OVERDUE, every
    60 min.
+10-12. the deadline of an update owed to a controller, of a follow-up or of a withdrawal owed to
+   the GBA, until it is sent: managers and DPO, SMS + e-mail saying OVERDUE, every 4 h.
 """
 
 from datetime import timedelta
@@ -43,6 +45,9 @@ OBLIGATION_STEPS = [
     (7, "complete_gba", 0 * H, ["manager", "dpo"], True, 60 * M, True),
     (8, "inform_subjects", -12 * H, ["manager", "dpo"], False, 60 * M, False),
     (9, "inform_subjects", 0 * H, ["manager", "dpo"], True, 60 * M, True),
+    (10, "update_controller", 0 * H, ["manager", "dpo"], False, 4 * H, True),
+    (11, "gba_follow_up", 0 * H, ["manager", "dpo"], False, 4 * H, True),
+    (12, "gba_withdrawal", 0 * H, ["manager", "dpo"], False, 4 * H, True),
 ]  # fmt: skip
 
 
@@ -57,6 +62,9 @@ NAMES = {
     7: gettext_noop("OVERDUE: GBA part 2"),
     8: gettext_noop("Data subjects not informed yet"),
     9: gettext_noop("OVERDUE: data subjects"),
+    10: gettext_noop("OVERDUE: controller update"),
+    11: gettext_noop("OVERDUE: GBA follow-up"),
+    12: gettext_noop("OVERDUE: GBA withdrawal"),
 }
 
 
@@ -69,9 +77,12 @@ def name_steps(policy, step_model):
         step.save(update_fields=["name_nl", "name_fr", "name_en"])
 
 
-def add_obligation_steps(group_model, policy, step_model):
-    """The steps for part 2 of the GBA notification and for informing the data subjects."""
+def add_obligation_steps(group_model, policy, step_model, positions=None):
+    """The steps for part 2 of the GBA notification, for informing the data subjects and for
+    keeping the controllers and the GBA current (these positions, or all)."""
     for position, obligation, offset, roles, call, repeat, overdue in OBLIGATION_STEPS:
+        if positions is not None and position not in positions:
+            continue
         step, created = step_model.objects.get_or_create(
             policy=policy,
             position=position,

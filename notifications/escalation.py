@@ -320,7 +320,9 @@ class Facts:
         """Whether a claimed firing still has to page anyone; recorded on it."""
         incident, step = firing.incident, firing.step
         firing.late = self.now - max(firing.due_at, firing.planned_at) > LATE_AFTER
-        if incident.state in CLOSED_STATES or self.done(incident, step):
+        # A dismissed breach may still owe the GBA its withdrawal: a step for an obligation
+        # pages while it is open, whatever the state; the others stop with the incident.
+        if self.done(incident, step) or (incident.state in CLOSED_STATES and not step.obligation):
             firing.outcome = Firing.Outcome.STATE_REACHED
         elif (firing.repetition or firing.phase != Firing.Phase.PAGE) and (
             (incident.pk, step.pk) in self.acknowledged

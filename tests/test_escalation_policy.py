@@ -749,3 +749,24 @@ def test_correcting_the_awareness_costs_the_same_queries_for_2_or_12_controllers
 
 # Valid Belgian enterprise numbers (97 - number % 97 check digits).
 VALID_KBO = [f"0{base:07d}{97 - base % 97:02d}" for base in range(4409663, 4409675)]
+
+
+def test_a_dismissed_breach_still_pages_for_the_withdrawal_it_owes_the_gba(
+    logged, clock, manager, controller
+):
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.update_facts(logged.pk, manager, {"controllers": [controller]})
+    workflow.transition(logged.pk, manager, "notify_gba", reference="DBN-2026-40")
+    workflow.transition(logged.pk, manager, "dismiss", reason="Test data only.")
+    deadline = logged.obligations.get(kind="gba_withdrawal").deadline_at
+    assert deadline == T0 + timedelta(hours=73)
+    at(clock, timedelta(hours=72, minutes=50))
+    assert messages_of_step(logged, 12) == []  # nothing early
+    at(clock, timedelta(hours=73))
+    everyone = [("dpo", "email"), ("dpo", "sms"), ("manager", "email"), ("manager", "sms")]
+    assert messages_of_step(logged, 12) == everyone
+    sms = paging_for(logged, 12).filter(channel="sms").first().text
+    assert sms.startswith("OVERDUE: GBA withdrawal"), sms
+    workflow.transition(logged.pk, manager, "gba_withdrawal")
+    at(clock, timedelta(hours=77))
+    assert messages_of_step(logged, 12) == everyone  # no more once it is sent

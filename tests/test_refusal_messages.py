@@ -133,8 +133,8 @@ def test_the_times_of_a_notification_are_checked_with_their_reasons(incident_in,
 
     assert refusal(deadline + timedelta(seconds=1)) == {
         "delay_reason": [
-            f"This notification comes after the deadline of {shown}: give the reason for the "
-            "delay (GDPR art. 33(1))."
+            f"This comes after its deadline of {shown}: give the reason for the delay (the "
+            "report and the register keep it)."
         ]
     }
     assert refusal(incident.aware_at - timedelta(seconds=1)) == {

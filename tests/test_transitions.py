@@ -40,7 +40,7 @@ ALLOWED_FROM = {
     "notify_gba": {"assessed"},
     "notify_controller": {"assessed", "gba_notified"},
     "close": {"controller_notified"},
-    "dismiss": {"detected", "assessed"},
+    "dismiss": {"detected", "assessed", "gba_notified", "controller_notified"},
 }
 
 

@@ -88,8 +88,8 @@ def test_dashboard_leaves_out_closed_and_dismissed(browser, incident_in):
         ("security", "assessed", ["assess"]),
         ("manager", "assessed", ["assess", "notify_gba", "notify_controller", "dismiss", "merge"]),
         ("security", "gba_notified", ["assess"]),
-        ("dpo", "gba_notified", ["assess", "notify_controller"]),
-        ("manager", "controller_notified", ["assess", "close"]),
+        ("dpo", "gba_notified", ["assess", "notify_controller", "dismiss", "merge"]),
+        ("manager", "controller_notified", ["assess", "close", "dismiss", "merge"]),
         ("dpo", "closed", []),
     ],
 )

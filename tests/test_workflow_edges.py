@@ -256,6 +256,8 @@ def test_every_event_of_a_walk_through_the_workflow_names_who_caused_it(
     workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
     workflow.update_facts(incident.pk, manager, {"ended_at": incident.aware_at})
     workflow.transition(incident.pk, manager, "complete_gba")
+    # The end became known after the controller was told: it is owed that too.
+    workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
     workflow.transition(incident.pk, manager, "close")
     events = list(incident.events.order_by("id"))
     kinds = {event.kind for event in events}

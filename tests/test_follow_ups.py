@@ -1,0 +1,149 @@
+"""The loop stays open until everyone is current (issue 22): a change after a controller was
+told owes it an update; a change after a GBA filing owes the GBA a follow-up; dismissing a
+breach already filed owes the GBA its withdrawal. Closing waits for all of them."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from incidents import workflow
+from incidents.models import Obligation, State
+
+pytestmark = pytest.mark.django_db
+
+
+def owed(incident, kind):
+    return sorted(
+        (o.controller.name, o.status, o.round)
+        for o in incident.obligations.filter(kind=kind).select_related("controller")
+    )
+
+
+def test_a_change_after_the_notice_owes_each_told_controller_an_update(
+    incident_in, manager, security, controller, second, assessment_values, time_machine
+):
+    incident = incident_in("controller_notified")  # filed for the bakery, the bakery told
+    changed_at = timezone.now() + timedelta(minutes=5)
+    time_machine.move_to(changed_at, tick=False)
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    values = {**assessment_values, "subjects_count": 2105}
+    workflow.assess(incident.pk, security, values, {})
+    assert owed(incident, "update_controller") == [("Bakkerij Van Damme BV", "open", 1)]
+    assert owed(incident, "gba_follow_up") == [("Bakkerij Van Damme BV", "open", 1)]
+    update = incident.obligations.get(kind="update_controller")
+    assert update.deadline_at == changed_at + timedelta(hours=24)  # the regime table's
+    # A second change before the update is sent goes into the same update.
+    workflow.update_facts(incident.pk, manager, {"description": "Also the invoices."})
+    assert owed(incident, "update_controller") == [("Bakkerij Van Damme BV", "open", 1)]
+    workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
+    workflow.update_facts(incident.pk, manager, {"description": "And the addresses."})
+    assert owed(incident, "update_controller") == [
+        ("Bakkerij Van Damme BV", "met", 1),
+        ("Bakkerij Van Damme BV", "open", 2),
+    ]
+
+
+def test_closing_waits_until_everyone_is_current(incident_in, manager, security):
+    incident = incident_in("controller_notified")
+    workflow.update_facts(incident.pk, manager, {"discovered_how": "A customer called."})
+    with pytest.raises(ValidationError) as refusal:
+        workflow.transition(incident.pk, manager, "close")
+    assert refusal.value.messages == [
+        "Obligations are still open: Update the controller (Bakkerij Van Damme BV); Send the "
+        "GBA a follow-up (Bakkerij Van Damme BV)."
+    ]
+    workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
+    workflow.transition(incident.pk, manager, "gba_follow_up", reference="")
+    follow_up = incident.obligations.get(kind="gba_follow_up")
+    assert (follow_up.status, follow_up.reference) == ("met", "DBN-2026-1234")
+    closed = workflow.transition(incident.pk, manager, "close")
+    assert closed.state == State.CLOSED
+
+
+def test_a_title_or_a_translation_owes_nobody_anything(incident_in, manager):
+    incident = incident_in("controller_notified")
+    workflow.update_facts(incident.pk, manager, {"title": "Phished admin"})
+    workflow.translate(incident.pk, manager, "fr", {"description": "Mot de passe saisi."})
+    assert owed(incident, "update_controller") == []
+    assert owed(incident, "gba_follow_up") == []
+
+
+def test_the_dbn_is_owed_to_a_controller_told_before_the_filing(incident_in, manager):
+    incident = incident_in("assessed")
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    assert owed(incident, "update_controller") == []
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-99")
+    assert owed(incident, "update_controller") == [("Bakkerij Van Damme BV", "open", 1)]
+    assert owed(incident, "gba_follow_up") == []  # the filing is no change to the GBA
+
+
+def test_one_controller_s_own_figures_owe_only_that_controller(
+    incident_in, manager, security, controller, second
+):
+    incident = incident_in("gba_notified")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")  # both told
+    workflow.update_affected(incident.pk, security, second.pk, {"subjects_count": 12})
+    assert owed(incident, "update_controller") == [("Librairie Lefèvre SRL", "open", 1)]
+
+
+def test_no_follow_up_while_part_two_will_carry_the_change(incident_in, manager):
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"ended_at": None})
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-5")
+    assert incident.obligations.get(kind="complete_gba").status == "open"
+    workflow.update_facts(incident.pk, manager, {"description": "More is known."})
+    assert owed(incident, "gba_follow_up") == []
+
+
+def test_a_breach_filed_and_told_then_dismissed_owes_both_the_truth(incident_in, manager):
+    incident = incident_in("controller_notified")
+    dismissed = workflow.transition(
+        incident.pk, manager, "dismiss", reason="The file held test data only."
+    )
+    assert dismissed.state == State.DISMISSED
+    assert owed(incident, "gba_withdrawal") == [("Bakkerij Van Damme BV", "open", 1)]
+    assert owed(incident, "update_controller") == [("Bakkerij Van Damme BV", "open", 1)]
+    workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
+    assert owed(incident, "update_controller") == [("Bakkerij Van Damme BV", "met", 1)]
+
+
+def test_a_partly_filed_breach_dismissed_owes_the_withdrawal_to_the_one_filed(
+    incident_in, manager, controller, second, api
+):
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-32", controllers=[controller]
+    )
+    dismissed = workflow.transition(incident.pk, manager, "dismiss", reason="Test data only.")
+    assert dismissed.state == State.DISMISSED
+    assert owed(incident, "gba_withdrawal") == [("Bakkerij Van Damme BV", "open", 1)]
+    assert owed(incident, "notify_gba") == [
+        ("Bakkerij Van Damme BV", "met", 0),
+        ("Librairie Lefèvre SRL", "not_required", 0),
+    ]
+    response = api("manager").post(
+        f"/api/incidents/{incident.pk}/gba-withdrawal/", {}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    withdrawal = incident.obligations.get(kind="gba_withdrawal")
+    assert (withdrawal.status, withdrawal.reference) == (Obligation.Status.MET, "DBN-2026-32")
+    again = api("manager").post(f"/api/incidents/{incident.pk}/gba-withdrawal/", {}, format="json")
+    assert again.status_code == 409
+    assert "No withdrawal is owed" in again.json()["detail"]
+
+
+def test_what_a_dismissed_breach_still_owes_stays_on_the_dashboard(client, manager, incident_in):
+    incident = incident_in("controller_notified")
+    quiet = incident_in("dismissed")
+    workflow.transition(incident.pk, manager, "dismiss", reason="Test data only.")
+    client.force_login(manager)
+    listed = [row.pk for row in client.get("/").context["page"]]
+    assert listed == [incident.pk]  # the other dismissed one owes nothing
+    workflow.transition(incident.pk, manager, "gba_withdrawal")
+    workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
+    assert [row.pk for row in client.get("/").context["page"]] == []
+    assert quiet.state == State.DISMISSED
