@@ -50,13 +50,21 @@ def state(value):
 def value_text(name, value):
     if value in (None, "", []):
         return _("nothing")
-    if isinstance(value, list):
-        return "; ".join(str(item) for item in value)
-    if isinstance(value, str) and parse_datetime(value) is not None and "T" in value:
-        return when(value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    return str(value)
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, int):
+        from .documents.base import number
+
+        return number(value)  # 1.500 in Dutch, 1 500 in French
+    if isinstance(value, str) and parse_datetime(value) is not None and "T" in value:
+        return when(value)
+    try:
+        choices = dict(Assessment._meta.get_field(name).flatchoices)
+    except Exception:  # noqa: BLE001 - not an assessment field
+        choices = {}
+    return str(choices.get(value, value))  # "High risk …", not "high"
 
 
 def sentence(event):
@@ -102,7 +110,7 @@ def sentence(event):
                 "after": value_text(name, value),
             }
             for name, value in sorted(after.items())
-            if name != "controller"
+            if name not in {"controller", "controller_id"}
         ]
         return _("Facts of %(controller)s: %(changes)s.") % {
             "controller": after.get("controller", "?"),

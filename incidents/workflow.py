@@ -482,7 +482,11 @@ def update_affected(incident_id, user, controller_id, values, expected_version=N
                 kind=IncidentEvent.Kind.CHANGED,
                 field="affected_controller",
                 before={"controller": affected.controller.name, **{k: before[k] for k in changes}},
-                after={"controller": affected.controller.name, **changes},
+                after={
+                    "controller": affected.controller.name,
+                    "controller_id": affected.controller_id,
+                    **changes,
+                },
             )
             obligations.owe_updates(incident, user, [affected.controller_id])
     return affected

@@ -23,10 +23,24 @@ ACCEPTED = [Message.Status.SENT, Message.Status.DELIVERED]
 TELL = Obligation.Kind.TELL_CONTROLLER
 
 
+UPDATE = Obligation.Kind.UPDATE_CONTROLLER
+
+
 def waiting_controllers(incident):
-    """The controllers not told yet (their obligation to be told is open)."""
-    waiting = incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN)
-    return [o.controller for o in waiting.select_related("controller")]
+    """The controllers not told yet, and those told who are owed an update (the facts
+    changed since their last letter): their letter is the notice, or its supplement."""
+    waiting = incident.obligations.filter(kind__in=[TELL, UPDATE], status=Obligation.Status.OPEN)
+    controllers = {o.controller_id: o.controller for o in waiting.select_related("controller")}
+    return list(controllers.values())
+
+
+def updates_owed_since(incident):
+    """controller id -> when the update it is owed was opened."""
+    return dict(
+        incident.obligations.filter(kind=UPDATE, status=Obligation.Status.OPEN).values_list(
+            "controller_id", "created_at"
+        )
+    )
 
 
 def latest_notices(incident):
@@ -42,7 +56,8 @@ def check_may_send(incident, user):
     """Controllers are told whatever the GBA's state: before, during or after its filing."""
     if not user.has_perm("incidents.notify_incident"):
         raise PermissionDenied(_("Only managers and the DPO send notices to controllers."))
-    if not incident.is_open:
+    dismissed_owing = incident.obligations.filter(kind=UPDATE, status=Obligation.Status.OPEN)
+    if not (incident.is_open or dismissed_owing.exists()):
         raise workflow.TransitionRefused(incident, "notify_controller")
     if not incident.controllers.exists():
         raise ValidationError(
@@ -102,7 +117,7 @@ def send_notices(incident_id, user, delay_reason=""):
 
 
 def check_delay_reason(incident, delay_reason):
-    waiting = incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN)
+    waiting = incident.obligations.filter(kind__in=[TELL, UPDATE], status=Obligation.Status.OPEN)
     if waiting.filter(deadline_at__lt=timezone.now()).exists() and not delay_reason.strip():
         raise ValidationError(
             {"delay_reason": _("The deadline has passed: give the reason for the delay.")}
@@ -110,13 +125,22 @@ def check_delay_reason(incident, delay_reason):
 
 
 def unsent_controllers(incident):
-    """The controllers not told yet whose notice is neither on its way nor accepted."""
+    """The controllers waiting whose letter is neither on its way nor accepted: for an
+    update, a letter sent since the update was owed."""
     previous = latest_notices(incident)
-    return [
-        controller
-        for controller in waiting_controllers(incident)
-        if controller.pk not in previous or previous[controller.pk].status in Message.FINAL_FAILURES
-    ]
+    owed_since = updates_owed_since(incident)
+
+    def unsent(controller):
+        message = previous.get(controller.pk)
+        if message is None or message.status in Message.FINAL_FAILURES:
+            return True
+        since = owed_since.get(controller.pk)
+        told = not incident.obligations.filter(
+            kind=TELL, controller=controller, status=Obligation.Status.OPEN
+        ).exists()
+        return told and since is not None and message.created_at < since
+
+    return [controller for controller in waiting_controllers(incident) if unsent(controller)]
 
 
 def record_notices(incident, user, controllers, letters):
@@ -170,6 +194,17 @@ def told_when_accepted(incident_id, message=None):
     obligation = Obligation.objects.filter(
         incident_id=incident_id, kind=TELL, controller_id=message.controller_id
     ).first()
+    action = "notify_controller"
+    if obligation is not None and obligation.status == Obligation.Status.MET:
+        # Told already: this letter is the supplement owed since the facts changed.
+        obligation = Obligation.objects.filter(
+            incident_id=incident_id,
+            kind=UPDATE,
+            controller_id=message.controller_id,
+            status=Obligation.Status.OPEN,
+            created_at__lte=message.created_at,
+        ).first()
+        action = "update_controller"
     if obligation is None or obligation.status != Obligation.Status.OPEN:
         return None
     # The sending that queued this message: its event is dated when that sending began.
@@ -184,7 +219,7 @@ def told_when_accepted(incident_id, message=None):
         return workflow.transition(
             incident_id,
             message.requested_by,
-            "notify_controller",
+            action,
             how=_("E-mail with the notice letter, accepted by the provider"),
             notified_at=message.sent_at,
             delay_reason=reason,
@@ -197,13 +232,17 @@ def told_when_accepted(incident_id, message=None):
 def untold_when_bounced(message, error=""):
     """A letter the provider had accepted bounced: the controller was not told after all. Its
     obligation opens again (the deadline has not moved), so the escalation and the page say so."""
-    obligation = Obligation.objects.filter(
-        incident_id=message.incident_id,
-        kind=TELL,
-        controller_id=message.controller_id,
-        status=Obligation.Status.MET,
-        met_at=message.sent_at,
-    ).first()
+    obligation = (
+        Obligation.objects.filter(
+            incident_id=message.incident_id,
+            kind__in=[TELL, UPDATE],  # the notice, or its supplement
+            controller_id=message.controller_id,
+            status=Obligation.Status.MET,
+            met_at=message.sent_at,
+        )
+        .order_by("-round")
+        .first()
+    )
     if obligation is None:
         return None  # told another way meanwhile, or this letter never counted
     return workflow.reopen_obligation(

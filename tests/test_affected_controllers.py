@@ -58,6 +58,7 @@ def test_its_own_figures_are_kept_and_audited(api, incident_in, controller, cate
     event = incident.events.get(field="affected_controller")
     assert event.after == {
         "controller": "Bakkerij Van Damme BV",
+        "controller_id": controller.pk,
         "subjects_count": 37,
         "records_count": 80,
         "data_categories": ["E-mail"],

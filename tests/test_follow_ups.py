@@ -147,3 +147,62 @@ def test_what_a_dismissed_breach_still_owes_stays_on_the_dashboard(client, manag
     workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
     assert [row.pk for row in client.get("/").context["page"]] == []
     assert quiet.state == State.DISMISSED
+
+
+def test_the_update_goes_out_as_a_supplement_listing_what_changed(
+    api,
+    client,
+    dpo,
+    incident_in,
+    manager,
+    security,
+    assessment_values,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    """Told, then the risk became high and the count known: the controller gets a supplement
+    letter and e-mail listing old → new, sent once; its update is met when the provider
+    accepts it."""
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    incident = incident_in("gba_notified")
+    url = f"/api/incidents/{incident.pk}/controller-notices/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("dpo").post(url, {}, format="json").status_code == 202
+    assert incident.obligations.get(kind="tell_controller").status == "met"
+    values = {**assessment_values, "risk_level": "high", "subjects_count": 1500}
+    workflow.assess(incident.pk, security, values, {})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("dpo").post(url, {}, format="json").status_code == 202
+    update = incident.obligations.get(kind="update_controller")
+    assert update.status == "met"
+    assert update.how == "E-mail with the notice letter, accepted by the provider"
+    first, second = mail.outbox
+    assert second.subject == (
+        f"Aanvulling: inbreuk in verband met persoonsgegevens {incident.reference} — Conitro"
+    )
+    assert (
+        "Wat sindsdien veranderde:\n\n- Geschat aantal betrokkenen: 1.200 → 1.500\n- Risico: "
+        "Risico voor de rechten en vrijheden van de betrokkenen → Hoog risico voor de rechten en "
+        "vrijheden van de betrokkenen\n"
+    ) in second.body, second.body
+    with django_capture_on_commit_callbacks(execute=True):
+        api("dpo").post(url, {}, format="json")
+    assert len(mail.outbox) == 2  # never twice
+    client.force_login(dpo)
+    letter = incident.messages.order_by("id").last().document
+    import io
+
+    from pypdf import PdfReader
+
+    text = " ".join(
+        "\n".join(
+            p.extract_text() for p in PdfReader(io.BytesIO(bytes(letter.content))).pages
+        ).split()
+    )
+    assert "Betreft: aanvulling op onze melding van" in text, text
+    assert (
+        "Wat er veranderde sinds onze vorige brief Geschat aantal betrokkenen 1.200 → 1.500" in text
+    )
+    assert "GBA-referentie DBN-2026-1234" in text

@@ -5,13 +5,17 @@ notified the GBA on its behalf (with the DBN) or the controller must, by when it
 end, and the signatory (the DPO). The e-mail that carries it has its own template."""
 
 from django.conf import settings
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..fact_texts import LANGUAGE_NAMES, missing, text
-from ..models import Assessment, Obligation
+from ..models import Assessment, IncidentEvent, Obligation, State
 from ..obligations import controller_deadline
+from ..timeline import label as label_of
+from ..timeline import value_text
+from ..workflow import REPORTED_FACTS
 from .base import local, paragraph, render, section
 from .facts import assessment_rows
 from .gba import form_sections
@@ -65,18 +69,101 @@ def letter_context(incident, controller):
     }
 
 
+def last_letter(incident, controller):
+    """When this controller last got a letter: when it was told, or its latest update."""
+    return incident.obligations.filter(
+        controller=controller,
+        kind__in=[Obligation.Kind.TELL_CONTROLLER, Obligation.Kind.UPDATE_CONTROLLER],
+        status=Obligation.Status.MET,
+    ).aggregate(at=Max("met_at"))["at"]
+
+
+def supplement(incident, controller):
+    """What changed since this controller's last letter, as (label, "old → new") rows, when
+    it is owed an update; None when its letter is the first notice."""
+    owed = incident.obligations.filter(
+        controller=controller,
+        kind=Obligation.Kind.UPDATE_CONTROLLER,
+        status=Obligation.Status.OPEN,
+    )
+    since = last_letter(incident, controller)
+    if since is None or not owed.exists():
+        return None
+    return changes_for(incident, controller, since)
+
+
+def changes_for(incident, controller, since):
+    """Call inside translation.override: the rows are in the reader's language."""
+    rows = []
+    for event in incident.events.filter(at__gt=since).order_by("at", "id"):
+        before = event.before if isinstance(event.before, dict) else {}
+        after = event.after if isinstance(event.after, dict) else {}
+        if event.kind == IncidentEvent.Kind.AWARE_AT_CORRECTED:
+            pairs = [("aware_at", before.get("aware_at"), after.get("aware_at"))]
+        elif event.kind == IncidentEvent.Kind.CHANGED and event.field in REPORTED_FACTS:
+            pairs = [(event.field, event.before, event.after)]
+        elif (
+            event.kind == IncidentEvent.Kind.CHANGED
+            and event.field == "affected_controller"
+            and after.get("controller_id") == controller.pk
+        ):
+            pairs = [
+                (name, before.get(name), value)
+                for name, value in after.items()
+                if name not in {"controller", "controller_id"}
+            ]
+        elif event.kind == IncidentEvent.Kind.ASSESSED:
+            pairs = [
+                (name, before.get(name), value)
+                for name, value in after.items()
+                if name not in {"controllers", "translations"}
+            ]
+        elif (
+            event.kind == IncidentEvent.Kind.RECORDED
+            and event.field == "notify_gba"
+            and controller.name in after.get("controllers", [])
+        ):
+            rows.append((_("GBA reference"), after.get("reference", "")))
+            continue
+        elif event.kind == IncidentEvent.Kind.TRANSITION and event.to_state == State.DISMISSED:
+            rows.append(
+                (
+                    _("Outcome"),
+                    _("Not a personal data breach: %(reason)s")
+                    % {"reason": incident.dismissal_reason},
+                )
+            )
+            continue
+        else:
+            continue
+        rows += [
+            (
+                str(label_of(name)).capitalize(),
+                f"{value_text(name, old)} → {value_text(name, new)}",
+            )
+            for name, old, new in pairs
+        ]
+    return rows
+
+
 def notice_email(incident, controller):
-    """Subject and body of the e-mail that carries the letter."""
+    """Subject and body of the e-mail that carries the letter (or its supplement)."""
     language = controller.language
     with translation.override(language):
-        subject = _("Personal data breach %(reference)s — notice from %(organisation)s") % {
+        changes = supplement(incident, controller)
+        names = {
             "reference": incident.reference,
             "organisation": settings.ORGANISATION["name"],
         }
-        body = render_to_string(
-            f"letters/notice_email_{language}.txt", letter_context(incident, controller)
-        ).strip()
-        return subject, body
+        context = letter_context(incident, controller)
+        if changes is not None:
+            subject = _("Supplement: personal data breach %(reference)s — %(organisation)s")
+            template = f"letters/update_email_{language}.txt"
+            context.update(changes=changes, told=local(last_letter(incident, controller)))
+        else:
+            subject = _("Personal data breach %(reference)s — notice from %(organisation)s")
+            template = f"letters/notice_email_{language}.txt"
+        return subject % names, render_to_string(template, context).strip()
 
 
 def build_controller_notice(incident, language, controller, *, facts_digest):
@@ -84,7 +171,15 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
         unknown = _("not known yet")
         organisation = settings.ORGANISATION
         context = letter_context(incident, controller)
-        letter = render_to_string(f"letters/controller_notice_{language}.txt", context).strip()
+        changes = supplement(incident, controller)
+        template = f"letters/controller_notice_{language}.txt"
+        if changes is not None:
+            template = f"letters/controller_update_{language}.txt"
+            context.update(
+                told=local(last_letter(incident, controller)),
+                dismissed=incident.state == State.DISMISSED,
+            )
+        letter = render_to_string(template, context).strip()
         subject_line, _blank, body = letter.partition("\n\n")
         place = organisation["place"]
         today = timezone.localtime().strftime("%d/%m/%Y")
@@ -120,6 +215,10 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
             )
         *parts, closing = body.split("\n\n")
         story += [paragraph(part, "letter") for part in parts]
+        if changes is not None:
+            story += section(
+                _("What changed since our last letter"), changes or [(_("Changed"), _("nothing"))]
+            )
         rows = [
             (_("What happened"), text(incident, "description", language)),
             (_("Conitro became aware"), local(incident.aware_at)),
