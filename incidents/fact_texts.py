@@ -66,5 +66,28 @@ def missing(incident, language):
     ]
 
 
+def retire_stale(instance, fields, earlier):
+    """The originals of these fields changed: their translations say something else now. They
+    are taken out (returned, for the audit trail, which keeps them), so every document prints
+    the new original with its warning and the incident page asks for the texts again: never
+    an old translation printed silently. A translation given with the change (not the one in
+    `earlier`) stays."""
+    retired = {}
+    kept = {}
+    for language, texts in (instance.translations or {}).items():
+        old = (earlier or {}).get(language, {})
+        gone = {
+            field: texts[field]
+            for field in fields
+            if field in texts and texts[field] == old.get(field)
+        }
+        if gone:
+            retired[language] = gone
+        kept[language] = {k: v for k, v in texts.items() if k not in gone}
+    if retired:
+        instance.translations = {language: texts for language, texts in kept.items() if texts}
+    return retired
+
+
 def label(instance, field):
     return instance._meta.get_field(field).verbose_name

@@ -93,6 +93,15 @@ def sentence(event):
             "after": when(after.get("aware_at")),
             "deadline": when(after.get("deadline_at")),
         }
+    if event.kind == Kind.CHANGED and event.field == "translations.stale":
+        return _(
+            "Translations out of date since their original changed, to be given again: %(texts)s."
+        ) % {
+            "texts": "; ".join(
+                f"{language}: {', '.join(sorted(label(name) for name in texts))}"
+                for language, texts in sorted(before.items())
+            )
+        }
     if event.kind == Kind.CHANGED and event.field.startswith("translations."):
         language = event.field.partition(".")[2]
         return _("Texts given in %(language)s: %(fields)s.") % {

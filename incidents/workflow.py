@@ -399,11 +399,31 @@ def update_facts(incident_id, user, changes, expected_version=None):
                     "deadline_at": as_json(incident.deadline_at),
                 }
             IncidentEvent.objects.create(**event)
+        retire_translations(incident, user, incident, changed, incident.translations)
         if set(changed) & REPORTED_FACTS:
             obligations.owe_updates(incident, user)
         if controllers is not None:
             set_controllers(incident, user, controllers)
     return incident
+
+
+def retire_translations(incident, user, instance, changed, earlier):
+    """Translations of texts whose original changed are out of date: taken out of the
+    documents (fact_texts.retire_stale), kept in the audit trail."""
+    from . import fact_texts
+
+    retired = fact_texts.retire_stale(instance, changed, earlier)
+    if not retired:
+        return
+    type(instance).objects.filter(pk=instance.pk).update(translations=instance.translations)
+    IncidentEvent.objects.create(
+        incident=incident,
+        actor=user,
+        kind=IncidentEvent.Kind.CHANGED,
+        field="translations.stale",
+        before=retired,
+        after={},
+    )
 
 
 def set_controllers(incident, user, controllers):
@@ -587,6 +607,7 @@ def assess(incident_id, user, values, relations, expected_version=None):
                 before={k: before.get(k) for k in changes},
                 after=changes,
             )
+        retire_translations(incident, user, assessment, list(changes), before.get("translations"))
         if set(changes) - {"controllers", "translations"}:
             obligations.owe_updates(incident, user)
         obligations.sync(incident, user)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import trans_real
 from rest_framework.test import APIClient
 
+from incidents import workflow
 from notifications.models import Message
 from notifications.tasks import dispatch
 
@@ -116,3 +117,62 @@ def test_every_document_page_and_message_is_wholly_translated(
     pages = Message.objects.filter(recipient__language=language)
     assert pages.filter(channel="sms").exists() and pages.filter(channel="email").exists()
     assert not sorted(m for lang, m in untranslated if lang == language)
+
+
+def test_a_translation_made_before_its_original_changed_is_never_printed(
+    incident_in, manager, security, assessment_values, client, dpo
+):
+    """The French reason for the risk said the old thing after the Dutch original changed
+    (issue 22): a changed original takes its translations out of the documents, the page asks
+    for them again, and the audit trail keeps them."""
+    import io
+
+    from pypdf import PdfReader
+
+    from incidents.fact_texts import missing
+    from incidents.timeline import sentence
+
+    incident = incident_in("assessed")
+    workflow.translate(
+        incident.pk,
+        manager,
+        "fr",
+        {"consequences": "Hameçonnage des clients.", "description": "Mot de passe saisi."},
+    )
+    values = {**assessment_values, "consequences": "Phishing en identiteitsfraude."}
+    workflow.assess(incident.pk, security, values, {})
+    incident.refresh_from_db()
+    assert incident.assessment.translations == {}
+    assert incident.translations == {"fr": {"description": "Mot de passe saisi."}}
+    assert "consequences" in [field for _instance, field in missing(incident, "fr")]
+    event = incident.events.get(field="translations.stale")
+    assert event.before == {"fr": {"consequences": "Hameçonnage des clients."}}
+    assert sentence(event) == (
+        "Translations out of date since their original changed, to be given again: fr: likely "
+        "consequences."
+    )
+    client.force_login(dpo)
+    pdf = client.get(f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=fr")
+    text = " ".join(
+        "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).split()
+    )
+    assert "Hameçonnage des clients." not in text
+    assert "Phishing en identiteitsfraude." in text
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert re.search(r"Not given in French yet: [^.]*likely consequences", page)
+
+
+def test_a_translation_given_with_the_change_stays(incident_in, manager, security, api):
+    incident = incident_in("assessed")
+    response = api("security").post(
+        f"/api/incidents/{incident.pk}/assess/",
+        {
+            "consequences": "Fraude.",
+            "translations": {"fr": {"consequences": "Fraude (fr)."}},
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    incident.refresh_from_db()
+    assert incident.assessment.translations == {"fr": {"consequences": "Fraude (fr)."}}
+    assert not incident.events.filter(field="translations.stale").exists()
