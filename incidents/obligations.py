@@ -324,6 +324,8 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
                 % {"value": reference or _("nothing")}
             }
         )
+    if kind == Kind.NOTIFY_GBA:
+        check_reference_unused(incident, obligations, reference)
     if kind != Kind.NOTIFY_GBA and reference and not DBN_REFERENCE.match(reference):
         raise ValidationError(
             {
@@ -355,6 +357,44 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
         # What was met is in the workflow's "recorded" event; a part 2 owed is new.
         record_event(incident, user, part_two_owed(incident, obligations, at), [])
     return obligations
+
+
+def check_reference_unused(incident, obligations, reference):
+    """A DBN reference belongs to one filing: one controller's, or the combined notification
+    of one incident (Incident.gba_combined) for all its controllers."""
+    if len(obligations) > 1 and not incident.gba_combined:
+        raise ValidationError(
+            {
+                "reference": _(
+                    "%(reference)s would be one filing for %(count)s controllers, but this "
+                    "incident's notification is not combined: record each controller's own "
+                    "reference, or make the notification combined first."
+                )
+                % {"reference": reference, "count": len(obligations)}
+            }
+        )
+    used = (
+        Obligation.objects.filter(kind=Kind.NOTIFY_GBA, status=Status.MET, reference=reference)
+        .exclude(pk__in=[o.pk for o in obligations])
+        .select_related("incident", "controller")
+    )
+    if incident.gba_combined:
+        used = used.exclude(incident=incident)
+    other = used.first()
+    if other is not None:
+        raise ValidationError(
+            {
+                "reference": _(
+                    "%(reference)s is already the reference of the filing for %(controller)s "
+                    "(%(incident)s): each filing has its own."
+                )
+                % {
+                    "reference": reference,
+                    "controller": other.controller.name,
+                    "incident": other.incident.reference,
+                }
+            }
+        )
 
 
 def part_two_owed(incident, filed, at):

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.roles import grant_roles
 from incidents import workflow
-from incidents.models import Controller, DataCategory, SubjectCategory
+from incidents.models import Controller, DataCategory, Incident, SubjectCategory
 from notifications.backends import locmem
 from notifications.defaults import create_default_policy
 from notifications.models import EscalationPolicy, EscalationStep
@@ -279,8 +279,13 @@ def incident_in(new_incident, security, manager, controller, categories, assessm
                     "controllers": [controller],
                 },
             ),
+            # Each filing its own reference: DBN-2026-1234 for a test's first incident.
             "gba_notified": lambda: workflow.transition(
-                incident.pk, manager, "notify_gba", reference="DBN-2026-1234", delay_reason="x"
+                incident.pk,
+                manager,
+                "notify_gba",
+                reference=f"DBN-2026-{1233 + Incident.objects.count()}",
+                delay_reason="x",
             ),
             "controller_notified": lambda: workflow.transition(
                 incident.pk, manager, "notify_controller", how="E-mail", delay_reason="x"

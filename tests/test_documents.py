@@ -268,7 +268,9 @@ def test_the_register_lists_a_dismissed_incident_with_its_reason(client, dpo, in
     assert lines[0].startswith("Reference;Title;State;Decision")
     row = next(line for line in lines if line.startswith(dismissed.reference))
     assert "Not a personal data breach: No personal data." in row
-    assert any(line.startswith(notified.reference) and "DBN-2026-1234" in line for line in lines)
+    assert any(
+        line.startswith(notified.reference) and "DBN-2026-1235" in line for line in lines
+    )  # the second incident
     _, pdf = read(client.get("/register.pdf?lang=en&state=dismissed"))
     assert dismissed.reference in pdf and notified.reference not in pdf
     assert "No personal data." in pdf

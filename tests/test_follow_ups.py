@@ -206,3 +206,32 @@ def test_the_update_goes_out_as_a_supplement_listing_what_changed(
         "Wat er veranderde sinds onze vorige brief Geschat aantal betrokkenen 1.200 → 1.500" in text
     )
     assert "GBA-referentie DBN-2026-1234" in text
+
+
+def test_a_dbn_reference_belongs_to_one_filing(api, incident_in, manager, controller, second):
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    url = f"/api/incidents/{incident.pk}/notify-gba/"
+    both = api("manager").post(url, {"reference": "DBN-2026-70"}, format="json")
+    assert both.status_code == 400
+    assert both.json()["reference"] == [
+        "DBN-2026-70 would be one filing for 2 controllers, but this incident's notification "
+        "is not combined: record each controller's own reference, or make the notification "
+        "combined first."
+    ]
+    one = {"reference": "DBN-2026-70", "controllers": [controller.pk]}
+    assert api("manager").post(url, one, format="json").status_code == 200
+    again = api("manager").post(
+        url, {"reference": "dbn-2026-70", "controllers": [second.pk]}, format="json"
+    )
+    assert again.status_code == 400
+    assert again.json()["reference"] == [
+        "DBN-2026-70 is already the reference of the filing for Bakkerij Van Damme BV "
+        f"({incident.reference}): each filing has its own."
+    ]
+    assert incident.obligations.get(kind="notify_gba", controller=second).status == "open"
+    workflow.update_facts(incident.pk, manager, {"gba_combined": True})
+    combined = api("manager").post(
+        url, {"reference": "DBN-2026-70", "controllers": [second.pk]}, format="json"
+    )
+    assert combined.status_code == 200, combined.json()

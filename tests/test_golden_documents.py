@@ -154,7 +154,11 @@ def test_the_documents_of_a_platform_breach_read_as_approved(platform_breach, ma
     compare("notice_email_nl_bakery", normalise(f"{subject}\n\n{body}"))
     # Late: the reason given before the filing, then part 1 filed for both controllers.
     clock.move_to(AWARE + timedelta(hours=26))
-    workflow.update_facts(incident.pk, manager, {"gba_delay_reason": "Forensisch onderzoek eerst."})
+    workflow.update_facts(
+        incident.pk,
+        manager,
+        {"gba_delay_reason": "Forensisch onderzoek eerst.", "gba_combined": True},
+    )  # one portal form for both: one DBN
     workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-0815")
     workflow.transition(
         incident.pk, manager, "notify_controller", how="E-mail", delay_reason="Idem"
@@ -167,7 +171,6 @@ def test_the_documents_of_a_platform_breach_read_as_approved(platform_breach, ma
             build_gba_notification(fresh, "fr", boulangerie, facts_digest=incident_digest(fresh))
         ),
     )
-    fresh.gba_combined = True
     compare(
         "gba_combined_en",
         *as_text(build_gba_notification(fresh, "en", facts_digest=incident_digest(fresh))),

@@ -95,6 +95,7 @@ def test_a_platform_wide_breach_is_counted_per_obligation_and_its_late_ones_are_
         {"data_categories": [categories[0]], "subject_categories": [categories[1]],
          "controllers": affected},
     )  # fmt: skip
+    workflow.update_facts(incident.pk, manager, {"gba_combined": True})  # one DBN for all
     workflow.transition(
         incident.pk, manager, "notify_gba", reference="DBN-2026-0042", delay_reason="Late."
     )

@@ -320,7 +320,9 @@ def test_closing_with_obligations_open_names_each_one(incident_in, manager, cont
     filing) is owed for each controller: closing names each one."""
     incident = incident_in("assessed")
     workflow.update_facts(
-        incident.pk, manager, {"ended_at": None, "controllers": [controller, second]}
+        incident.pk,
+        manager,
+        {"ended_at": None, "controllers": [controller, second], "gba_combined": True},
     )
     workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-3")
     workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
