@@ -158,6 +158,10 @@ class AssessmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if incident is not None and not self.is_bound:
             self.initial.setdefault("controllers", list(incident.controllers.all()))
+        self.fields["data_unintelligible"].required = False  # not answered: not known yet
+
+    def clean_data_unintelligible(self):
+        return self.cleaned_data["data_unintelligible"] or Assessment.Unintelligible.UNKNOWN
 
     class Meta:
         model = Assessment
@@ -177,6 +181,8 @@ class AssessmentForm(forms.ModelForm):
             "measures_taken",
             "measures_proposed",
             "subjects_informed",
+            "art34_ground",
+            "data_unintelligible",
             "subjects_informed_reason",
             "measures_before",
             "international",
@@ -260,7 +266,14 @@ class AssessmentForm(forms.ModelForm):
                 "are told when the risk is high: serious harm is likely (identity theft, fraud, "
                 "discrimination, sensitive data exposed)."
             ),
-            ["risk_level", "risk_reasoning", "subjects_informed", "subjects_informed_reason"],
+            [
+                "risk_level",
+                "risk_reasoning",
+                "data_unintelligible",
+                "subjects_informed",
+                "art34_ground",
+                "subjects_informed_reason",
+            ],
         ),
         (
             _("Consequences and measures"),

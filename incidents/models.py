@@ -650,6 +650,36 @@ class Assessment(models.Model):
         INFORMED = "informed", gettext_lazy("Informed")
         PLANNED = "planned", gettext_lazy("Will be informed")
         NOT_INFORMED = "not_informed", gettext_lazy("Will not be informed")
+        UNDECIDED = "undecided", gettext_lazy("Not decided yet")
+
+    class Art34Ground(models.TextChoices):
+        """Why a high risk needs no communication to each data subject (GDPR art. 34(3))."""
+
+        UNINTELLIGIBLE = (
+            "unintelligible",
+            gettext_lazy(
+                "The data is unintelligible to anyone not authorised, e.g. encrypted "
+                "(art. 34(3)(a))"
+            ),
+        )
+        RISK_REMOVED = (
+            "risk_removed",
+            gettext_lazy(
+                "Measures taken since ensure the high risk is no longer likely (art. 34(3)(b))"
+            ),
+        )
+        PUBLIC = (
+            "public",
+            gettext_lazy(
+                "Informing each one would take disproportionate effort: a public communication "
+                "instead (art. 34(3)(c))"
+            ),
+        )
+
+    class Unintelligible(models.TextChoices):
+        YES = "yes", gettext_lazy("Yes: encrypted or otherwise unintelligible")
+        NO = "no", gettext_lazy("No")
+        UNKNOWN = "unknown", gettext_lazy("Not known yet")
 
     class Risk(models.TextChoices):
         # What the documents print: the legal test, not what the desk does about it.
@@ -709,6 +739,19 @@ class Assessment(models.Model):
     )
     subjects_informed = models.CharField(
         gettext_lazy("data subjects informed"), max_length=12, choices=SubjectsInformed.choices
+    )
+    art34_ground = models.CharField(
+        gettext_lazy("ground for not informing them (art. 34(3))"),
+        max_length=16,
+        choices=Art34Ground.choices,
+        blank=True,
+        help_text=gettext_lazy("Required when the risk is high and they will not be informed."),
+    )
+    data_unintelligible = models.CharField(
+        gettext_lazy("was the data encrypted or unintelligible?"),
+        max_length=8,
+        choices=Unintelligible.choices,
+        default=Unintelligible.UNKNOWN,
     )
     subjects_informed_reason = models.TextField(
         gettext_lazy("how, or why not (art. 34(3))"),
@@ -827,6 +870,7 @@ class Assessment(models.Model):
             raise ValidationError(
                 _("Tick at least one kind of breach: confidentiality, integrity or availability.")
             )
+        check_art34(self, self)
         if self.risk_level == self.Risk.NONE and not (self.risk_reasoning or "").strip():
             raise ValidationError(
                 {
@@ -885,6 +929,34 @@ class Assessment(models.Model):
         if self.incident.ended_at is None:
             unknown.append(_("end of the breach"))
         return unknown
+
+
+def check_art34(decision, assessment):
+    """A high risk and no communication needs a ground of art. 34(3); unintelligible data as
+    that ground needs the data recorded as unintelligible."""
+    high = assessment.risk_level == Assessment.Risk.HIGH
+    not_informed = decision.subjects_informed == Assessment.SubjectsInformed.NOT_INFORMED
+    if high and not_informed and not decision.art34_ground:
+        raise ValidationError(
+            {
+                "art34_ground": _(
+                    "The risk is high: not informing the data subjects needs a ground of "
+                    "art. 34(3). Choose it, or choose “not decided yet”."
+                )
+            }
+        )
+    if (
+        decision.art34_ground == Assessment.Art34Ground.UNINTELLIGIBLE
+        and assessment.data_unintelligible != Assessment.Unintelligible.YES
+    ):
+        raise ValidationError(
+            {
+                "art34_ground": _(
+                    "Unintelligible data is a ground only when the assessment records the data "
+                    "as encrypted or otherwise unintelligible."
+                )
+            }
+        )
 
 
 class AppendOnly(models.Model):
@@ -1096,6 +1168,20 @@ class AffectedController(models.Model):
         verbose_name=gettext_lazy("the purpose of its processing"),
     )
 
+    subjects_informed = models.CharField(
+        gettext_lazy("its data subjects informed (art. 34)"),
+        max_length=12,
+        choices=Assessment.SubjectsInformed.choices,
+        blank=True,
+        help_text=gettext_lazy("Empty: as decided for the platform in the assessment."),
+    )
+    art34_ground = models.CharField(
+        gettext_lazy("its ground for not informing them (art. 34(3))"),
+        max_length=16,
+        choices=Assessment.Art34Ground.choices,
+        blank=True,
+    )
+
     # What people enter per controller (the API, the page); the rest comes from elsewhere.
     FACTS = [
         "subjects_count",
@@ -1103,6 +1189,8 @@ class AffectedController(models.Model):
         "data_categories",
         "subject_categories",
         "processing_activities",
+        "subjects_informed",
+        "art34_ground",
     ]
 
     class Meta:
@@ -1112,6 +1200,20 @@ class AffectedController(models.Model):
 
     def __str__(self):
         return f"{self.incident_id}: {self.controller_id}"
+
+    def subjects_decision(self):
+        """(decision, ground) of art. 34 for this controller: its own, else the platform's."""
+        assessment = self.incident.assessment_or_none()
+        if self.subjects_informed:
+            return self.subjects_informed, self.art34_ground
+        if assessment is None:
+            return Assessment.SubjectsInformed.UNDECIDED, ""
+        return assessment.subjects_informed, assessment.art34_ground
+
+    def clean(self):
+        assessment = self.incident.assessment_or_none()
+        if self.subjects_informed and assessment is not None:
+            check_art34(self, assessment)
 
     @property
     def told_at(self):

@@ -33,6 +33,8 @@ def test_a_controller_not_split_yet_has_empty_facts_and_its_mandate(api, inciden
         "data_categories": [],
         "subject_categories": [],
         "processing_activities": [],
+        "subjects_informed": "",
+        "art34_ground": "",
     }
 
 

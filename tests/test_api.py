@@ -121,6 +121,8 @@ def test_assess_through_the_api(api, new_incident, controller, categories):
         "consequences": "c",
         "measures_taken": "m",
         "subjects_informed": "not_informed",
+        "art34_ground": "unintelligible",
+        "data_unintelligible": "yes",
         "subjects_informed_reason": "Encrypted (art. 34(3)(a)).",
         "enisa_dpc": 4,
         "enisa_ease_of_identification": "0.75",

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from ..fact_texts import LANGUAGE_NAMES, label, missing, text
 from ..identifiers import format_enterprise_number, format_phone
-from ..models import IncidentEvent, Obligation
+from ..models import Assessment, IncidentEvent, Obligation
 from ..obligations import controller_deadline
 from ..timeline import label as label_of
 from .base import data_table, local, number, paragraph, render, section
@@ -366,13 +366,7 @@ def form_sections(incident, assessment, affected, language, unknown, shared=Fals
             (_("Measures taken"), known(text(assessment, "measures_taken", language))),
             (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
         ]
-        communication = [
-            (_("Data subjects informed"), assessment.get_subjects_informed_display()),
-            (
-                _("How, or why not (art. 34(3))"),
-                known(text(assessment, "subjects_informed_reason", language)),
-            ),
-        ]
+        communication = communication_rows(assessment, affected, language, unknown)
         none = pgettext("cross-border", "none")
         authorities = [
             (_("International aspects"), text(assessment, "international", language) or none),
@@ -398,6 +392,27 @@ def form_sections(incident, assessment, affected, language, unknown, shared=Fals
     story += section(_("6. Communication to the data subjects"), communication)
     story += section(_("7. Cross-border aspects"), authorities)
     return story
+
+
+def communication_rows(assessment, affected, language, unknown):
+    """Art. 34 as decided for this controller (its own decision, else the platform's)."""
+    decision, ground = (
+        affected.subjects_decision()
+        if affected is not None
+        else (assessment.subjects_informed, assessment.art34_ground)
+    )
+    rows = [
+        (_("Data subjects informed"), Assessment.SubjectsInformed(decision).label),
+        (
+            _("Data encrypted or otherwise unintelligible"),
+            assessment.get_data_unintelligible_display(),
+        ),
+    ]
+    if ground:
+        rows.append((_("Ground (art. 34(3))"), Assessment.Art34Ground(ground).label))
+    how = text(assessment, "subjects_informed_reason", language)
+    rows.append((_("How, or why not (art. 34(3))"), how or unknown))
+    return rows
 
 
 def severity_rows(assessment):

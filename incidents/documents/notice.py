@@ -33,22 +33,42 @@ def gba_status(incident, controller):
     return status
 
 
-def who_informs(assessment, controller):
-    """Who tells the data subjects, as the letter says it."""
+def who_informs(incident, assessment, affected):
+    """Who tells the data subjects, and by when, as the letter says it."""
     if assessment is None:
         return _("Decided once the risk is assessed; we will tell you.")
-    if assessment.risk_level != Assessment.Risk.HIGH:
+    decision, ground = affected.subjects_decision()
+    Decision = Assessment.SubjectsInformed
+    if decision == Decision.UNDECIDED:
+        return _("Not decided yet; we will tell you as soon as it is.")
+    if decision == Decision.NOT_INFORMED:
+        if ground:
+            return _("They are not informed: %(ground)s.") % {
+                "ground": Assessment.Art34Ground(ground).label
+            }
         return _("Not required as we assess the risk (no high risk); as controller, you decide.")
-    if controller.subjects_informed_by_conitro:
+    owed = incident.obligations.filter(
+        kind=Obligation.Kind.INFORM_SUBJECTS, controller=affected.controller
+    ).first()
+    if owed is not None and owed.status == Obligation.Status.OPEN:
         return _(
-            "The risk is high: Conitro informs them on your behalf, as you asked, without undue "
-            "delay."
+            "Conitro informs them on your behalf, as you asked, by %(deadline)s at the latest."
+        ) % {"deadline": local(owed.deadline_at)}
+    if owed is not None and owed.status == Obligation.Status.MET:
+        return _("Conitro informed them on your behalf on %(at)s (%(how)s).") % {
+            "at": local(owed.met_at),
+            "how": owed.how,
+        }
+    if assessment.risk_level == Assessment.Risk.HIGH:
+        return _(
+            "The risk is high: you inform them without undue delay, unless a ground of "
+            "art. 34(3) applies (encrypted or unintelligible data, measures that remove the "
+            "high risk, or a public communication where informing each one would take "
+            "disproportionate effort)."
         )
-    return _(
-        "The risk is high: you inform them without undue delay, unless a ground of art. 34(3) "
-        "applies (encrypted or unintelligible data, measures that remove the high risk, or a "
-        "public communication where informing each one would take disproportionate effort)."
-    )
+    return _("%(decision)s; as controller, you decide (no high risk assessed).") % {
+        "decision": Decision(decision).label
+    }
 
 
 def letter_context(incident, controller):
@@ -230,7 +250,10 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
         if assessment:
             rows += assessment_rows(assessment, language, unknown, affected)
         rows += [
-            (_("Informing the data subjects (art. 34)"), who_informs(assessment, controller)),
+            (
+                _("Informing the data subjects (art. 34)"),
+                who_informs(incident, assessment, affected),
+            ),
             (_("GBA reference"), context["gba"].get("reference") or _("none yet")),
             (_("Contact point / DPO"), organisation["dpo_email"]),
         ]

@@ -1,0 +1,95 @@
+"""Art. 34 is a decision per controller, not a checkbox (issue 22): "not decided yet" is an
+answer, a high risk left uncommunicated needs its art. 34(3) ground, and the letter and the GBA
+notification say what was decided, who informs the data subjects and by when."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from incidents import workflow
+from incidents.documents.base import local
+
+pytestmark = pytest.mark.django_db
+
+
+def read(response):
+    assert response.status_code == 200, response.content[:300]
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    return " ".join("\n".join(page.extract_text() for page in pages).split())
+
+
+def assess(api, incident, **values):
+    return api("security").post(f"/api/incidents/{incident.pk}/assess/", values, format="json")
+
+
+def test_a_high_risk_left_uncommunicated_needs_its_ground(api, incident_in):
+    incident = incident_in("assessed")
+    refused = assess(api, incident, risk_level="high", subjects_informed="not_informed")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "art34_ground": [
+            "The risk is high: not informing the data subjects needs a ground of art. 34(3). "
+            "Choose it, or choose “not decided yet”."
+        ]
+    }
+    incident.refresh_from_db()
+    assert incident.assessment.risk_level == "risk"  # nothing changed
+    not_encrypted = assess(
+        api,
+        incident,
+        risk_level="high",
+        subjects_informed="not_informed",
+        art34_ground="unintelligible",
+    )
+    assert not_encrypted.status_code == 400
+    assert list(not_encrypted.json()) == ["art34_ground"]
+    encrypted = assess(
+        api,
+        incident,
+        risk_level="high",
+        subjects_informed="not_informed",
+        art34_ground="unintelligible",
+        data_unintelligible="yes",
+    )
+    assert encrypted.status_code == 200, encrypted.json()
+    undecided = assess(api, incident, subjects_informed="undecided", art34_ground="")
+    assert undecided.status_code == 200, undecided.json()
+    assert undecided.json()["assessment"]["subjects_informed"] == "undecided"
+
+
+def test_each_controller_s_decision_is_its_own_in_its_documents(
+    api, client, dpo, incident_in, manager, controller, second, assessment_values, security
+):
+    second.subjects_informed_by_conitro = True
+    second.save()
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.assess(incident.pk, security, {**assessment_values, "risk_level": "high"}, {})
+    own = api("security").patch(
+        f"/api/incidents/{incident.pk}/controllers/{controller.pk}/",
+        {"subjects_informed": "not_informed", "art34_ground": "public"},
+        format="json",
+    )
+    assert own.status_code == 200, own.json()
+    client.force_login(dpo)
+    url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en&controller="
+    bakery = read(client.get(f"{url}{controller.pk}"))
+    assert (
+        "Data subjects informed Will not be informed Data encrypted or otherwise unintelligible "
+        "Not known yet Ground (art. 34(3)) Informing each one would take disproportionate "
+        "effort: a public communication instead (art. 34(3)(c))"
+    ) in bakery, bakery
+    bookshop = read(client.get(f"{url}{second.pk}"))
+    assert "Data subjects informed Will be informed Data encrypted" in bookshop
+    letter = read(client.get(f"/incidents/{incident.pk}/notices/{controller.pk}.pdf"))
+    assert (
+        "De betrokkenen informeren (art. 34) Zij worden niet geïnformeerd: Ieder afzonderlijk "
+        "informeren zou onevenredige inspanningen vergen"
+    ) in letter, letter
+    informed = incident.obligations.get(kind="inform_subjects", controller=second)
+    french = read(client.get(f"/incidents/{incident.pk}/notices/{second.pk}.pdf"))
+    assert (
+        "Conitro les informe en votre nom, comme vous l'avez demandé, au plus tard le "
+        f"{local(informed.deadline_at)}"
+    ) in french, french
