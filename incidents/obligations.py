@@ -469,7 +469,12 @@ def note_shown(obligation):
         Kind.INFORM_SUBJECTS: subjects_not_required_reason,
     }
     if obligation.status == Status.NOT_REQUIRED and obligation.kind in reasons:
-        return reasons[obligation.kind](incident, obligation.controller) or note
+        # The decision as it was taken: said in the reader's language while today's rules
+        # give the same reason; otherwise (the policy changed since) the reason stored then.
+        reason = reasons[obligation.kind]
+        with translation.override(settings.LANGUAGE_CODE):
+            same = reason(incident, obligation.controller) == note
+        return reason(incident, obligation.controller) if same else note
     return note
 
 

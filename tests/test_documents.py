@@ -565,8 +565,8 @@ def test_every_column_of_the_register_csv(api, manager, incident_in):
         "Type of breach", "Categories of personal data", "Categories of data subjects",
         "Approximate number of data subjects", "Approximate number of records",
         "Controllers affected", "Likely consequences", "Measures taken", "Measures proposed",
-        "Risk to the data subjects", "Severity (ENISA)", "Obligations", "GBA reference",
-        "Reason for the delay",
+        "Risk to the data subjects", "Severity (ENISA)", "Data subjects informed (art. 34)",
+        "Obligations", "GBA reference", "Reason for the delay",
     ]  # fmt: skip
     row = dict(zip(table[0], next(r for r in table if r[0] == notified.reference), strict=True))
     local = lambda moment: f"{timezone.localtime(moment):%d/%m/%Y %H:%M %Z}"  # noqa: E731
@@ -595,6 +595,7 @@ def test_every_column_of_the_register_csv(api, manager, incident_in):
         "Measures proposed": "Two-factor authentication.",
         "Risk to the data subjects": "Risk to the rights and freedoms of the data subjects",
         "Severity (ENISA)": "2.00 Medium",
+        "Data subjects informed (art. 34)": "Will be informed: E-mail to each customer.",
         "Obligations": (
             f"Notify the GBA for the controller — Bakkerij Van Damme BV: met "
             f"{local(filed.met_at)} DBN-2026-1234 — late: x\n"

@@ -256,3 +256,29 @@ def test_withdrawn_and_dismissed_obligations_say_why_in_the_readers_language(
         "De verwerkingsverantwoordelijke is niet langer getroffen.",
         "Afgewezen: A test mail, no personal data.",
     }
+
+
+def test_the_register_keeps_each_decision_as_it_was_taken(
+    api, new_incident, security, manager, controller, categories, assessment_values, settings
+):
+    """Not notified under the risk-based policy, closed; later the controller's agreement
+    changes: the register still gives the reason the decision was taken for."""
+    settings.GBA_NOTIFICATION_POLICY = "risk_based"
+    incident = new_incident()
+    values = {**assessment_values, "risk_level": "none", "risk_reasoning": "Hashed passwords."}
+    workflow.assess(
+        incident.pk,
+        security,
+        values,
+        {"data_categories": [categories[0]], "subject_categories": [categories[1]],
+         "controllers": [controller]},
+    )  # fmt: skip
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    workflow.transition(incident.pk, manager, "close")
+    controller.gba_on_behalf = False
+    controller.save()
+    settings.GBA_NOTIFICATION_POLICY = "every_breach"
+    row = row_of(csv_rows(api("dpo").get("/api/register.csv?lang=en")), incident)
+    # Stored when taken, in the desk's language (settings.LANGUAGE_CODE): kept as it was.
+    taken = "Zal waarschijnlijk geen risico inhouden: opgenomen in het register, niet gemeld."
+    assert row["Decision"] == f"Not notified to the GBA: {taken} Hashed passwords."

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
-from ..models import Incident, Obligation, State
+from ..models import AffectedController, Assessment, Incident, Obligation, State
 from .base import facts_hash, local, number
 
 CHUNK = 500  # rows fetched at a time: the CSV's memory is bounded by this, not by the register
@@ -46,6 +46,7 @@ def columns():
         _("Measures proposed"),
         _("Risk to the data subjects"),
         _("Severity (ENISA)"),
+        _("Data subjects informed (art. 34)"),
         _("Obligations"),
         _("GBA reference"),
         _("Reason for the delay"),
@@ -66,6 +67,36 @@ def decision(incident, assessment):
     if assessment and assessment.risk_level == "none":
         return _("No risk: register only")
     return _("Open")
+
+
+def art34_lines(incident, assessment):
+    """The art. 34 decision as taken: the platform's, then each controller with its own (how,
+    on which 34(3) ground), and each communication recorded."""
+    if assessment is None:
+        return []
+
+    def said(decision, ground):
+        text = str(Assessment.SubjectsInformed(decision).label)
+        return f"{text} — {Assessment.Art34Ground(ground).label}" if ground else text
+
+    lines = [said(assessment.subjects_informed, assessment.art34_ground)]
+    if assessment.subjects_informed_reason:
+        lines[0] = _("%(decision)s: %(how)s") % {
+            "decision": lines[0],
+            "how": assessment.subjects_informed_reason,
+        }
+    own = [a for a in incident.affected.all() if a.subjects_informed]
+    lines += [
+        f"{a.controller.name}: {said(a.subjects_informed, a.art34_ground)}"
+        for a in own[:OBLIGATIONS_LISTED]
+    ]
+    lines += [
+        _("%(controller)s: informed by Conitro %(at)s (%(how)s)")
+        % {"controller": o.controller.name, "at": local(o.met_at), "how": o.how}
+        for o in incident.obligations.all()
+        if o.kind == Obligation.Kind.INFORM_SUBJECTS and o.status == Obligation.Status.MET
+    ][:OBLIGATIONS_LISTED]
+    return lines
 
 
 def obligation_lines(incident):
@@ -111,6 +142,7 @@ def with_everything(incidents):
         "assessment__data_categories",
         "assessment__subject_categories",
         "controllers",
+        Prefetch("affected", queryset=AffectedController.objects.select_related("controller")),
         Prefetch("obligations", queryset=Obligation.objects.select_related("controller")),
     )
 
@@ -163,6 +195,7 @@ def rows(incidents):
             proposed,
             risk,
             score,
+            "\n".join(art34_lines(incident, assessment)),
             "\n".join(obligation_lines(incident)),
             ", ".join(references),
             "\n".join(delays),
@@ -202,7 +235,7 @@ PDF_WIDTHS = (0.095, 0.15, 0.10, 0.09, 0.12, 0.13, 0.19, 0.125)
 def pdf_row(row):
     (reference, title, state, decided, reasoning, aware, deadline, start, end, how, what,
      kinds, data, subjects, people, records, controllers, consequences, measures, proposed,
-     risk, score, obligations, references, delays) = row  # fmt: skip
+     risk, score, informed, obligations, references, delays) = row  # fmt: skip
     return [
         reference,
         "\n".join(v for v in (title, what) if v),
@@ -213,7 +246,7 @@ def pdf_row(row):
             if v
         ),
         "\n".join(v for v in (kinds, data, subjects, f"{people} / {records}") if v.strip(" /")),
-        "\n".join(v for v in (consequences, measures, proposed) if v),
+        "\n".join(v for v in (consequences, measures, proposed, informed) if v),
         "\n".join(v for v in (controllers, obligations, references, delays) if v),
         "\n".join(v for v in (risk, score) if v),
     ]
