@@ -276,13 +276,20 @@ if os.environ.get("REDIS_URL"):
 # Conitro as documents name it (the GBA notification's part 1).
 ORGANISATION = {
     "name": os.environ.get("ORGANISATION_NAME", "Conitro"),
+    # The letterhead (Belgian Companies and Associations Code art. 2:20): legal form, registered
+    # office (the address), enterprise number with its register ("RPR Gent, afdeling Gent").
+    "legal_form": os.environ.get("ORGANISATION_LEGAL_FORM", ""),
     "enterprise_number": os.environ.get("ORGANISATION_ENTERPRISE_NUMBER", ""),
+    "register": os.environ.get("ORGANISATION_REGISTER", ""),
     "address": os.environ.get("ORGANISATION_ADDRESS", ""),
+    "website": os.environ.get("ORGANISATION_WEBSITE", ""),
     "dpo_name": os.environ.get("ORGANISATION_DPO_NAME", ""),
     "dpo_email": os.environ.get("ORGANISATION_DPO_EMAIL", "info@conitro.be"),
     "dpo_phone": os.environ.get("ORGANISATION_DPO_PHONE", ""),
-    # Where the letters are signed ("Gent, 26/11/2026").
+    # Where the letters are signed ("Gent, 6 december 2026"; in French "Gand, le 6 décembre
+    # 2026" with ORGANISATION_PLACE_FR).
     "place": os.environ.get("ORGANISATION_PLACE", ""),
+    "place_fr": os.environ.get("ORGANISATION_PLACE_FR", ""),
 }
 
 # every_breach: Conitro notifies the GBA of every breach, as its privacy policy promises

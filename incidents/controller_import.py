@@ -7,8 +7,9 @@ created or updated (matched on its enterprise number) and recorded in the audit 
 
 Columns (a header line, `;` or `,` between fields, UTF-8 as Excel saves it):
 name, enterprise_number, address, contact_person, email, phone, and optionally language (nl,
-fr, en), dpo_name, dpo_email, gba_on_behalf and subjects_informed_by_conitro (yes/no, ja/nee,
-oui/non, 1/0), activities (ids or names of processing activities, separated by |).
+fr, en), salutation, dpo_name, dpo_email, gba_on_behalf and subjects_informed_by_conitro
+(yes/no, ja/nee, oui/non, 1/0), activities (ids or names of processing activities, separated
+by |).
 """
 
 import csv
@@ -25,6 +26,7 @@ from .models import Controller, ProcessingActivity
 
 REQUIRED = ["name", "enterprise_number", "address", "contact_person", "email", "phone"]
 OPTIONAL = [
+    "salutation",
     "language",
     "dpo_name",
     "dpo_email",

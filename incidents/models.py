@@ -222,6 +222,17 @@ class Controller(models.Model):
     contact_person = models.CharField(
         gettext_lazy("contact person"), max_length=200, validators=ONE_LINE
     )
+    salutation = models.CharField(
+        gettext_lazy("salutation in letters"),
+        max_length=100,
+        blank=True,
+        validators=ONE_LINE,
+        help_text=gettext_lazy(
+            "How letters greet the contact person, in the controller's language: “Geachte "
+            "heer Goossens”, “Monsieur Dubois”. Empty: “Geachte heer, mevrouw” / “Madame, "
+            "Monsieur”."
+        ),
+    )
     email = models.EmailField(gettext_lazy("e-mail"))
     phone = PhoneNumberField(gettext_lazy("phone"))
     language = models.CharField(
@@ -260,6 +271,7 @@ class Controller(models.Model):
         "enterprise_number",
         "address",
         "contact_person",
+        "salutation",
         "email",
         "phone",
         "language",

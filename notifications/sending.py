@@ -92,7 +92,16 @@ def deliver(message):
 
 
 def send_email(message):
-    email = EmailMessage(message.subject, message.text, settings.DEFAULT_FROM_EMAIL, [message.to])
+    email = EmailMessage(
+        message.subject,
+        message.text,
+        settings.DEFAULT_FROM_EMAIL,
+        [message.to],
+        # A controller's answer to a notice goes to the DPO, not to the sending address.
+        reply_to=[settings.ORGANISATION["dpo_email"]]
+        if message.controller_id and settings.ORGANISATION.get("dpo_email")
+        else None,
+    )
     email.extra_headers["X-Breachdesk-Message"] = str(message.pk)
     if message.document_id:
         document = message.document

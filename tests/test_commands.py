@@ -209,3 +209,16 @@ def test_gunicorn_trusts_forwarded_headers_only_behind_the_proxy(monkeypatch, en
         monkeypatch.setenv(name, value)
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["forwarded_allow_ips"] == trusted
+
+
+def test_a_wrong_enterprise_number_of_the_organisation_stops_the_desk_at_start(settings):
+    from django.core import management
+    from django.core.management.base import SystemCheckError
+
+    settings.ORGANISATION = {**settings.ORGANISATION, "enterprise_number": "0431150351"}
+    with pytest.raises(SystemCheckError) as refused:
+        management.call_command("check")
+    assert "incidents.E001" in str(refused.value)
+    assert "its check digits do not match" in str(refused.value)
+    settings.ORGANISATION = {**settings.ORGANISATION, "enterprise_number": "0694.679.950"}
+    management.call_command("check")

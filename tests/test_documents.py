@@ -652,7 +652,7 @@ def test_the_controllers_notice_carries_the_facts_and_the_assessment(
     for row in [
         "Bakkerij Van Damme BV Els Van Damme Kerkstraat 12, 9000 Gent",
         "Subject: personal data breach",
-        "Dear Els Van Damme,",
+        "Dear Sir or Madam,",
         "As processor of personal data for Bakkerij Van Damme BV, Conitro informs you",
         "we will notify the breach on your behalf to the Belgian Data Protection Authority",
         "Your own 72 hours to notify the Data Protection Authority",
@@ -1134,16 +1134,34 @@ def test_each_late_filing_prints_its_own_reason_for_the_delay(
     assert "Reason for the delay (art. 33(1)) The bookshop's contact was abroad." in bookshop
 
 
-def test_a_letter_without_a_place_is_dated_with_the_date_alone(
-    client, manager, assessed, controller, settings
+def test_a_letter_is_dated_headed_and_greeted_the_belgian_way(
+    client, manager, assessed, controller, second, settings, time_machine
 ):
-    """ORGANISATION_PLACE unset: the letter says "27/11/2026", not ", 27/11/2026"."""
-    settings.ORGANISATION = {**settings.ORGANISATION, "place": ""}
+    """The place and date per language, the letterhead of art. 2:20 of the Companies Code, a
+    reference line, the salutation the controller's record gives."""
+    time_machine.move_to(timezone.make_aware(datetime(2026, 12, 6, 12, 0)), tick=False)
+    settings.ORGANISATION = {
+        **settings.ORGANISATION,
+        "place": "",
+        "legal_form": "BV",
+        "enterprise_number": "0694679950",
+        "register": "RPR Gent, afdeling Gent",
+        "address": "Voskenslaan 30, 9000 Gent",
+    }
     client.force_login(manager)
     _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
-    today = timezone.localtime().strftime("%d/%m/%Y")
-    assert today in text and f", {today}" not in text
-    settings.ORGANISATION = {**settings.ORGANISATION, "place": "Gent"}
-    workflow.update_facts(assessed.pk, manager, {"title": "A new version of the letter"})
+    assert text.startswith(
+        "Conitro BV Maatschappelijke zetel: Voskenslaan 30, 9000 Gent Ondernemingsnummer "
+        "0694.679.950, RPR Gent, afdeling Gent Antwoorden aan onze DPO: info@conitro.be"
+    ), text
+    assert f"Kerkstraat 12, 9000 Gent 6 december 2026 Onze referentie: {assessed.reference}" in text
+    assert "Geachte heer, mevrouw," in text
+    settings.ORGANISATION = {**settings.ORGANISATION, "place": "Gent", "place_fr": "Gand"}
+    controller.salutation = "Geachte heer Goossens"
+    controller.save()
+    workflow.update_facts(assessed.pk, manager, {"controllers": [controller, second]})
     _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
-    assert f"Gent, {today}" in text
+    assert "Gent, 6 december 2026" in text and "Geachte heer Goossens," in text
+    _, french = read(client.get(f"/incidents/{assessed.pk}/notices/{second.pk}.pdf"))
+    assert "Gand, le 6 décembre 2026 Notre référence" in french, french
+    assert "Madame, Monsieur," in french

@@ -179,6 +179,7 @@ def test_the_update_goes_out_as_a_supplement_listing_what_changed(
     assert update.status == "met"
     assert update.how == "E-mail with the notice letter, accepted by the provider"
     first, second = mail.outbox
+    assert first.reply_to == second.reply_to == ["info@conitro.be"]  # answers reach the DPO
     assert second.subject == (
         f"Aanvulling: inbreuk in verband met persoonsgegevens {incident.reference} — Conitro"
     )

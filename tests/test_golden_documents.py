@@ -77,6 +77,10 @@ def organisation(settings):
         "dpo_email": "dpo@conitro.example",
         "dpo_phone": "+32 9 234 56 78",
         "place": "Gent",
+        "place_fr": "Gand",
+        "legal_form": "BV",
+        "register": "RPR Gent, afdeling Gent",
+        "website": "www.conitro.be",
     }
 
 
@@ -89,7 +93,8 @@ def platform_breach(organisation, security, manager, categories, assessment_valu
     bakery = Controller.objects.create(
         name="Bakkerij Van Damme BV", enterprise_number="0440966354",
         address="Kerkstraat 12, 9000 Gent", contact_person="Els Van Damme",
-        email="privacy@vandamme.example", phone="+3292345678", language="nl",
+        salutation="Geachte mevrouw Van Damme", email="privacy@vandamme.example",
+        phone="+3292345678", language="nl",
         dpo_name="Jan Peeters", dpo_email="dpo@vandamme.example",
     )  # fmt: skip
     bakery.activities.add(webshops)

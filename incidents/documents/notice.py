@@ -4,6 +4,7 @@ date, the addressee, the facts the controller needs for its own notification, wh
 notified the GBA on its behalf (with the DBN) or the controller must, by when its own 72 hours
 end, and the signatory (the DPO). The e-mail that carries it has its own template."""
 
+from babel.dates import format_date
 from django.conf import settings
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -11,12 +12,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..fact_texts import LANGUAGE_NAMES, missing, text
+from ..identifiers import format_enterprise_number
 from ..models import Assessment, IncidentEvent, Obligation, State
 from ..obligations import controller_deadline
 from ..timeline import label as label_of
 from ..timeline import value_text
 from ..workflow import REPORTED_FACTS
-from .base import local, paragraph, render, section
+from .base import NUMBER_LOCALES, local, paragraph, render, section
 from .facts import assessment_rows
 from .gba import form_sections
 
@@ -80,6 +82,8 @@ def letter_context(incident, controller):
     return {
         "incident": incident,
         "controller": controller,
+        # Call inside translation.override(the controller's language).
+        "salutation": controller.salutation or _("Dear Sir or Madam"),
         "organisation": settings.ORGANISATION,
         "aware": local(incident.aware_at),
         "gba": gba_status(incident, controller),
@@ -186,6 +190,36 @@ def notice_email(incident, controller):
         return subject % names, render_to_string(template, context).strip()
 
 
+def letterhead(organisation, unknown):
+    """Who writes, as the Belgian Companies and Associations Code (art. 2:20) wants it on a
+    company's letters: name and legal form, registered office, enterprise number with its
+    register, e-mail and website."""
+    number = format_enterprise_number(organisation.get("enterprise_number", ""))
+    registered = ", ".join(v for v in (number, organisation.get("register", "")) if v)
+    return [
+        " ".join(v for v in (organisation["name"], organisation.get("legal_form", "")) if v),
+        _("Registered office: %(address)s") % {"address": organisation["address"] or unknown},
+        _("Enterprise number %(number)s") % {"number": registered or unknown},
+        " — ".join(
+            v
+            for v in (
+                _("Replies to our DPO: %(email)s") % {"email": organisation["dpo_email"]},
+                organisation.get("website", ""),
+            )
+            if v
+        ),
+    ]
+
+
+def date_line(organisation, language):
+    """ "Gent, 6 december 2026" / "Gand, le 6 décembre 2026" / "Ghent, 6 December 2026"."""
+    today = format_date(timezone.localdate(), format="long", locale=NUMBER_LOCALES[language])
+    place = organisation.get(f"place_{language}") or organisation.get("place", "")
+    if not place:
+        return today
+    return _("%(place)s, %(date)s") % {"place": place, "date": today}
+
+
 def build_controller_notice(incident, language, controller, *, facts_digest):
     with translation.override(language):
         unknown = _("not known yet")
@@ -201,25 +235,20 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
             )
         letter = render_to_string(template, context).strip()
         subject_line, _blank, body = letter.partition("\n\n")
-        place = organisation["place"]
-        today = timezone.localtime().strftime("%d/%m/%Y")
         story = [
-            paragraph(
-                "\n".join(
-                    v
-                    for v in (
-                        organisation["name"],
-                        organisation["address"] or unknown,
-                        organisation["dpo_email"],
-                    )
-                    if v
-                ),
-                "small",
-            ),
+            paragraph("\n".join(letterhead(organisation, unknown)), "small"),
             paragraph(
                 f"{controller.name}\n{controller.contact_person}\n{controller.address}", "body"
             ),
-            paragraph(f"{place}, {today}" if place else today, "letter"),
+            paragraph(
+                "\n".join(
+                    [
+                        date_line(organisation, language),
+                        _("Our reference: %(reference)s") % {"reference": incident.reference},
+                    ]
+                ),
+                "letter",
+            ),
             paragraph(subject_line, "h1"),
         ]
         if missing(incident, language):
