@@ -165,3 +165,23 @@ def test_each_controller_s_72_hours_count_from_when_it_was_told(client, dpo, man
     assert local(told + timedelta(hours=72)) in text
     other = read(gba(client, incident, "en", bookshop))
     assert "The controller became aware (told by Conitro) not told yet" in other
+
+
+def test_the_report_lists_what_was_owed_to_each_controller(client, dpo, manager, platform):
+    incident, bakery, shop, _bookshop = platform
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-501", controllers=[bakery]
+    )
+    client.force_login(dpo)
+    text = read(client.get(f"/incidents/{incident.pk}/documents/report.pdf?lang=en"))
+    filed = incident.obligations.get(kind="notify_gba", controller=bakery)
+    assert (
+        "Bakkerij Van Damme BV Notify the GBA for the controller "
+        f"{local(filed.deadline_at)} met {local(filed.met_at)} DBN-2026-501 —"
+    ) in text, text
+    assert (
+        "Webshop Peeters BV Notify the GBA for the controller "
+        f"{local(filed.deadline_at)} not required — The controller notifies the GBA itself "
+        "(processing agreement)."
+    ) in text
+    assert "Reasoning for the risk level —" in text

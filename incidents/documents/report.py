@@ -30,26 +30,24 @@ def build_incident_report(incident, language, *, facts_digest):
                 (_("End of the breach"), local(incident.ended_at, unknown)),
                 (_("How it was discovered"), incident.discovered_how or unknown),
                 (_("Logged by"), f"{incident.created_by} · {local(incident.created_at, '')}"),
-                (_("GBA reference"), incident.gba_reference or "—"),
-                (_("Submitted to the GBA"), local(incident.gba_submitted_at, "—")),
-                (_("Controllers notified"), local(incident.controller_notified_at, "—")),
                 (
-                    _("How the controllers were told"),
-                    incident.controller_notification_method or "—",
-                ),
-                (
-                    _("Reason for the delay"),
-                    incident.gba_delay_reason or incident.controller_delay_reason or "—",
+                    _("Reason given for a late GBA notice"),
+                    incident.gba_delay_reason or "—",
                 ),
                 (_("Reason for dismissal"), incident.dismissal_reason or "—"),
             ],
         )
+        # What was owed to whom, by when, and what was done: one row per obligation (the
+        # filings' references, the delays' reasons, Conitro's internal 24-hour deadlines too).
+        story.append(paragraph(_("Obligations per controller"), "h1"))
+        story += obligation_tables(incident)
         if assessment:
             story += section(
                 _("Assessment"),
                 [
                     *assessment_rows(assessment, language, "—"),
                     (_("Risk"), assessment.get_risk_level_display()),
+                    (_("Reasoning for the risk level"), assessment.risk_reasoning or "—"),
                     (
                         _("Cause"),
                         f"{assessment.get_cause_origin_display()}, "
@@ -137,6 +135,37 @@ def build_incident_report(incident, language, *, facts_digest):
             language=language,
             facts_digest=facts_digest,
         )
+
+
+def obligation_tables(incident, per_table=25):
+    """Short tables (reportlab splits one long table in quadratic time)."""
+    obligations = incident.obligations.select_related("controller").order_by(
+        "controller__name", "deadline_at", "kind", "round"
+    )
+    rows = [
+        [
+            o.controller.name,
+            o.get_kind_display(),
+            local(o.deadline_at, ""),
+            o.get_status_display() + (f" {local(o.met_at, '')}" if o.met_at else ""),
+            o.reference or "—",
+            o.delay_reason or o.note_shown or "—",
+        ]
+        for o in obligations
+    ] or [["—"] * 6]
+    header = [
+        _("Controller"),
+        _("Owed"),
+        _("Deadline"),
+        _("Done"),
+        _("GBA reference"),
+        _("Reason for the delay, or why not owed"),
+    ]
+    widths = [30 * mm, 34 * mm, 24 * mm, 30 * mm, 24 * mm, 32 * mm]
+    return [
+        data_table(header, rows[start : start + per_table], widths)
+        for start in range(0, len(rows), per_table)
+    ]
 
 
 def step_here(message, incident):
