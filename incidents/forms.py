@@ -367,16 +367,20 @@ def delay_reason_field(help_text=LATE_HELP):
     )
 
 
+def reference_field(help_text, required=False):
+    return forms.CharField(
+        label=_("GBA reference (DBN…)"), max_length=44, required=required, help_text=help_text
+    )
+
+
 def how_field(label, help_text):
     return forms.CharField(label=label, max_length=200, help_text=help_text)
 
 
 class GbaNotificationForm(ObligationForm):
     kind = Obligation.Kind.NOTIFY_GBA
-    reference = forms.CharField(
-        label=_("GBA reference (DBN…)"),
-        max_length=44,
-        help_text=_("Shown by the GBA portal after part 1 is submitted."),
+    reference = reference_field(
+        _("Shown by the GBA portal after part 1 is submitted."), required=True
     )
     submitted_at = when_field(_("Submitted at"))
     delay_reason = delay_reason_field()
@@ -384,12 +388,7 @@ class GbaNotificationForm(ObligationForm):
 
 class GbaCompletionForm(ObligationForm):
     kind = Obligation.Kind.COMPLETE_GBA
-    reference = forms.CharField(
-        label=_("GBA reference (DBN…)"),
-        max_length=44,
-        required=False,
-        help_text=_("Empty: the reference of part 1."),
-    )
+    reference = reference_field(_("Empty: the reference of part 1."))
     submitted_at = when_field(_("Submitted at"))
     delay_reason = delay_reason_field(_("Required when part 2 comes after its deadline."))
 
@@ -425,12 +424,7 @@ class ControllerUpdateForm(ObligationForm):
 
 class GbaFollowUpForm(ObligationForm):
     kind = Obligation.Kind.GBA_FOLLOW_UP
-    reference = forms.CharField(
-        label=_("GBA reference (DBN…)"),
-        max_length=44,
-        required=False,
-        help_text=_("Empty: the reference of the filing it follows up."),
-    )
+    reference = reference_field(_("Empty: the reference of the filing it follows up."))
     submitted_at = when_field(_("Submitted at"))
     delay_reason = delay_reason_field()
 

@@ -639,6 +639,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         self.closed_at = timezone.now()
 
 
+def approximate_count(label, help_text):
+    """A number of people or records: empty when not known yet (or not split yet)."""
+    return models.PositiveIntegerField(label, null=True, blank=True, help_text=help_text)
+
+
 class Assessment(models.Model):
     """What the breach is, what it hits, how bad it is. One per incident, updated in place;
     every change is an event in the audit trail."""
@@ -721,17 +726,13 @@ class Assessment(models.Model):
     subject_categories = models.ManyToManyField(
         SubjectCategory, verbose_name=gettext_lazy("categories of data subjects")
     )
-    subjects_count = models.PositiveIntegerField(
+    subjects_count = approximate_count(
         gettext_lazy("approximate number of people"),
-        null=True,
-        blank=True,
-        help_text=gettext_lazy("Leave empty when not known yet: the documents say so."),
+        gettext_lazy("Leave empty when not known yet: the documents say so."),
     )
-    records_count = models.PositiveIntegerField(
+    records_count = approximate_count(
         gettext_lazy("approximate number of records"),
-        null=True,
-        blank=True,
-        help_text=gettext_lazy("Leave empty when not known yet: the documents say so."),
+        gettext_lazy("Leave empty when not known yet: the documents say so."),
     )
     consequences = models.TextField(
         gettext_lazy("likely consequences"),
@@ -1149,17 +1150,13 @@ class AffectedController(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="affected")
     controller = models.ForeignKey(Controller, on_delete=models.PROTECT, related_name="affected")
-    subjects_count = models.PositiveIntegerField(
+    subjects_count = approximate_count(
         gettext_lazy("approximate number of its data subjects"),
-        null=True,
-        blank=True,
-        help_text=gettext_lazy("Empty: not split yet (the documents print the platform's total)."),
+        gettext_lazy("Empty: not split yet (the documents print the platform's total)."),
     )
-    records_count = models.PositiveIntegerField(
+    records_count = approximate_count(
         gettext_lazy("approximate number of its records"),
-        null=True,
-        blank=True,
-        help_text=gettext_lazy("Empty: not split yet (the documents print the platform's total)."),
+        gettext_lazy("Empty: not split yet (the documents print the platform's total)."),
     )
     data_categories = models.ManyToManyField(
         DataCategory,

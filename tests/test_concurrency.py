@@ -46,7 +46,7 @@ def test_two_transitions_at_once_one_wins_the_other_is_told(incident_in, manager
     incident = incident_in("assessed")
     outcomes = run_at_once(
         lambda: workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-1"),
-        lambda: workflow.transition(incident.pk, dpo, "dismiss", reason="Not personal data."),
+        lambda: workflow.transition(incident.pk, dpo, "notify_gba", reference="DBN-2026-2"),
     )
     winners = [o for o in outcomes if isinstance(o, Incident)]
     losers = [o for o in outcomes if isinstance(o, workflow.TransitionRefused)]

@@ -184,9 +184,9 @@ def test_the_update_goes_out_as_a_supplement_listing_what_changed(
         f"Aanvulling: inbreuk in verband met persoonsgegevens {incident.reference} — Conitro"
     )
     assert (
-        "Wat sindsdien veranderde:\n\n- Geschat aantal betrokkenen: 1.200 → 1.500\n- Risico: "
-        "Risico voor de rechten en vrijheden van de betrokkenen → Hoog risico voor de rechten en "
-        "vrijheden van de betrokkenen\n"
+        "Wat sindsdien veranderde:\n\n- Risico: Risico voor de rechten en vrijheden van de "
+        "betrokkenen → Hoog risico voor de rechten en vrijheden van de betrokkenen\n- Geschat "
+        "aantal betrokkenen: 1.200 → 1.500\n"
     ) in second.body, second.body
     with django_capture_on_commit_callbacks(execute=True):
         api("dpo").post(url, {}, format="json")
@@ -204,8 +204,10 @@ def test_the_update_goes_out_as_a_supplement_listing_what_changed(
     )
     assert "Betreft: aanvulling op onze melding van" in text, text
     assert (
-        "Wat er veranderde sinds onze vorige brief Geschat aantal betrokkenen 1.200 → 1.500" in text
-    )
+        "Wat er veranderde sinds onze vorige brief Risico Risico voor de rechten en vrijheden van "
+        "de betrokkenen → Hoog risico voor de rechten en vrijheden van de betrokkenen Geschat "
+        "aantal betrokkenen 1.200 → 1.500 Het datalek"
+    ) in text, text
     assert "GBA-referentie DBN-2026-1234" in text
 
 

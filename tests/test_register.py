@@ -72,7 +72,7 @@ def test_a_dutch_row_lists_every_category_says_what_is_not_known_and_why_the_gba
     assert row["Categorieën persoonsgegevens"] == "Naam; Rijksregisternummer"
     assert row["Categorieën betrokkenen"] == "Klanten; Personeel"
     assert row["Geschat aantal betrokkenen"] == "nog niet gekend"
-    assert row["Geschat aantal records"] == "nog niet gekend"
+    assert row["Geschat aantal persoonsgegevens"] == "nog niet gekend"
     assert row["Waarschijnlijke gevolgen"] == "nog niet gekend"
     assert row["Betrokken verwerkingsverantwoordelijken"] == "Bakkerij Van Damme BV; Klant 0"
     for reason in reasons:  # each not-required obligation says why

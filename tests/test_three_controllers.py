@@ -83,7 +83,7 @@ def test_each_controller_s_documents_print_its_own_figures(client, dpo, platform
     incident, bakery, shop, bookshop = platform
     client.force_login(dpo)
     dutch = read(gba(client, incident, "nl", bakery))
-    assert "Geschat aantal betrokkenen 37 Geschat aantal records 80" in dutch, dutch
+    assert "Geschat aantal betrokkenen 37 Geschat aantal persoonsgegevens 80" in dutch, dutch
     assert "Categorieën persoonsgegevens E-mailadres Bijzondere" in dutch
     assert "2.105" not in dutch
     french = read(gba(client, incident, "fr", bookshop))

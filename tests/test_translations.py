@@ -176,3 +176,14 @@ def test_a_translation_given_with_the_change_stays(incident_in, manager, securit
     incident.refresh_from_db()
     assert incident.assessment.translations == {"fr": {"consequences": "Fraude (fr)."}}
     assert not incident.events.filter(field="translations.stale").exists()
+
+
+def test_translating_makes_a_new_version_of_the_documents(client, dpo, incident_in, manager):
+    incident = incident_in("assessed")
+    client.force_login(dpo)
+    url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=fr"
+    assert client.get(url).status_code == 200
+    workflow.translate(incident.pk, manager, "fr", {"description": "Mot de passe saisi."})
+    assert client.get(url).status_code == 200
+    versions = incident.documents.filter(kind="gba_notification", language="fr")
+    assert sorted(versions.values_list("version", flat=True)) == [1, 2]

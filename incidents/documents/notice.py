@@ -133,13 +133,13 @@ def changes_for(incident, controller, since):
         ):
             pairs = [
                 (name, before.get(name), value)
-                for name, value in after.items()
+                for name, value in sorted(after.items())
                 if name not in {"controller", "controller_id"}
             ]
         elif event.kind == IncidentEvent.Kind.ASSESSED:
             pairs = [
                 (name, before.get(name), value)
-                for name, value in after.items()
+                for name, value in sorted(after.items())  # PostgreSQL's JSON keeps no order
                 if name not in {"controllers", "translations"}
             ]
         elif (
