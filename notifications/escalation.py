@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Min, Q, Value, When
+from django.db.models import Case, Max, Min, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -58,9 +58,40 @@ def plan(incident, now=None):
 
 
 def plan_for_obligations(incident, now=None):
-    """Obligations appeared (part 2 owed, data subjects to inform, a controller added): plan
-    the steps that count from their deadlines. Steps already planned stay as they are."""
-    return _plan(incident, lambda step: step.anchor == step.Anchor.OBLIGATION, now)
+    """Obligations appeared (part 2 owed, data subjects to inform, a controller added, an
+    update owed again): plan the steps that count from their deadlines. Steps already planned
+    stay as they are."""
+    planned = _plan(incident, lambda step: step.anchor == step.Anchor.OBLIGATION, now)
+    # A page waiting for a round that was met now waits for the new round's deadline: never
+    # "OVERDUE" before it.
+    replan(incident)
+    return planned + plan_new_rounds(incident)
+
+
+def plan_new_rounds(incident):
+    """An obligation owed again (an update after a second change, met before): its steps
+    page again, from the new deadline, once the firings of the round before are over."""
+    policy = EscalationPolicy.objects.filter(is_active=True).first()
+    if policy is None:
+        return []
+    made = []
+    for step in policy.steps.filter(anchor=EscalationStep.Anchor.OBLIGATION):
+        due = anchor_time(incident, step)
+        earlier = Firing.objects.filter(incident=incident, step=step)
+        if due is None or not earlier.exists() or earlier.filter(fired_at=None).exists():
+            continue  # not owed, planned by _plan, or still running
+        last = earlier.aggregate(repetition=Max("repetition"), due_at=Max("due_at"))
+        if due > last["due_at"]:
+            made.append(
+                Firing(
+                    incident=incident,
+                    step=step,
+                    repetition=last["repetition"] + 1,
+                    phase=Firing.Phase.PAGE,
+                    due_at=due,
+                )
+            )
+    return Firing.objects.bulk_create(made, ignore_conflicts=True)
 
 
 def _plan(incident, chosen, now):

@@ -770,3 +770,48 @@ def test_a_dismissed_breach_still_pages_for_the_withdrawal_it_owes_the_gba(
     workflow.transition(logged.pk, manager, "gba_withdrawal")
     at(clock, timedelta(hours=77))
     assert messages_of_step(logged, 12) == everyone  # no more once it is sent
+
+
+def test_an_update_owed_again_pages_again_at_its_own_deadline(logged, clock, manager, controller):
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.update_facts(logged.pk, manager, {"controllers": [controller]})
+    workflow.transition(logged.pk, manager, "notify_gba", reference="DBN-2026-41")
+    workflow.transition(logged.pk, manager, "notify_controller", how="E-mail")
+    clock.move_to(T0 + timedelta(hours=2))
+    workflow.update_facts(logged.pk, manager, {"description": "Also the invoices."})
+    clock.move_to(T0 + timedelta(hours=3))
+    workflow.transition(logged.pk, manager, "update_controller", how="E-mail")  # round 1 met
+    clock.move_to(T0 + timedelta(hours=5))
+    workflow.update_facts(logged.pk, manager, {"description": "And the addresses."})
+    at(clock, timedelta(hours=26))  # round 1's deadline: met, nobody paged
+    assert messages_of_step(logged, 10) == []
+    at(clock, timedelta(hours=28, minutes=50))
+    assert messages_of_step(logged, 10) == []  # nothing early
+    at(clock, timedelta(hours=29))  # round 2's deadline
+    everyone = [("dpo", "email"), ("dpo", "sms"), ("manager", "email"), ("manager", "sms")]
+    assert messages_of_step(logged, 10) == everyone
+
+
+def test_a_round_paged_and_then_met_leaves_the_next_round_its_own_page(
+    logged, clock, manager, controller
+):
+    clock.move_to(T0 + timedelta(hours=1))
+    workflow.update_facts(logged.pk, manager, {"controllers": [controller]})
+    workflow.transition(logged.pk, manager, "notify_gba", reference="DBN-2026-42")
+    workflow.transition(logged.pk, manager, "notify_controller", how="E-mail")
+    clock.move_to(T0 + timedelta(hours=2))
+    workflow.update_facts(logged.pk, manager, {"description": "Also the invoices."})
+    at(clock, timedelta(hours=26))  # round 1 overdue: paged
+    assert len(messages_of_step(logged, 10)) == 4
+    clock.move_to(T0 + timedelta(hours=27))
+    workflow.transition(
+        logged.pk, manager, "update_controller", how="E-mail", delay_reason="Weekend."
+    )
+    at(clock, timedelta(hours=30))  # the 4-hour repeat finds it met: nobody paged
+    assert len(messages_of_step(logged, 10)) == 4
+    clock.move_to(T0 + timedelta(hours=31))
+    workflow.update_facts(logged.pk, manager, {"description": "And the addresses."})
+    at(clock, timedelta(hours=54, minutes=50))
+    assert len(messages_of_step(logged, 10)) == 4  # nothing early
+    at(clock, timedelta(hours=55))  # round 2's own deadline
+    assert len(messages_of_step(logged, 10)) == 8
