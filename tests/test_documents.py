@@ -1147,6 +1147,7 @@ def test_a_letter_is_dated_headed_and_greeted_the_belgian_way(
         "enterprise_number": "0694679950",
         "register": "RPR Gent, afdeling Gent",
         "address": "Voskenslaan 30, 9000 Gent",
+        "dpo_phone": "+3292345678",  # as typed: printed the way people read it
     }
     client.force_login(manager)
     _, text = read(client.get(f"/incidents/{assessed.pk}/notices/{controller.pk}.pdf"))
@@ -1156,6 +1157,7 @@ def test_a_letter_is_dated_headed_and_greeted_the_belgian_way(
     ), text
     assert f"Kerkstraat 12, 9000 Gent 6 december 2026 Onze referentie: {assessed.reference}" in text
     assert "Geachte heer, mevrouw," in text
+    assert "info@conitro.be, +32 9 234 56 78." in text
     settings.ORGANISATION = {**settings.ORGANISATION, "place": "Gent", "place_fr": "Gand"}
     controller.salutation = "Geachte heer Goossens"
     controller.save()

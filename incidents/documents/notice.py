@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..fact_texts import LANGUAGE_NAMES, missing, text
-from ..identifiers import format_enterprise_number
+from ..identifiers import format_enterprise_number, format_phone
 from ..models import Assessment, IncidentEvent, Obligation, State
 from ..obligations import controller_deadline
 from ..timeline import label as label_of
@@ -85,6 +85,7 @@ def letter_context(incident, controller):
         # Call inside translation.override(the controller's language).
         "salutation": controller.salutation or _("Dear Sir or Madam"),
         "organisation": settings.ORGANISATION,
+        "dpo_phone": format_phone(settings.ORGANISATION.get("dpo_phone", "")),  # +32 9 234 …
         "aware": local(incident.aware_at),
         "gba": gba_status(incident, controller),
         "controller_deadline": local(controller_deadline(told_at)),
