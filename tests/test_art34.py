@@ -93,3 +93,27 @@ def test_each_controller_s_decision_is_its_own_in_its_documents(
         "Conitro les informe en votre nom, comme vous l'avez demandé, au plus tard le "
         f"{local(informed.deadline_at)}"
     ) in french, french
+
+
+def test_recording_the_communication_for_a_controller_with_nothing_open_is_refused(
+    api, incident_in, manager, security, controller, second, assessment_values
+):
+    second.subjects_informed_by_conitro = True
+    second.save()
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.assess(incident.pk, security, {**assessment_values, "risk_level": "high"}, {})
+    url = f"/api/incidents/{incident.pk}/inform-subjects/"
+    body = {"how": "E-mail to each customer", "controllers": [controller.pk]}
+    refused = api("manager").post(url, body, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "controllers": [
+            f"Nothing of this is open for Bakkerij Van Damme BV ({controller.pk}): not affected "
+            "by this incident, or already recorded. Leave them out."
+        ]
+    }
+    body["controllers"] = [second.pk]
+    assert api("manager").post(url, body, format="json").status_code == 200
+    again = api("manager").post(url, body, format="json")
+    assert again.status_code == 409

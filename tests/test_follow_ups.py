@@ -170,7 +170,10 @@ def test_the_update_goes_out_as_a_supplement_listing_what_changed(
     url = f"/api/incidents/{incident.pk}/controller-notices/"
     with django_capture_on_commit_callbacks(execute=True):
         assert api("dpo").post(url, {}, format="json").status_code == 202
-    assert incident.obligations.get(kind="tell_controller").status == "met"
+    told = incident.obligations.get(kind="tell_controller")
+    assert (told.status, told.delay_reason) == ("met", "")  # in time: no reason, none invented
+    recorded = incident.events.get(kind="recorded", field="notify_controller")
+    assert "delay_reason" not in recorded.after
     values = {**assessment_values, "risk_level": "high", "subjects_count": 1500}
     workflow.assess(incident.pk, security, values, {})
     with django_capture_on_commit_callbacks(execute=True):

@@ -87,7 +87,11 @@ def notification_type(assessment, part1, part2):
 def organisation_rows(unknown, combined):
     organisation = settings.ORGANISATION
     return [
-        (_("Name"), organisation["name"] or unknown),
+        (
+            _("Name"),
+            " ".join(v for v in (organisation["name"], organisation.get("legal_form", "")) if v)
+            or unknown,
+        ),
         (
             _("Enterprise number"),
             format_enterprise_number(organisation["enterprise_number"]) or unknown,
