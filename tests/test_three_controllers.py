@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from pypdf import PdfReader
 
 from incidents import workflow
@@ -185,3 +186,56 @@ def test_the_report_lists_what_was_owed_to_each_controller(client, dpo, manager,
         "(processing agreement)."
     ) in text
     assert "Reasoning for the risk level —" in text
+
+
+def test_after_the_risk_became_high_everyone_is_brought_up_to_date(
+    client, dpo, manager, security, platform, assessment_values
+):
+    """Told and filed; then the risk becomes high. Each controller told is owed an update (the
+    French bookshop's supplement says it in French), the GBA a follow-up for each filing made
+    (the web shop files itself: none for it); nothing closes until both are recorded."""
+    incident, bakery, shop, bookshop = platform
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    for controller, reference in [(bakery, "DBN-2026-601"), (bookshop, "DBN-2026-602")]:
+        workflow.transition(
+            incident.pk, manager, "notify_gba", reference=reference, controllers=[controller]
+        )
+    owed = incident.obligations.filter(kind="update_controller", status="open")
+    assert sorted(owed.values_list("controller__name", flat=True)) == [
+        "Bakkerij Van Damme BV",  # its DBN, known after its letter
+        "Librairie Lefèvre SRL",
+    ]
+    values = {**assessment_values, "subjects_count": 2105, "records_count": 6000}
+    workflow.assess(incident.pk, security, {**values, "risk_level": "high"}, {})
+    owed = incident.obligations.filter(kind="update_controller", status="open")
+    assert owed.count() == 3  # the web shop too: it was told
+    follow_ups = incident.obligations.filter(kind="gba_follow_up", status="open")
+    assert sorted(follow_ups.values_list("controller__name", flat=True)) == [
+        "Bakkerij Van Damme BV",
+        "Librairie Lefèvre SRL",
+    ]
+    client.force_login(dpo)
+    french = letter(client, incident, bookshop)
+    assert "Objet : complément à notre notification du" in french, french
+    assert (
+        "Risque Risque pour les droits et libertés des personnes concernées → Risque élevé pour "
+        "les droits et libertés des personnes concernées"
+    ) in french
+    assert "Référence de l'APD DBN-2026-602" in french
+    dutch = letter(client, incident, bakery)
+    assert "GBA-referentie DBN-2026-601" in dutch and "Betreft: aanvulling" in dutch
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "close")
+    assert refused.value.messages[0].startswith("Obligations are still open: Update the controller")
+    workflow.transition(incident.pk, manager, "gba_follow_up")  # one portal update each
+    workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
+    filed = dict(
+        incident.obligations.filter(kind="gba_follow_up").values_list(
+            "controller__name", "reference"
+        )
+    )
+    assert filed == {
+        "Bakkerij Van Damme BV": "DBN-2026-601",
+        "Librairie Lefèvre SRL": "DBN-2026-602",
+    }
+    assert workflow.transition(incident.pk, manager, "close").state == "closed"
