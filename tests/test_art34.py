@@ -115,5 +115,11 @@ def test_recording_the_communication_for_a_controller_with_nothing_open_is_refus
     }
     body["controllers"] = [second.pk]
     assert api("manager").post(url, body, format="json").status_code == 200
+    informed = incident.obligations.get(kind="inform_subjects", controller=second)
+    pdf = api("dpo").get(
+        f"/api/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en"
+        f"&controller={second.pk}"
+    )
+    assert f"Informed by Conitro {local(informed.met_at)} — E-mail to each customer" in read(pdf)
     again = api("manager").post(url, body, format="json")
     assert again.status_code == 409

@@ -1167,3 +1167,9 @@ def test_a_letter_is_dated_headed_and_greeted_the_belgian_way(
     _, french = read(client.get(f"/incidents/{assessed.pk}/notices/{second.pk}.pdf"))
     assert "Gand, le 6 décembre 2026 Notre référence" in french, french
     assert "Madame, Monsieur," in french
+    second.salutation = "Madame Lefèvre"
+    second.save()
+    workflow.update_facts(assessed.pk, manager, {"title": "A new version of the letter"})
+    _, french = read(client.get(f"/incidents/{assessed.pk}/notices/{second.pk}.pdf"))
+    assert "Madame Lefèvre," in french
+    assert "Veuillez agréer, Madame, l’expression de nos salutations distinguées." in french

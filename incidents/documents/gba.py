@@ -416,6 +416,19 @@ def communication_rows(assessment, affected, language, unknown):
         rows.append((_("Ground (art. 34(3))"), Assessment.Art34Ground(ground).label))
     how = text(assessment, "subjects_informed_reason", language)
     rows.append((_("How, or why not (art. 34(3))"), how or unknown))
+    if affected is not None:
+        informed = assessment.incident.obligations.filter(
+            kind=Obligation.Kind.INFORM_SUBJECTS,
+            controller=affected.controller,
+            status=Obligation.Status.MET,
+        ).first()
+        if informed is not None:
+            rows.append(
+                (
+                    _("Informed by Conitro"),
+                    f"{local(informed.met_at)} — {informed.how}",
+                )
+            )
     return rows
 
 

@@ -73,6 +73,16 @@ def who_informs(incident, assessment, affected):
     }
 
 
+def closing_salutation(controller):
+    """The French closing repeats the title alone: "Veuillez agréer, Monsieur, …" after
+    "Monsieur Dubois,"."""
+    salutation = controller.salutation or _("Dear Sir or Madam")
+    for title in ("Madame", "Monsieur", "Maître", "Docteur"):
+        if salutation.startswith(f"{title} "):
+            return title
+    return salutation
+
+
 def letter_context(incident, controller):
     told = incident.obligations.filter(
         kind=Obligation.Kind.TELL_CONTROLLER, controller=controller, status=Obligation.Status.MET
@@ -84,6 +94,7 @@ def letter_context(incident, controller):
         "controller": controller,
         # Call inside translation.override(the controller's language).
         "salutation": controller.salutation or _("Dear Sir or Madam"),
+        "closing_salutation": closing_salutation(controller),
         "organisation": settings.ORGANISATION,
         "dpo_phone": format_phone(settings.ORGANISATION.get("dpo_phone", "")),  # +32 9 234 …
         "aware": local(incident.aware_at),
