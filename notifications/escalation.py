@@ -245,12 +245,17 @@ def claim(incident_ids, now):
     horizon = connection.ops.adapt_datetimefield_value(now + settings.PAGE_MERGE_WINDOW)
     at = connection.ops.adapt_datetimefield_value(now)
     table = connection.ops.quote_name(Firing._meta.db_table)
+    steps = connection.ops.quote_name(EscalationStep._meta.db_table)
     marks = ", ".join(["%s"] * len(incident_ids))
     with connection.cursor() as cursor:
+        # A deadline moment (the first page of a step that says OVERDUE) is never brought
+        # forward: it goes at its second, not with a reminder a minute before.
         cursor.execute(
             f"UPDATE {table} SET fired_at = %s WHERE fired_at IS NULL "  # noqa: S608
-            f"AND incident_id IN ({marks}) AND due_at <= %s RETURNING id",
-            [at, *incident_ids, horizon],
+            f"AND incident_id IN ({marks}) AND due_at <= %s "
+            f"AND (due_at <= %s OR repetition > 0 OR phase <> %s "
+            f"OR step_id NOT IN (SELECT id FROM {steps} WHERE overdue)) RETURNING id",
+            [at, *incident_ids, horizon, at, Firing.Phase.PAGE],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -437,6 +442,7 @@ def companions(sent, facts, now):
             incident__state__in=[s for s in State.values if s not in CLOSED_STATES],
         )
         .exclude(incident__in={firing.incident_id for firing in facts.firings})
+        .exclude(step__overdue=True, repetition=0, due_at__gt=now)  # a deadline moment
         .select_related("step")
         .order_by("due_at", "pk")[: settings.PAGE_DIGEST_MAX_INCIDENTS * 20]
     )

@@ -698,8 +698,9 @@ def test_a_controller_removed_again_leaves_the_gba_step_paging(
 
 def test_a_repeat_due_a_few_seconds_before_its_next_step_gives_way_to_it(logged, clock):
     """Step 4 repeats every 30 minutes; when step 5, which waits for the same thing, is due
-    within the next minute, step 4's repeat is not sent: step 5 pages instead, in the page
-    of this minute."""
+    within the next minute, step 4's repeat is not sent: step 5 pages instead, at its own
+    second (a deadline moment is never brought forward: "OVERDUE" before the deadline would
+    be a lie)."""
     h, s = timedelta(hours=1), timedelta(seconds=1)
     for half_hours in range(40, 48):  # 20:00 … 23:30, and the follow-up call at 23:45
         at(clock, half_hours * h / 2)
@@ -710,8 +711,14 @@ def test_a_repeat_due_a_few_seconds_before_its_next_step_gives_way_to_it(logged,
     at(clock, 24 * h)
     repeat = Firing.objects.get(incident=logged, step__position=4, phase="page", due_at=T0 + 24 * h)
     assert repeat.outcome == "superseded"
-    assert at(clock, 24 * h + 30 * s) == []  # step 5 came with this minute's page
-    assert Firing.objects.get(incident=logged, step__position=5, repetition=0).outcome == "sent"
+    overdue = Firing.objects.get(incident=logged, step__position=5, repetition=0)
+    assert overdue.fired_at is None  # not 30 seconds early
+    assert at(clock, 24 * h + 30 * s) == [
+        ("dpo", "call"), ("dpo", "email"), ("dpo", "sms"),
+        ("manager", "call"), ("manager", "email"), ("manager", "sms"),
+    ]  # fmt: skip
+    overdue.refresh_from_db()
+    assert (overdue.outcome, overdue.fired_at) == ("sent", T0 + 24 * h + 30 * s)
 
 
 def correction_queries(security, manager, controllers, django_capture_on_commit_callbacks):
@@ -760,8 +767,8 @@ def test_a_dismissed_breach_still_pages_for_the_withdrawal_it_owes_the_gba(
     workflow.transition(logged.pk, manager, "dismiss", reason="Test data only.")
     deadline = logged.obligations.get(kind="gba_withdrawal").deadline_at
     assert deadline == T0 + timedelta(hours=73)
-    at(clock, timedelta(hours=72, minutes=50))
-    assert messages_of_step(logged, 12) == []  # nothing early
+    at(clock, timedelta(hours=72, minutes=59, seconds=30))
+    assert messages_of_step(logged, 12) == []  # "OVERDUE" never before the deadline
     at(clock, timedelta(hours=73))
     everyone = [("dpo", "email"), ("dpo", "sms"), ("manager", "email"), ("manager", "sms")]
     assert messages_of_step(logged, 12) == everyone
