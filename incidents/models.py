@@ -334,6 +334,30 @@ class IncidentQuerySet(models.QuerySet):
             models.Q(state__in=OPEN_STATES) | models.Q(state=State.DISMISSED) & models.Exists(owing)
         )
 
+    def with_clock(self):
+        """Each incident's clock, from its open obligations (one source of truth): the earliest
+        open deadline (`next_deadline`; Conitro's promise while no controller is known yet and
+        nothing is owed), and whether anything was met late (`met_late`)."""
+        owed = Obligation.objects.filter(incident=models.OuterRef("pk"))
+        earliest = owed.filter(status="open").order_by("deadline_at").values("deadline_at")[:1]
+        nothing_owed = ~models.Exists(owed.exclude(status="withdrawn"))
+        return self.annotate(
+            next_deadline=models.functions.Coalesce(
+                models.Subquery(earliest),
+                models.Case(
+                    models.When(
+                        nothing_owed & models.Q(state__in=CLOCK_RUNNING_STATES),
+                        then=models.F("deadline_at"),
+                    ),
+                    default=None,
+                ),
+            ),
+            met_late=models.Exists(owed.filter(status="met", met_at__gt=models.F("deadline_at"))),
+        )
+
+    def overdue(self, now):
+        return self.with_clock().filter(next_deadline__lte=now)
+
     def register(self, start=None, end=None, state=None):
         """Every incident ever logged (art. 33(5)), by awareness date in Brussels; a duplicate
         merged into its original is the original's, not a breach of its own."""
@@ -538,6 +562,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     @property
     def clock_running(self):
         return self.state in CLOCK_RUNNING_STATES
+
+    def clock(self):
+        """(next deadline, met late): annotated by IncidentQuerySet.with_clock(), or read."""
+        if not hasattr(self, "next_deadline"):
+            annotated = Incident.objects.with_clock().get(pk=self.pk)
+            self.next_deadline, self.met_late = annotated.next_deadline, annotated.met_late
+        return self.next_deadline, self.met_late
 
     def assessment_or_none(self):
         try:

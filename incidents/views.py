@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -31,7 +31,6 @@ from .forms import (
     TextsForm,
 )
 from .models import (
-    CLOCK_RUNNING_STATES,
     AffectedController,
     Controller,
     Document,
@@ -94,8 +93,8 @@ def dashboard(request):
     filters = DashboardFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     now = timezone.now()
-    incidents = Incident.objects.open()
-    overdue = incidents.filter(state__in=CLOCK_RUNNING_STATES, deadline_at__lte=now).count()
+    incidents = Incident.objects.open().with_clock()
+    overdue = incidents.filter(next_deadline__lte=now).count()
     if chosen.get("q"):
         words = chosen["q"].strip()
         incidents = incidents.filter(
@@ -112,7 +111,7 @@ def dashboard(request):
             | Q(firings__merged_into__recipient=request.user)  # listed in a digest
         ).distinct()
     if chosen.get("overdue"):
-        incidents = incidents.filter(state__in=CLOCK_RUNNING_STATES, deadline_at__lte=now)
+        incidents = incidents.filter(next_deadline__lte=now)
     acknowledgements = acknowledgement.objects.filter(incident=OuterRef("pk")).order_by("-at")
     incidents = (
         incidents.select_related("assessment")
@@ -149,7 +148,8 @@ def dashboard(request):
 
 
 DASHBOARD_ORDER = {
-    "deadline": ["deadline_at", "id"],
+    # The earliest open obligation first; what owes nothing now last.
+    "deadline": [F("next_deadline").asc(nulls_last=True), "deadline_at", "id"],
     "newest": ["-created_at", "-id"],
     "reference": ["reference"],
 }

@@ -11,14 +11,16 @@ register = template.Library()
 
 @register.simple_tag
 def countdown(incident, now):
-    if not incident.clock_running:
-        notified = incident.controller_notified_at
-        if notified is None:
-            return ""
-        if notified <= incident.deadline_at:
-            return format_html('<span class="clock met">{}</span>', _("notified in time"))
-        return format_html('<span class="clock late">{}</span>', _("notified late"))
-    return deadline_clock(incident.deadline_at, now)
+    """The countdown to the earliest open obligation; once nothing is open, whether everything
+    was done in time (from the obligations themselves, not from the state)."""
+    deadline, late = incident.clock()
+    if deadline is not None:
+        return deadline_clock(deadline, now)
+    if not incident.obligations.filter(status="met").exists():
+        return ""
+    if late:
+        return format_html('<span class="clock late">{}</span>', _("done, partly late"))
+    return format_html('<span class="clock met">{}</span>', _("done in time"))
 
 
 @register.simple_tag

@@ -1,0 +1,62 @@
+"""Signals from one source of truth (issue 23, "signals that lie"): the countdown, the overdue
+count in the tab title, the dashboard's order and the overdue filter follow the open
+obligations, not the state nor copies kept on the incident."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from incidents import workflow
+
+pytestmark = pytest.mark.django_db
+
+
+def test_everything_recorded_late_before_the_assessment_no_longer_counts_as_overdue(
+    client, manager, security, controller
+):
+    aware = timezone.now() - timedelta(hours=30)
+    done = workflow.log_incident(
+        security, title="Filed and told, late", description="d", aware_at=aware,
+        controllers=[controller],
+    )  # fmt: skip
+    for action, extra in [
+        ("notify_gba", {"reference": "DBN-2026-900"}),
+        ("notify_controller", {"how": "E-mail"}),
+    ]:
+        workflow.transition(done.pk, manager, action, delay_reason="Weekend.", **extra)
+    waiting = workflow.log_incident(
+        security, title="Still owed", description="d", aware_at=aware + timedelta(hours=1)
+    )
+    done.refresh_from_db()
+    assert done.state == "detected"  # not assessed yet: the state lags, the obligations do not
+    client.force_login(manager)
+    page = client.get("/")
+    assert page.context["overdue"] == 1
+    assert [row.pk for row in page.context["page"]] == [waiting.pk, done.pk]
+    html = page.content.decode()
+    row = re.search(rf"{done.reference}.*?</tr>", html, re.S).group(0)
+    part2 = done.obligations.get(kind="complete_gba")  # filed before the assessment
+    assert 'class="clock overdue"' not in row
+    assert f'data-deadline="{part2.deadline_at.isoformat()}"' in row
+    overdue_only = client.get("/?overdue=on")
+    assert [row.pk for row in overdue_only.context["page"]] == [waiting.pk]
+
+
+def test_a_late_filing_is_never_shown_as_in_time(client, manager, incident_in):
+    incident = incident_in("controller_notified", hours_ago=30)  # both recorded late
+    client.force_login(manager)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "done, partly late" in page and "in time" not in page
+    punctual = incident_in("controller_notified", hours_ago=2)
+    page = client.get(f"/incidents/{punctual.pk}/").content.decode()
+    assert "done in time" in page
+
+
+def test_the_clock_counts_to_the_earliest_open_obligation(client, manager, incident_in):
+    incident = incident_in("gba_notified")  # filed; the controller is still to be told
+    told = incident.obligations.get(kind="tell_controller")
+    client.force_login(manager)
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f'data-deadline="{told.deadline_at.isoformat()}"' in page
