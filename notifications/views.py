@@ -93,6 +93,11 @@ def acknowledge_link(request, token):
                 "person": user,
                 "done": done,
                 "any_open": any(page["incident"].is_open for page in pages),
+                # Every step the page listed is acknowledged already: no button to press.
+                "all_acknowledged": all(
+                    page["step_ids"] <= {ack.step_id for ack in page["acknowledged"]}
+                    for page in pages
+                ),
             },
         )
         response["Content-Language"] = user.language

@@ -106,6 +106,11 @@ def test_the_ack_link_page_then_one_tap(client, firing, manager):
     acknowledgement = firing.incident.acknowledgements.get()
     assert (acknowledgement.user, acknowledgement.via) == (manager, "link")
     assert firing.incident.events.filter(kind="acknowledged", actor=manager).exists()
+    # Opened again (or by a colleague's link): it says so, and offers no button (issue 23).
+    again = client.get(url).content.decode()
+    assert "<form" not in again
+    assert "Already acknowledged: nothing left to press here." in again
+    assert "Already acknowledged by" in again
 
 
 def test_a_bad_or_expired_link_says_what_to_do(client, firing, manager):
