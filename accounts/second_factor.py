@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
+from django_otp.oath import hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import invitations
@@ -83,7 +84,19 @@ def code_error(request, device):
     code = "".join(request.POST.get("code", "").split())
     if code.isascii() and code.isdigit() and device.verify_token(code):
         return ""
+    if used_already(device, code):
+        return _(
+            "That code was right, but it was used already (each code counts once): wait for "
+            "the next one, then enter it."
+        )
     return _("That code is not right, or it expired: enter the 6 digits shown now.")
+
+
+def used_already(device, code):
+    """The code of the time step last used: right, but a replay, which django-otp refuses."""
+    if not (code.isascii() and code.isdigit()) or device.last_t < 0:
+        return False
+    return hotp(device.bin_key, device.last_t, digits=device.digits) == int(code)
 
 
 def enrol(request, next_url):
@@ -115,6 +128,7 @@ def enrol(request, next_url):
 
 def page(request, next_url, *, device=None, invited=True, notice="", error=""):
     setting_up = device is not None
+    key = device.config_url.split("secret=")[1].split("&")[0] if setting_up else ""
     return render(
         request,
         "accounts/two_factor.html",
@@ -122,7 +136,11 @@ def page(request, next_url, *, device=None, invited=True, notice="", error=""):
             "setting_up": setting_up,
             "needs_invitation": not invited,
             "qr": qr_svg(device) if setting_up else "",
-            "key": device.config_url.split("secret=")[1].split("&")[0] if setting_up else "",
+            "key": key,
+            # Typed from another screen: in groups of four, as authenticator apps show keys.
+            "key_grouped": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
+            # On the phone that shows this page: the otpauth:// link opens the app.
+            "otpauth": device.config_url if setting_up else "",
             "email": masked(request.user.email),
             "notice": notice,
             "error": error,

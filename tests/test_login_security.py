@@ -80,6 +80,11 @@ def test_a_manager_sets_up_the_second_factor_through_the_invitation_sent_to_them
     assert client.get(link.split("breachdesk.example")[1])["Location"] == "/account/two-factor/"
     setup = client.get("/account/two-factor/")
     assert b"data:image/svg+xml" in setup.content  # the QR code of the new key
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
+    html = setup.content.decode()
+    assert f'href="{device.config_url.replace("&", "&amp;")}"' in html  # the phone showing it
+    key = device.config_url.split("secret=")[1].split("&")[0]
+    assert f"<code>{' '.join(key[i : i + 4] for i in range(0, len(key), 4))}</code>" in html
     assert client.get("/register.csv").status_code == 302
     device = TOTPDevice.objects.get(user=manager, confirmed=False)
     assert client.post("/account/two-factor/", {"code": "000000"}).status_code == 400
@@ -334,3 +339,19 @@ def test_the_dashboards_own_refresh_does_not_keep_a_session_alive(security):
     with time_machine.travel(start + timedelta(minutes=40)):
         response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_right_code_used_twice_is_called_used_not_wrong(manager):
+    """A code counts once (django-otp refuses a replay); the person is told why (issue 23)."""
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    with time_machine.travel(timezone.now() + timedelta(seconds=60), tick=False):
+        first = Client()
+        log_in(first, "manager", "pw")
+        code = code_for(device)
+        assert first.post("/account/two-factor/", {"code": code}).status_code == 302
+        second = Client()
+        log_in(second, "manager", "pw")
+        replay = second.post("/account/two-factor/", {"code": code})
+        assert replay.status_code == 400
+        assert b"it was used already" in replay.content
+        assert second.get("/").status_code == 302  # still not in
