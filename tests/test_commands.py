@@ -72,6 +72,17 @@ def test_seed_demo_is_idempotent(capsys, settings):
     assert (User.objects.count(), Controller.objects.count(), Incident.objects.count()) == counts
     assert counts[2] == 4
     assert "breachdesk-demo" in capsys.readouterr().out
+    # The first `make run` pages about the open demo incidents only, not the settled ones.
+    from notifications.models import Message
+    from notifications.tasks import dispatch
+
+    dispatch()
+    paged = set(Message.objects.values_list("incident__title", flat=True))
+    settled = {
+        "Back-upschijf verloren tijdens transport",
+        "Golf van mislukte aanmeldingen op de webwinkel",
+    }
+    assert "Factuurmails naar de verkeerde klanten" in paged and not paged & settled
 
 
 def test_the_roles_exist_after_migrating():
