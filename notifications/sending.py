@@ -139,6 +139,10 @@ def record_refusal(message, error):
         next_attempt_at=timezone.now() + backoff(message.attempts),
         **({"possibly_twice": True} if error.maybe_taken else {}),
     )
+    if message.attempts == 1:
+        # The provider is down or busy: the person is reached on the next channel now, not
+        # after the SMS's tries (30 + 60 + 120 s of silence); the SMS keeps being retried.
+        fall_back(message)
     return Message.Status.QUEUED
 
 

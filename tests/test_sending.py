@@ -28,6 +28,19 @@ def test_tries_are_spaced_30_60_120_seconds_and_at_most_ten_minutes():
     assert waits == [30, 30, 60, 120, 240, 480, 600, 600]
 
 
+def test_a_first_temporary_refusal_reaches_the_person_on_the_next_channel_at_once(logged):
+    """Twilio unreachable: the SMS is retried later, and the call goes now (issue 23: nobody
+    was reached for 210 s)."""
+    sms = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=sms.pk).update(attempts=1)
+    sms.refresh_from_db()
+    assert record_refusal(sms, TransportError("Twilio unreachable: ConnectTimeout")) == "queued"
+    call = Message.objects.get(fallback_for=sms)
+    assert (call.channel, call.recipient, call.status) == ("call", sms.recipient, "queued")
+    sms.refresh_from_db()
+    assert sms.status == "queued" and sms.next_attempt_at is not None  # still retried
+
+
 def test_a_temporary_refusal_is_retried_until_the_last_try_then_falls_back(logged, caplog):
     sms = Message.objects.filter(channel="sms").first()
     Message.objects.filter(pk=sms.pk).update(attempts=settings.MESSAGE_MAX_ATTEMPTS - 1)
