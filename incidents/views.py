@@ -122,15 +122,13 @@ def dashboard(request):
             paged=Exists(
                 firing.objects.filter(incident=OuterRef("pk"), outcome=firing.Outcome.SENT)
             ),
-            next_alert_at=Subquery(
-                firing.objects.filter(incident=OuterRef("pk"), fired_at=None)
-                .order_by("due_at")
-                .values("due_at")[:1]
-            ),
         )
         .order_by(*DASHBOARD_ORDER[chosen.get("sort") or "deadline"])
     )
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The rows as objects once: the table's "next alert" (notifications' next_alerts tag, the
+    # pages that will really go out) is set on them.
+    page.object_list = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

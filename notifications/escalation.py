@@ -352,18 +352,26 @@ class Facts:
         ) | {(firing.incident_id, firing.step_id) for firing in firings}
         self.people = {}
 
+    def stops(self, firing):
+        """Why this firing will page nobody (its outcome), or None when it still pages."""
+        incident, step = firing.incident, firing.step
+        # A dismissed breach may still owe the GBA its withdrawal: a step for an obligation
+        # pages while it is open, whatever the state; the others stop with the incident.
+        if self.done(incident, step) or (incident.state in CLOSED_STATES and not step.obligation):
+            return Firing.Outcome.STATE_REACHED
+        if (firing.repetition or firing.phase != Firing.Phase.PAGE) and (
+            (incident.pk, step.pk) in self.acknowledged
+        ):
+            return Firing.Outcome.ACKNOWLEDGED
+        return None
+
     def decide(self, firing):
         """Whether a claimed firing still has to page anyone; recorded on it."""
         incident, step = firing.incident, firing.step
         firing.late = self.now - max(firing.due_at, firing.planned_at) > LATE_AFTER
-        # A dismissed breach may still owe the GBA its withdrawal: a step for an obligation
-        # pages while it is open, whatever the state; the others stop with the incident.
-        if self.done(incident, step) or (incident.state in CLOSED_STATES and not step.obligation):
-            firing.outcome = Firing.Outcome.STATE_REACHED
-        elif (firing.repetition or firing.phase != Firing.Phase.PAGE) and (
-            (incident.pk, step.pk) in self.acknowledged
-        ):
-            firing.outcome = Firing.Outcome.ACKNOWLEDGED
+        stopped = self.stops(firing)
+        if stopped:
+            firing.outcome = stopped
         elif any((incident.pk, later.pk) in self.due for later in self.same_wait(step, True)):
             firing.outcome = Firing.Outcome.SUPERSEDED
         else:
@@ -528,6 +536,25 @@ def followers(firing, now):
             )
         )
     return made
+
+
+def next_pages(incident_ids, now=None):
+    """incident id -> the first planned page that will really go out (not one whose step is
+    met, acknowledged or stopped with the incident): what "next alert" may promise."""
+    now = now or timezone.now()
+    pending = list(
+        Firing.objects.filter(incident__in=incident_ids, fired_at=None)
+        .select_related("incident", "step")
+        .order_by("due_at", "pk")
+    )
+    if not pending:
+        return {}
+    facts = Facts(pending, now)
+    upcoming = {}
+    for firing in pending:
+        if firing.incident_id not in upcoming and facts.stops(firing) is None:
+            upcoming[firing.incident_id] = firing
+    return upcoming
 
 
 def next_wake_up():

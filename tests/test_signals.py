@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from incidents import workflow
+from notifications.tasks import dispatch
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +61,18 @@ def test_the_clock_counts_to_the_earliest_open_obligation(client, manager, incid
     client.force_login(manager)
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert f'data-deadline="{told.deadline_at.isoformat()}"' in page
+
+
+def test_next_alert_names_only_a_page_that_will_go_out(client, manager, incident_in):
+    incident = incident_in("assessed")  # step 2 (aware + 4 h, until assessed) is moot now
+    dispatch()  # the first alert (step 1, at awareness) goes out
+    client.force_login(manager)
+    row = next(r for r in client.get("/").context["page"] if r.pk == incident.pk)
+    assert row.next_alert_at == incident.aware_at + timedelta(hours=12)  # step 3, GBA not filed
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "Next: GBA not notified yet at" in page
+    done = incident_in("controller_notified")
+    dispatch()
+    row = next(r for r in client.get("/").context["page"] if r.pk == done.pk)
+    assert row.next_alert_at is None  # every step waits for something done
+    assert "Next:" not in client.get(f"/incidents/{done.pk}/").content.decode()

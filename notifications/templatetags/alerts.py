@@ -4,7 +4,7 @@ template, which loads this tag)."""
 
 from django import template
 
-from ..escalation import recipients
+from ..escalation import next_pages, recipients
 from ..models import Message
 
 register = template.Library()
@@ -33,11 +33,7 @@ def alerts_at_a_glance(incident):
             {f.incident.reference for f in listed if f.incident_id != incident.pk}
         )
         message.acknowledged = acknowledged.get(message.here.step_id, []) if message.here else []
-    upcoming = None
-    if incident.is_open:
-        upcoming = (
-            incident.firings.filter(fired_at=None).select_related("step").order_by("due_at").first()
-        )
+    upcoming = next_pages([incident.pk]).get(incident.pk)
     return {
         "messages_sent": messages_sent,
         "acknowledgements": [ack for acks in acknowledged.values() for ack in acks],
@@ -46,3 +42,14 @@ def alerts_at_a_glance(incident):
         if upcoming
         else [],
     }
+
+
+@register.simple_tag
+def next_alerts(incidents):
+    """{% next_alerts page.object_list %}: sets `next_alert_at` on each incident listed, from
+    the pages that will really go out (a few queries for the whole page of the dashboard)."""
+    upcoming = next_pages([incident.pk for incident in incidents])
+    for incident in incidents:
+        firing = upcoming.get(incident.pk)
+        incident.next_alert_at = firing.due_at if firing else None
+    return ""
