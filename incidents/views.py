@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import controller_import, downloads, fact_texts, reference_audit, workflow
@@ -474,14 +474,39 @@ def action(request, pk, action):
         else:
             change = lambda: workflow.transition(pk, request.user, action, version, **arguments)  # noqa: E731
         if run(form, change):
-            messages.success(request, _("Saved."))
+            messages.success(request, DONE_MESSAGES[action])
             return redirect("incidents:detail", pk=pk)
     return render(
         request,
         "incidents/form.html",
-        {"form": form, "incident": incident, "title": workflow.ACTION_TITLES[action]},
+        {
+            "form": form,
+            "incident": incident,
+            "title": workflow.ACTION_TITLES[action],
+            "submit_label": SUBMIT_LABELS.get(action, _("Record")),
+        },
         status=403 if getattr(form, "refused", False) else 200,
     )
+
+
+# What the button says and what the page says afterwards: the action, not "Save".
+SUBMIT_LABELS = {
+    "close": gettext_lazy("Close the incident"),
+    "dismiss": gettext_lazy("Dismiss"),
+    "merge": gettext_lazy("Merge into the original"),
+}
+DONE_MESSAGES = {
+    "notify_gba": gettext_lazy("Recorded: the GBA notification."),
+    "complete_gba": gettext_lazy("Recorded: the completed GBA notification (part 2)."),
+    "notify_controller": gettext_lazy("Recorded: the controllers were told."),
+    "inform_subjects": gettext_lazy("Recorded: the data subjects were informed."),
+    "update_controller": gettext_lazy("Recorded: the update sent to the controllers."),
+    "gba_follow_up": gettext_lazy("Recorded: the follow-up sent to the GBA."),
+    "gba_withdrawal": gettext_lazy("Recorded: the withdrawal sent to the GBA."),
+    "close": gettext_lazy("Closed: no more alerts; the register keeps it."),
+    "dismiss": gettext_lazy("Dismissed: the register keeps it with the reason."),
+    "merge": gettext_lazy("Merged into the original incident."),
+}
 
 
 @login_required

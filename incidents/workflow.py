@@ -864,6 +864,8 @@ def allowed_actions(incident, user):
     for action, permission in TRANSITION_PERMISSIONS.items():
         if user.has_perm(permission) and action_possible(incident, action, open_kinds):
             actions.append(action)
+    if "close" in actions and open_kinds:
+        actions.remove("close")  # offered only once nothing is owed (the page says what is)
     if "dismiss" in actions:
         actions.append("merge")  # a duplicate is dismissed into its original
     return actions

@@ -241,3 +241,26 @@ def test_a_dbn_reference_belongs_to_one_filing(api, incident_in, manager, contro
         url, {"reference": "DBN-2026-70", "controllers": [second.pk]}, format="json"
     )
     assert combined.status_code == 200, combined.json()
+
+
+def test_close_is_offered_only_once_nothing_is_owed_and_says_what_it_does(
+    client, manager, incident_in
+):
+    incident = incident_in("controller_notified")
+    workflow.update_facts(incident.pk, manager, {"description": "More is known."})
+    client.force_login(manager)
+    page = client.get(f"/incidents/{incident.pk}/")
+    assert "close" not in page.context["actions"]  # an update and a follow-up are owed
+    workflow.transition(incident.pk, manager, "update_controller", how="E-mail")
+    workflow.transition(incident.pk, manager, "gba_follow_up")
+    page = client.get(f"/incidents/{incident.pk}/")
+    assert "close" in page.context["actions"]
+    form = client.get(f"/incidents/{incident.pk}/close/").content.decode()
+    assert '<button type="submit">Close the incident</button>' in form
+    incident.refresh_from_db()
+    done = client.post(
+        f"/incidents/{incident.pk}/close/",
+        {"version": incident.version, "confirm": "on"},
+        follow=True,
+    )
+    assert "Closed: no more alerts; the register keeps it." in done.content.decode()
