@@ -353,6 +353,7 @@ class IncidentQuerySet(models.QuerySet):
                 ),
             ),
             met_late=models.Exists(owed.filter(status="met", met_at__gt=models.F("deadline_at"))),
+            met_any=models.Exists(owed.filter(status="met")),
         )
 
     def overdue(self, now):
@@ -564,11 +565,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return self.state in CLOCK_RUNNING_STATES
 
     def clock(self):
-        """(next deadline, met late): annotated by IncidentQuerySet.with_clock(), or read."""
+        """(next deadline, anything met, met late): annotated by
+        IncidentQuerySet.with_clock() (the dashboard's rows), or read in one query."""
         if not hasattr(self, "next_deadline"):
             annotated = Incident.objects.with_clock().get(pk=self.pk)
-            self.next_deadline, self.met_late = annotated.next_deadline, annotated.met_late
-        return self.next_deadline, self.met_late
+            self.next_deadline = annotated.next_deadline
+            self.met_any, self.met_late = annotated.met_any, annotated.met_late
+        return self.next_deadline, self.met_any, self.met_late
 
     def assessment_or_none(self):
         try:

@@ -695,7 +695,6 @@ def record(
     if kind == Obligation.Kind.NOTIFY_GBA:
         # The letter promised the DBN: the controllers told before the filing are owed it.
         obligations.owe_updates(incident, user, [o.controller_id for o in met], gba=False)
-    if kind == Obligation.Kind.NOTIFY_GBA:
         incident.gba_reference = incident.gba_reference or first.reference
         incident.gba_submitted_at = max(first.met_at, incident.gba_submitted_at or first.met_at)
         incident.gba_delay_reason = first.delay_reason or incident.gba_delay_reason

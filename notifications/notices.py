@@ -129,15 +129,18 @@ def unsent_controllers(incident):
     update, a letter sent since the update was owed."""
     previous = latest_notices(incident)
     owed_since = updates_owed_since(incident)
+    untold = set(
+        incident.obligations.filter(kind=TELL, status=Obligation.Status.OPEN).values_list(
+            "controller_id", flat=True
+        )
+    )  # one query for 5,000 controllers, not one each
 
     def unsent(controller):
         message = previous.get(controller.pk)
         if message is None or message.status in Message.FINAL_FAILURES:
             return True
         since = owed_since.get(controller.pk)
-        told = not incident.obligations.filter(
-            kind=TELL, controller=controller, status=Obligation.Status.OPEN
-        ).exists()
+        told = controller.pk not in untold
         return told and since is not None and message.created_at < since
 
     return [controller for controller in waiting_controllers(incident) if unsent(controller)]

@@ -6,7 +6,7 @@ end, and the signatory (the DPO). The e-mail that carries it has its own templat
 
 from babel.dates import format_date
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -122,16 +122,25 @@ def supplement(incident, controller):
         kind=Obligation.Kind.UPDATE_CONTROLLER,
         status=Obligation.Status.OPEN,
     )
-    since = last_letter(incident, controller)
-    if since is None or not owed.exists():
+    if not owed.exists():  # the first notice of 5,000: one query, nothing more
         return None
-    return changes_for(incident, controller, since)
+    since = last_letter(incident, controller)
+    return changes_for(incident, controller, since) if since else None
 
 
 def changes_for(incident, controller, since):
     """Call inside translation.override: the rows are in the reader's language."""
     rows = []
-    for event in incident.events.filter(at__gt=since).order_by("at", "id"):
+    Kind = IncidentEvent.Kind
+    # Only the events that can be a change for this controller: not the notices sent to
+    # thousands of others (their JSON lists every one of them).
+    relevant = (
+        Q(kind__in=[Kind.AWARE_AT_CORRECTED, Kind.ASSESSED])
+        | Q(kind=Kind.CHANGED, field__in=[*REPORTED_FACTS, "affected_controller"])
+        | Q(kind=Kind.RECORDED, field="notify_gba")
+        | Q(kind=Kind.TRANSITION, to_state=State.DISMISSED)
+    )
+    for event in incident.events.filter(relevant, at__gt=since).order_by("at", "id"):
         before = event.before if isinstance(event.before, dict) else {}
         after = event.after if isinstance(event.after, dict) else {}
         if event.kind == IncidentEvent.Kind.AWARE_AT_CORRECTED:

@@ -13,10 +13,10 @@ register = template.Library()
 def countdown(incident, now):
     """The countdown to the earliest open obligation; once nothing is open, whether everything
     was done in time (from the obligations themselves, not from the state)."""
-    deadline, late = incident.clock()
+    deadline, met, late = incident.clock()
     if deadline is not None:
         return deadline_clock(deadline, now)
-    if not incident.obligations.filter(status="met").exists():
+    if not met:
         return ""
     if late:
         return format_html('<span class="clock late">{}</span>', _("done, partly late"))
