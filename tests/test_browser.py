@@ -261,7 +261,7 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
 
 @pytest.mark.parametrize("width", [PHONE[0], DESKTOP[0]])
 def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
-    browser, site, manager, dpo, incident_in, width
+    browser, site, manager, dpo, incident_in, width, controller
 ):
     """On a 375 px phone and a 1,280 px desk: the dashboard, an incident with its alerts,
     obligations and timeline, each form, the register and the controllers, and the page of a
@@ -291,6 +291,8 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         f"/incidents/{incident.pk}/assess/",
         f"/incidents/{incident.pk}/edit/",
         f"/incidents/{incident.pk}/notify_gba/",
+        f"/incidents/{incident.pk}/controllers/{controller.pk}/",  # its own facts
+        f"/incidents/{incident.pk}/gba_follow_up/",
         f"/incidents/{incident.pk}/dismiss/",
         f"/incidents/{incident.pk}/notices/",
         f"/incidents/{incident.pk}/texts/fr/",

@@ -161,7 +161,7 @@ def obligation_tables(incident, per_table=25):
         _("GBA reference"),
         _("Reason for the delay, or why not owed"),
     ]
-    widths = [30 * mm, 34 * mm, 24 * mm, 30 * mm, 24 * mm, 32 * mm]
+    widths = [36 * mm, 30 * mm, 22 * mm, 26 * mm, 26 * mm, 34 * mm]
     return [
         data_table(header, rows[start : start + per_table], widths)
         for start in range(0, len(rows), per_table)
