@@ -8,6 +8,7 @@ The workflow (locking, version checks, writing events) is in workflow.py.
 
 import re
 from datetime import datetime, time, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -1258,7 +1259,7 @@ class AffectedController(models.Model):
         if self.subjects_informed and assessment is not None:
             check_art34(self, assessment)
 
-    @property
+    @cached_property
     def told_at(self):
         """When the controller was told: its awareness, from which its own 72 hours run."""
         return (

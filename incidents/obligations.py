@@ -190,12 +190,13 @@ def owe(incident, user, owed, open_, rounds, now):
     wanted = {c for _kind, whom in owed for c in whom}
     if wanted:
         names = Controller.objects.in_bulk(wanted)
+    deadlines = {kind: now + rule_delay(kind) for kind, _whom in owed}  # one rule per kind
     created = [
         Obligation(
             incident=incident,
             controller=names[controller],
             kind=kind,
-            deadline_at=now + rule_delay(kind),
+            deadline_at=deadlines[kind],
             round=rounds.get((kind, controller), 0) + 1,
         )
         for kind, whom in owed
@@ -337,16 +338,19 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
         raise ValidationError({"how": _("Say how it was done (e-mail, phone, letter).")})
     check_time(incident, at, "submitted_at" if "gba" in kind else "notified_at")
     check_late(obligations, at, delay_reason)
+    # Part 2, a follow-up or a withdrawal continues the filing it follows: its DBN by default
+    # (one query for 5,000 controllers).
+    filed_references = (
+        filed_reference_of(incident, [o.controller_id for o in obligations])
+        if kind in {Kind.COMPLETE_GBA, Kind.GBA_FOLLOW_UP, Kind.GBA_WITHDRAWAL}
+        else {}
+    )
     for obligation in obligations:
         obligation.status = Status.MET
         obligation.met_at = at
         obligation.met_by = user
         obligation.how = how[:200]
-        obligation.reference = reference or (
-            obligation_reference(incident, obligation.controller)
-            if kind in {Kind.COMPLETE_GBA, Kind.GBA_FOLLOW_UP, Kind.GBA_WITHDRAWAL}
-            else ""
-        )
+        obligation.reference = reference or filed_references.get(obligation.controller_id, "")
         obligation.delay_reason = delay_reason if at > obligation.deadline_at else ""
     Obligation.objects.bulk_update(
         obligations,
@@ -415,9 +419,13 @@ def part_two_owed(incident, filed, at):
     return Obligation.objects.bulk_create(created, batch_size=1000, ignore_conflicts=True)
 
 
-def obligation_reference(incident, controller):
-    """The DBN reference of the controller's part 1 (part 2 is owed only after it)."""
-    return incident.obligations.get(kind=Kind.NOTIFY_GBA, controller=controller).reference
+def filed_reference_of(incident, controller_ids):
+    """controller id -> the DBN reference of its part 1 (what follows is owed only after it)."""
+    return dict(
+        incident.obligations.filter(
+            kind=Kind.NOTIFY_GBA, controller_id__in=controller_ids
+        ).values_list("controller_id", "reference")
+    )
 
 
 def nothing_open_message(incident, kind):
