@@ -147,7 +147,8 @@ def owe_updates(incident, user, controllers=None, *, gba=True, now=None):
     made a follow-up (unless part 2, which will carry the change, is still owed). One open
     round per controller: a second change before it is met goes into the same update."""
     now = now or timezone.now()
-    rows = incident.obligations.exclude(status=Status.WITHDRAWN).filter(
+    # Withdrawn rows too: they hold round numbers (a controller taken off and named again).
+    rows = incident.obligations.filter(
         kind__in=[
             Kind.TELL_CONTROLLER,
             Kind.NOTIFY_GBA,

@@ -264,3 +264,42 @@ def test_close_is_offered_only_once_nothing_is_owed_and_says_what_it_does(
         follow=True,
     )
     assert "Closed: no more alerts; the register keeps it." in done.content.decode()
+
+
+def test_a_controller_taken_off_and_named_again_is_owed_a_new_round(
+    incident_in, manager, controller, second
+):
+    """Its withdrawn update keeps its round number: the next one is the round after it."""
+    incident = incident_in("controller_notified")
+    workflow.update_facts(incident.pk, manager, {"description": "Also the invoices."})
+    workflow.update_facts(incident.pk, manager, {"controllers": [second]})
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    assert incident.obligations.get(kind="tell_controller", controller=controller).status == "met"
+    workflow.update_facts(incident.pk, manager, {"description": "And the addresses."})
+    assert owed(incident, "update_controller") == [
+        ("Bakkerij Van Damme BV", "open", 2),
+        ("Bakkerij Van Damme BV", "withdrawn", 1),
+    ]
+
+
+def test_a_dismissal_owes_the_withdrawal_only_for_filings_made_by_the_one_dismissing(
+    incident_in, manager, controller, second
+):
+    """Told but not filed for (it files itself): nothing to withdraw with the GBA for it."""
+    second.gba_on_behalf = False
+    second.save()
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.transition(incident.pk, manager, "notify_controller", how="E-mail")
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-33")
+    workflow.transition(incident.pk, manager, "dismiss", reason="Test data only.")
+    assert owed(incident, "gba_withdrawal") == [("Bakkerij Van Damme BV", "open", 1)]
+    event = incident.events.filter(kind="obligations").order_by("id").last()
+    assert event.actor == manager
+    assert event.after["created"] == {
+        "update_controller:open": ["Bakkerij Van Damme BV", "Librairie Lefèvre SRL"]
+    }
+    withdrawal = incident.events.filter(
+        kind="obligations", after__created__has_key="gba_withdrawal:open"
+    )
+    assert [e.actor for e in withdrawal] == [manager]
