@@ -324,8 +324,16 @@ CLOCK_STOP_GRACE = timedelta(seconds=3)
 # incident, or another incident's page) goes out with it, in one message: one wake-up instead
 # of two a few seconds apart.
 PAGE_MERGE_WINDOW = timedelta(seconds=int(os.environ.get("PAGE_MERGE_WINDOW_SECONDS", "60")))
-# At most this many incidents in one page (SMS, call or e-mail); more make more pages.
+# At most this many incidents named in one page (SMS, call); the rest are "+N more" behind
+# its link, where one tap acknowledges them all. Companions fill a page up to this many.
 PAGE_DIGEST_MAX_INCIDENTS = int(os.environ.get("PAGE_DIGEST_MAX_INCIDENTS", "5"))
+# Storm control: at most one page per person and channel within this time. What comes sooner
+# is held and goes out gathered into the person's next page ("+37 more"), at the end of the
+# interval or with a deadline's page, which is never held (escalation.build_messages).
+PAGE_MIN_INTERVAL = {
+    channel: timedelta(seconds=int(os.environ.get(f"PAGE_MIN_INTERVAL_{channel.upper()}", "60")))
+    for channel in ("sms", "call", "email")
+}
 # Its threads that send the messages of what it fires, side by side (with 2 on SQLite the burst of
 # bench/escalation.py was slower than with 8).
 CLOCK_WORKERS = int(os.environ.get("CLOCK_WORKERS", "8"))

@@ -7,6 +7,7 @@ the clock: the next step still comes if the incident has not moved on.
 import re
 
 from django.db import transaction
+from django.db.models.functions import Coalesce
 
 from incidents.models import Incident, IncidentEvent
 
@@ -61,16 +62,20 @@ def acknowledge_reply(phone, body):
     is_ack, reference = parse_reply(body)
     if not is_ack:
         return []
-    messages = Message.objects.filter(
-        channel=Channel.SMS, to=phone, firing__isnull=False, recipient__isnull=False
-    ).select_related("firing__step", "incident", "recipient")
+    messages = (
+        Message.objects.filter(
+            channel=Channel.SMS, to=phone, firing__isnull=False, recipient__isnull=False
+        )
+        .exclude(status__in=Message.NOT_PAGES)  # held back: the person never saw it
+        .select_related("firing__step", "incident", "recipient")
+    )
     incident = None
     if reference:
         incident = Incident.objects.filter(reference=reference).first()
         if incident is None:
             return []
         messages = messages.about(incident)
-    message = messages.order_by("-created_at", "-id").first()
+    message = messages.order_by(Coalesce("released_at", "created_at").desc(), "-id").first()
     if message is None:
         return []
     return acknowledge_page(message.firing, message.recipient, "sms", incident)

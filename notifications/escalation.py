@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from incidents.models import Incident, Obligation, State
 
+from . import storm
 from .models import (
     Acknowledgement,
     Channel,
@@ -172,7 +173,9 @@ def address(user, channel):
     return user.email if channel == Channel.EMAIL else user.phone
 
 
-def build_message(firing, user, channel, fallback_for=None, also=()):
+def build_message(firing, user, channel, fallback_for=None, also=(), link=None):
+    """The message paging this person on this channel about the firing and `also`; its link
+    acknowledges `link`'s page (the firing's own by default)."""
     incident = firing.incident
     message = Message(
         incident=incident,
@@ -183,11 +186,11 @@ def build_message(firing, user, channel, fallback_for=None, also=()):
         fallback_for=fallback_for,
     )
     if channel == Channel.SMS:
-        message.text = sms_text(firing, user, also)
+        message.text = sms_text(firing, user, also, link)
     elif channel == Channel.CALL:
         message.text = call_script(firing, user, also)
     else:
-        message.subject, message.text = email_subject_and_body(firing, user, also)
+        message.subject, message.text = email_subject_and_body(firing, user, also, link)
     if not message.to:
         message.status = Message.Status.FAILED
         message.error = f"{user} has no {'e-mail address' if channel == 'email' else 'phone'}"
@@ -473,38 +476,136 @@ def companions(sent, facts, now):
 
 
 def build_messages(group, facts):
-    """One message per person and channel for the firings in the group, listing at most
-    PAGE_DIGEST_MAX_INCIDENTS incidents (more make more messages). The first firing that
-    pages the person, the most urgent, is the message's; the others are listed in it
-    (`also_for`), whatever their incident."""
+    """One message per person and channel for the firings in the group. The first firing
+    that pages the person, the most urgent, is the message's; the others are listed in it
+    (`also_for`), whatever their incident: the text names the first PAGE_DIGEST_MAX_INCIDENTS
+    and says "+N more" behind the link.
+
+    Storm control (storm.py): a page within PAGE_MIN_INTERVAL of the person's last one on
+    that channel is held for the end of the interval, unless it is a deadline moment; a page
+    that goes now takes in what was held for that person and channel."""
     wanted = {}
     for firing in group:
         step = firing.step
         channels = [Channel.CALL] if firing.phase == Firing.Phase.CALL else step.channels()
-        people = facts.recipients(step, firing.phase)
-        for user in people:
+        for user in facts.recipients(step, firing.phase):
             for channel in channels:
                 wanted.setdefault((user.pk, channel), (user, []))[1].append(firing)
-    pages = []  # (user, channel, firings)
+    if not wanted:
+        return []
+    people = {pk for pk, _channel in wanted}
+    channels = {channel for _pk, channel in wanted}
+    storm.lock_people(people)
+    last, held = storm.last_pages(people, channels), storm.held_until(people, channels)
+    messages = []
     for (_pk, channel), (user, firings) in wanted.items():
-        by_incident = list(dict.fromkeys(firing.incident_id for firing in firings))
-        limit = settings.PAGE_DIGEST_MAX_INCIDENTS
-        for start in range(0, len(by_incident), limit):
-            chunk = set(by_incident[start : start + limit])
-            pages.append((user, channel, [f for f in firings if f.incident_id in chunk]))
-    messages = Message.objects.bulk_create(
-        [
-            build_message(firings[0], user, channel, also=firings[1:])
-            for user, channel, firings in pages
-        ]
-    )
+        message = build_message(firings[0], user, channel, also=firings[1:])
+        hold = storm.release_time(user, channel, firings, last, held, facts.now)
+        if hold is not None and message.status == Message.Status.QUEUED:
+            message.status, message.next_attempt_at = Message.Status.HELD, hold
+        messages.append((message, firings))
+    Message.objects.bulk_create([message for message, _firings in messages])
     links = [
         Message.also_for.through(message_id=message.pk, firing_id=other.pk)
-        for message, (_user, _channel, firings) in zip(messages, pages, strict=True)
+        for message, firings in messages
         for other in firings[1:]
     ]
     Message.also_for.through.objects.bulk_create(links)
-    return messages
+    for message, firings in messages:
+        if message.status == Message.Status.QUEUED and (user_channel(message) in held):
+            take_in(message, firings, facts.now)
+    return [message for message, _firings in messages]
+
+
+def user_channel(message):
+    return message.recipient_id, message.channel
+
+
+def take_in(carrier, firings, now):
+    """The carrier goes out now with the held pages of its person and channel: it lists their
+    firings too (those still to page about), and its text says so."""
+    gathered = storm.gather(carrier)
+    if not gathered:
+        return
+    listed = {firing.pk for firing in firings}
+    live = [firing for firing in gathered if firing.pk not in listed]
+    live = still_to_page(live, now)
+    Message.also_for.through.objects.bulk_create(
+        [Message.also_for.through(message_id=carrier.pk, firing_id=f.pk) for f in live],
+        ignore_conflicts=True,
+    )
+    rewrite(carrier, [*firings, *live])
+
+
+def still_to_page(firings, now):
+    """Of the firings a held page stood for, those still worth a page now: not met, not
+    stopped with the incident, not acknowledged by anyone meanwhile."""
+    if not firings:
+        return []
+    facts = Facts(firings, now)
+    return [
+        firing
+        for firing in firings
+        if facts.stops(firing) is None
+        and (firing.incident_id, firing.step_id) not in facts.acknowledged
+    ]
+
+
+def rewrite(message, firings):
+    """The message's text for these firings, the most urgent first; its link still names
+    its own firing (the link acknowledges everything the message lists)."""
+    firings = sorted(firings, key=Firing.urgency)
+    again = build_message(
+        firings[0], message.recipient, message.channel, also=firings[1:], link=message.firing
+    )
+    message.subject, message.text = again.subject, again.text
+    Message.objects.filter(pk=message.pk).update(subject=message.subject, text=message.text)
+
+
+def release_held(now):
+    """Held pages whose interval is over go out: per person and channel, the earliest held
+    one carries the others. The ids of the carriers to send."""
+    due = (
+        Message.objects.filter(status=Message.Status.HELD, next_attempt_at__lte=now)
+        .order_by("created_at", "pk")
+        .values_list("pk", "recipient_id", "channel")
+    )
+    carriers = {}
+    for pk, person, channel in due:
+        carriers.setdefault((person, channel), pk)
+    released = []
+    for (person, _channel), pk in carriers.items():
+        try:
+            with transaction.atomic():
+                storm.lock_people([person])
+                if not Message.objects.filter(pk=pk, status=Message.Status.HELD).update(
+                    status=Message.Status.QUEUED, released_at=now, next_attempt_at=now
+                ):
+                    continue  # another dispatcher released it
+                carrier = Message.objects.select_related(
+                    "firing__step", "firing__incident", "recipient"
+                ).get(pk=pk)
+                own = [carrier.firing, *carrier.also_for.select_related("step", "incident")]
+                gathered = [f for f in storm.gather(carrier) if f not in own]
+                live = still_to_page(own + gathered, now)
+                if not live:
+                    Message.objects.filter(pk=pk).update(
+                        status=Message.Status.NOT_NEEDED, next_attempt_at=None
+                    )
+                    continue
+                Message.also_for.through.objects.bulk_create(
+                    [
+                        Message.also_for.through(message_id=pk, firing_id=f.pk)
+                        for f in live
+                        if f.pk != carrier.firing_id
+                    ],
+                    ignore_conflicts=True,
+                )
+                rewrite(carrier, live)
+                released.append(pk)
+        except storm.Gathered:
+            continue
+    return released
 
 
 def followers(firing, now):
@@ -560,15 +661,17 @@ def next_pages(incident_ids, now=None):
 def next_wake_up():
     """The earliest moment something is due: a firing, or a message waiting for a retry."""
     firing = Firing.objects.filter(fired_at=None).aggregate(at=Min("due_at"))["at"]
-    retry = Message.objects.filter(status=Message.Status.QUEUED).aggregate(
-        at=Min("next_attempt_at")
-    )["at"]
+    retry = Message.objects.filter(
+        status__in=[Message.Status.QUEUED, Message.Status.HELD]
+    ).aggregate(at=Min("next_attempt_at"))["at"]
     moments = [moment for moment in (firing, retry) if moment is not None]
     return min(moments) if moments else None
 
 
 def messages_to_retry(now):
-    """Queued messages whose back-off is over, and sends abandoned by a killed worker."""
+    """Queued messages whose back-off is over, sends abandoned by a killed worker, and held
+    pages whose interval is over (release_held)."""
+    release_held(now)
     stale = now - settings.MESSAGE_SEND_TIMEOUT
     abandoned = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=stale)
     for message in abandoned.filter(attempts__gte=settings.MESSAGE_MAX_ATTEMPTS):

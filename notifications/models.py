@@ -343,8 +343,15 @@ class Message(models.Model):
         FAILED = "failed", _("failed")
         UNDELIVERED = "undelivered", _("undelivered")
         BOUNCED = "bounced", _("bounced")
+        # Storm control (escalation.build_messages): a page within PAGE_MIN_INTERVAL of the
+        # person's last one on that channel waits, and goes out gathered into their next page.
+        HELD = "held", _("held: goes out with the next page")
+        GATHERED = "gathered", _("sent within a later page")
+        NOT_NEEDED = "not_needed", _("not sent: acknowledged or done before its turn")
 
     FINAL_FAILURES = {Status.FAILED, Status.UNDELIVERED, Status.BOUNCED}
+    # Not (yet) a page on its own: what storm control holds back or gathered into another.
+    NOT_PAGES = {Status.HELD, Status.GATHERED, Status.NOT_NEEDED}
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
     firing = models.ForeignKey(
@@ -384,6 +391,12 @@ class Message(models.Model):
     # incidents (a digest), due for this person within PAGE_MERGE_WINDOW, listed in one
     # message instead of one message each. `incident` is the first firing's.
     also_for = models.ManyToManyField(Firing, blank=True, related_name="merged_into")
+    # A held page, when it went out within another (its firings are in that one's also_for).
+    gathered_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="gathered"
+    )
+    # A held page that went out as the carrier of the others: when it left its hold.
+    released_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -401,8 +414,14 @@ class Message(models.Model):
                 name="one_message_per_firing_recipient_channel",
             )
         ]
-        # The incident page counts the notices to controllers by status.
-        indexes = [models.Index(fields=["incident", "controller", "status"])]
+        indexes = [
+            # The incident page counts the notices to controllers by status.
+            models.Index(fields=["incident", "controller", "status"]),
+            # Storm control reads a person's last page on a channel.
+            models.Index(
+                fields=["recipient", "channel", "created_at"], name="last_page_per_channel"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.channel} to {self.to}: {self.status}"
@@ -410,3 +429,8 @@ class Message(models.Model):
     @property
     def failed(self):
         return self.status in self.FINAL_FAILURES
+
+    @property
+    def paged_at(self):
+        """When it went out as a page: when it was made, or released from its hold."""
+        return self.released_at or self.created_at

@@ -37,6 +37,7 @@ REPLACEMENTS = {
     "Ĳ": "IJ",
 }
 SMS_LENGTH = 160
+EMAIL_MAX_ITEMS = 50  # incidents described in one e-mail; the rest behind its link
 ACK_SALT = "notifications.acknowledge"
 
 
@@ -189,12 +190,18 @@ def one_line(template, context):
     return " ".join(render_to_string(f"notifications/page/{template}", context).split())
 
 
-def sms_text(firing, user, also=()):
+def sms_text(firing, user, also=(), link=None):
     """One SMS where it fits: the title is cut (never the reference, the deadline or the
-    link); a page about several incidents lists their references without titles."""
+    link); a page about several incidents lists their references without titles, the first
+    PAGE_DIGEST_MAX_INCIDENTS of them, and "+N more" behind the link."""
     with translation.override(user.language):
-        items = page_items(firing, also)
-        context = {"items": items, "groups": by_headline(items), "link": ack_link(firing, user)}
+        items, more = named(page_items(firing, also))
+        context = {
+            "items": items,
+            "more": more,
+            "groups": by_headline(items),
+            "link": ack_link(link or firing, user),
+        }
         title = " ".join(to_gsm7(firing.incident.title).split())
         text = to_gsm7(one_line("sms.txt", {**context, "title": title}))
         if len(text) > SMS_LENGTH and len(context["items"]) == 1:
@@ -204,9 +211,10 @@ def sms_text(firing, user, also=()):
         return text
 
 
-def email_subject_and_body(firing, user, also=()):
+def email_subject_and_body(firing, user, also=(), link=None):
     with translation.override(user.language):
-        context = {"items": page_items(firing, also), "link": ack_link(firing, user)}
+        items, more = named(page_items(firing, also), EMAIL_MAX_ITEMS)
+        context = {"items": items, "more": more, "link": ack_link(link or firing, user)}
         subject = one_line("email_subject.txt", context)
         body = render_to_string("notifications/page/email.txt", context)
         return subject[:200], body.strip()
@@ -214,7 +222,14 @@ def email_subject_and_body(firing, user, also=()):
 
 def call_script(firing, user, also=()):
     with translation.override(user.language):
-        return one_line("call.txt", {"items": page_items(firing, also)})
+        items, more = named(page_items(firing, also))
+        return one_line("call.txt", {"items": items, "more": more})
+
+
+def named(items, limit=None):
+    """The items a page names (the most urgent first) and how many more it stands for."""
+    limit = limit or settings.PAGE_DIGEST_MAX_INCIDENTS
+    return items[:limit], max(len(items) - limit, 0)
 
 
 def voice_script(message, language):

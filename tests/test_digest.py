@@ -43,6 +43,11 @@ def step2(incident):
 
 
 def pages_at(clock, moment, **filters):
+    """The pages a dispatcher sends at `moment`, after the clock released at their time the
+    first alerts that storm control held (incidents logged within a minute of each other)."""
+    while held := Message.objects.filter(status="held", next_attempt_at__lt=moment).first():
+        clock.move_to(held.next_attempt_at)
+        dispatch()
     clock.move_to(moment)
     before = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
     dispatch()
@@ -166,14 +171,17 @@ def test_a_page_that_reaches_nobody_paged_now_keeps_its_time(log, clock, manager
     assert [(m.recipient, listed(m)) for m in later] == [(dpo, [second.reference])]
 
 
-def test_a_page_lists_at_most_five_incidents_and_each_incident_is_in_one(log, clock, manager):
+def test_a_page_names_five_incidents_and_says_how_many_more_it_stands_for(log, clock, manager):
     incidents = [log(f"Phishing {n}", after=n * S) for n in range(7)]
-    sms = pages_at(clock, T0 + 4 * H + 10 * S, recipient=manager, channel="sms")
-    assert sorted(len(listed(m)) for m in sms) == [2, 5]
-    assert sorted(ref for m in sms for ref in listed(m)) == sorted(i.reference for i in incidents)
-    assert all(m.text.startswith(f"{len(listed(m))} breaches: Not assessed yet: ") for m in sms)
-    assert all(len(m.text) <= 2 * 153 for m in sms)  # five references, not five titles
-    assert all(is_gsm7(m.text) for m in sms)
+    (sms,) = pages_at(clock, T0 + 4 * H + 10 * S, recipient=manager, channel="sms")
+    assert listed(sms) == sorted(i.reference for i in incidents)
+    link = re.search(r"https://\S+/ack/\S+/", sms.text).group(0)
+    named = ", ".join(i.reference for i in incidents[:5])
+    assert sms.text == (
+        f"7 breaches: Not assessed yet: {named} (deadline 26/11 10:00). "
+        f"+2 more. All, and OK for all: {link}"
+    )
+    assert is_gsm7(sms.text) and len(sms.text) <= 2 * 153  # five references, not five titles
 
 
 def test_an_sms_reply_acknowledges_the_whole_digest_or_the_incident_it_names(log, clock, manager):
@@ -182,10 +190,10 @@ def test_an_sms_reply_acknowledges_the_whole_digest_or_the_incident_it_names(log
     pages_at(clock, T0 + 4 * H, recipient=manager, channel="sms")
 
     made = acknowledge_reply(manager.phone, f"ACK {second.reference}")
-    assert [a.incident for a in made] == [second]
+    assert sorted((a.incident.pk, a.step.position) for a in made) == [(second.pk, 2)]
     assert not first.acknowledgements.filter(user=manager, step__position=2).exists()
     made = acknowledge_reply(manager.phone, "ack")
-    assert sorted(a.incident.reference for a in made) == [first.reference, second.reference]
+    assert sorted((a.incident.pk, a.step.position) for a in made) == [(first.pk, 2), (second.pk, 2)]
     assert first.acknowledgements.filter(user=manager, step__position=2).exists()
 
 
