@@ -7,7 +7,9 @@ shortened, never the reference, the deadline or the acknowledgement link.
 
 import base64
 import unicodedata
+from datetime import timedelta
 
+from babel.dates import format_timedelta
 from django.conf import settings
 from django.core import signing
 from django.template.loader import render_to_string
@@ -129,6 +131,23 @@ def short(moment):
     return timezone.localtime(moment).strftime("%d/%m %H:%M")
 
 
+def how_long(delta, spoken=False):
+    """'in 40 sec.' / '12 minutes ago' in the current language (CLDR, through Babel), cut
+    down to its unit, never rounded up: 3 h 59 min left is 'in 3 hr.', not 'in 4 hr.'."""
+    seconds = abs(int(delta.total_seconds()))
+    if not seconds:
+        return _("just now")
+    unit = 3600 if seconds >= 3600 else 60 if seconds >= 60 else 1
+    cut = timedelta(seconds=seconds - seconds % unit)
+    return format_timedelta(
+        cut if delta.total_seconds() >= 0 else -cut,
+        threshold=1.0,
+        add_direction=True,
+        format="long" if spoken else "short",
+        locale=translation.get_language() or "en",
+    )
+
+
 def page_items(firing, also=()):
     """What a page is about, per incident, the most urgent first: the names of its steps due
     now, its deadlines and its links. A page lists one incident, or a few due for the same
@@ -144,9 +163,16 @@ def page_items(firing, also=()):
         for key, value in (("names", headline(each.step)), ("deadline_lines", deadline_line(each))):
             if value not in item[key]:
                 item[key].append(value)
+    now = timezone.now()
     for item in items.values():
         first, incident = item["firing"], item["incident"]
+        due = deadline_of(first)
         item.update(
+            # What is true when the text is written (and written again before a held page
+            # or a retry goes out): "in 40 sec." before the deadline, "overdue since" after.
+            overdue=due <= now,
+            left=how_long(due - now),
+            left_spoken=how_long(due - now, spoken=True),
             headline=" + ".join(item["names"]),
             spoken_headline=". ".join(item["names"]),
             spoken_reference=" ".join(incident.reference.replace("INC-", "")),
@@ -159,7 +185,8 @@ def page_items(firing, also=()):
 
 
 def deadline_line(firing):
-    time = local(deadline_of(firing))
+    due = deadline_of(firing)
+    time = f"{local(due)} ({how_long(due - timezone.now(), spoken=True)})"
     if firing.step.obligation:
         return _("%(obligation)s by: %(time)s") % {
             "obligation": firing.step.get_obligation_display(),
@@ -179,8 +206,10 @@ def by_headline(items):
         )
         group["references"].append(item["incident"].reference)
         group["due"].append(deadline_of(item["firing"]))
+    now = timezone.now()
     for group in groups.values():
         group["deadline"] = short(min(group["due"]))
+        group["overdue"] = min(group["due"]) <= now
         # "first deadline" only when the SMS would show different ones (to the minute)
         group["one_deadline"] = len({short(due) for due in group["due"]}) == 1
     return list(groups.values())

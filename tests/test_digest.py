@@ -145,7 +145,7 @@ def test_the_email_and_the_call_of_a_digest_list_every_incident(log, clock, mana
 
     script = build_message(email[0].firing, manager, "call", also=email[0].also_for.all()).text
     assert script.startswith("Breach desk of Conitro. 2 breaches. ")
-    assert script.count("The deadline is 26/11 10:00.") == 2 and call.channel == "call"
+    assert script.count("The deadline is 26/11 10:00, in 20 hours.") == 2 and call.channel == "call"
 
 
 def test_a_page_that_reaches_nobody_paged_now_keeps_its_time(log, clock, manager, dpo):
@@ -296,7 +296,7 @@ def test_a_digest_sms_that_fails_is_followed_by_a_call_listing_the_same_incident
     assert call.channel == "call"
     assert listed(call) == [first.reference, second.reference]
     assert call.text.startswith("Breach desk of Conitro. 2 breaches. ")
-    assert call.text.count("The deadline is 26/11 10:00.") == 2
+    assert call.text.count("The deadline is 26/11 10:00, in 20 hours.") == 2
 
 
 def test_a_link_acknowledges_what_its_own_page_listed_not_a_later_page(log, clock, manager, client):

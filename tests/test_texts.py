@@ -51,14 +51,15 @@ def test_the_sms_is_in_the_recipients_language_and_fits_one_sms(firing, manager,
     assert len(sms) <= SMS_LENGTH
 
 
-def test_french_pages_put_a_space_before_the_colon_and_dutch_ones_do_not(firing, manager):
+def test_french_pages_put_a_space_before_the_colon_and_dutch_ones_do_not(firing, manager, frozen):
     """French typography, in GSM-7: the no-break space of the translation becomes a space."""
     link = build_message(firing, manager, "sms").text.rsplit(" ", 1)[1]
     manager.language = "fr"
     sms = build_message(firing, manager, "sms").text
     # The title is cut to fit one SMS (how much depends on the link's length).
     assert re.fullmatch(
-        rf"Pas encore évaluée INC-2026-0001 : Réinitialisation \S.*\.\. Échéance 02/07 10:00\. "
+        rf"Pas encore évaluée INC-2026-0001 : Réinitialisation \S.*\.\. Échéance 02/07 10:00 "
+        rf"\(dans 23 h\)\. "
         rf"OK : {re.escape(link)}",
         sms,
     ), sms
@@ -172,13 +173,13 @@ def test_the_first_acknowledgement_per_person_and_step_goes_into_the_timeline(
 
 
 def test_the_call_reads_the_reference_digit_by_digit_and_the_deadline_in_brussels_time(
-    firing, manager
+    firing, manager, frozen
 ):
     manager.language = "en"
     script = build_message(firing, manager, "call").text
     assert script == (
         "Breach desk of Conitro. Not assessed yet. Incident 2 0 2 6 - 0 0 0 1: "
-        f"{firing.incident.title}. The deadline is 02/07 10:00."
+        f"{firing.incident.title}. The deadline is 02/07 10:00, in 23 hours."
     )
     manager.language = "nl"
     assert build_message(firing, manager, "call").text.startswith("Datalekdesk van Conitro.")
@@ -207,7 +208,7 @@ def test_the_sms_in_full_with_its_title_cut_to_fit_one_sms(firing, manager, froz
     sms = build_message(firing, manager, "sms").text
     link = f"https://breachdesk.example/ack/{ack_token(firing, manager)}/"
     head = f"Not assessed yet {firing.incident.reference}: "
-    tail = f". Deadline 02/07 10:00. OK: {link}"
+    tail = f". Deadline 02/07 10:00 (in 23 hr.). OK: {link}"
     assert sms.startswith(head) and sms.endswith(tail)
     title = sms[len(head) : -len(tail)]
     # Cut to fill the SMS: all 160 characters, or 159 when the cut fell after a space.
@@ -236,7 +237,7 @@ def test_the_email_in_full(firing, manager, settings, frozen):
             "",
             "State: Detected",
             "Aware since: 01/07/2026 10:00 CEST",
-            "Deadline (GBA and controller): 02/07/2026 10:00 CEST",
+            "Deadline (GBA and controller): 02/07/2026 10:00 CEST (in 23 hours)",
             "",
             "Acknowledge (stops the repeats of this alert): "
             f"https://breachdesk.example/ack/{ack_token(firing, manager)}/",
@@ -309,7 +310,8 @@ def test_a_page_about_an_obligation_names_it_and_its_own_deadline(incident_in, m
     firing = Firing.objects.filter(incident=incident, step__obligation="complete_gba").first()
     text = build_message(firing, manager, "email").text
     deadline = timezone.localtime(part2.deadline_at)
-    assert f"{part2.get_kind_display()} by: {deadline:%d/%m/%Y %H:%M %Z}" in text.splitlines()
+    line = f"{part2.get_kind_display()} by: {deadline:%d/%m/%Y %H:%M %Z} (in 3 weeks)"
+    assert line in text.splitlines()
     assert "Deadline (GBA and controller)" not in text
 
 
@@ -327,7 +329,7 @@ def test_a_title_is_cut_only_when_the_sms_would_not_fit_and_then_to_fill_it(firi
     assert spaced == f"{head}{'A' * (room - 3)}..{tail}"
 
 
-def test_a_title_keeps_twelve_characters_however_long_the_link(firing, manager, settings):
+def test_a_title_keeps_twelve_characters_however_long_the_link(firing, manager, settings, frozen):
     manager.language = "en"
     settings.PUBLIC_BASE_URL = "https://" + "breachdesk." * 10 + "example"
     sms = sms_with_title(firing, manager, "Klantendatabank gelekt bij de bakker")
@@ -346,3 +348,25 @@ def test_a_replayed_acknowledgement_adds_no_second_record(client, firing, manage
     client.post(url)
     client.post(url)
     assert firing.incident.acknowledgements.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("after", "sms", "call"),
+    [
+        (
+            "2026-07-02T07:59:20Z",
+            "Deadline 02/07 10:00 (in 40 sec.).",
+            "is 02/07 10:00, in 40 seconds.",
+        ),
+        ("2026-07-02T07:00:00Z", "Deadline 02/07 10:00 (in 1 hr.).", "is 02/07 10:00, in 1 hour."),
+        ("2026-07-02T06:00:01Z", "Deadline 02/07 10:00 (in 1 hr.).", "is 02/07 10:00, in 1 hour."),
+        ("2026-07-02T08:00:00Z", "Overdue since 02/07 10:00.", "was 02/07 10:00, just now."),
+        ("2026-07-02T08:06:30Z", "Overdue since 02/07 10:00.", "was 02/07 10:00, 6 minutes ago."),
+    ],
+)
+def test_a_page_says_what_is_true_when_it_is_written(firing, manager, after, sms, call):
+    """Never rounded up: 1 h 59 min 59 s left is "in 1 hr."; at the deadline it is overdue."""
+    manager.language = "en"
+    with time_machine.travel(datetime.fromisoformat(after), tick=False):
+        assert f" {sms} OK: " in build_message(firing, manager, "sms").text
+        assert build_message(firing, manager, "call").text.endswith(f"The deadline {call}")
