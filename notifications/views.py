@@ -36,7 +36,7 @@ from . import notices
 from .acknowledgements import acknowledge, acknowledge_page, acknowledge_reply, page_firings
 from .models import Acknowledgement, Channel, Firing, Message
 from .sending import update_status
-from .texts import read_ack_token
+from .texts import deadline_of, how_long, read_ack_token
 
 TWILIO_STATUSES = {
     "sent": Message.Status.SENT,
@@ -65,13 +65,34 @@ def acknowledge_link(request, token):
         done = bool(acknowledge_page(firing, user, "link"))
     # What the page listed, per incident (one, or a few in a digest), as it stands now.
     pages = {}
-    for each in page_firings(firing, user):
-        page = pages.setdefault(each.incident_id, {"steps": []})
+    listed = page_firings(firing, user)
+    for each in listed:
+        page = pages.setdefault(each.incident_id, {"steps": [], "firing": each, "others": set()})
         if each.step not in page["steps"]:
             page["steps"].append(each.step)
     for incident in Incident.objects.filter(pk__in=pages):
         page = pages[incident.pk]
         page.update(incident=incident, acknowledged=[], step_ids={s.pk for s in page["steps"]})
+        page["firing"].incident = incident
+        page["deadline"] = deadline_of(page["firing"])
+    # Who else was paged about each incident for what this page listed (their own page or a
+    # digest of theirs that lists it): two queries.
+    sent = Message.objects.exclude(status__in=Message.NOT_PAGES).exclude(recipient=user)
+    pairs = set(
+        sent.filter(firing__in=listed).values_list("recipient_id", "firing__incident_id")
+    ) | set(
+        Message.also_for.through.objects.filter(firing__in=listed, message__in=sent).values_list(
+            "message__recipient_id", "firing__incident_id"
+        )
+    )
+    people = User.objects.in_bulk({person for person, _incident in pairs if person})
+    for person, incident_id in pairs:
+        if person in people:
+            pages[incident_id]["others"].add(str(people[person]))
+    now = timezone.now()
+    for page in pages.values():
+        page["others"] = sorted(page["others"])
+        page["overdue"] = page["deadline"] <= now
     # Who acknowledged what was listed: one query for all the page's incidents.
     for each in (
         Acknowledgement.objects.filter(
@@ -85,6 +106,8 @@ def acknowledge_link(request, token):
     pages = list(pages.values())
     # The page is in the language of the person paged, not of whatever phone opened the link.
     with translation.override(user.language):
+        for page in pages:
+            page["left"] = how_long(page["deadline"] - now, spoken=True)
         response = render(
             request,
             "notifications/ack.html",

@@ -195,3 +195,23 @@ def test_an_sms_reply_acknowledges_the_page_that_went_out_not_one_still_held(log
     made = acknowledge_reply(manager.phone, "ACK")
     assert [a.incident for a in made] == [first]
     assert not second.acknowledgements.exists()
+
+
+def test_the_ack_page_says_how_long_is_left_who_else_was_paged_and_who_acknowledged(
+    log, clock, manager, client
+):
+    incident = log("Klantendatabank gelekt")
+    (sms,) = went_out(recipient=manager, channel="sms")
+    path = link_of(sms).removeprefix("https://breachdesk.example")
+    clock.move_to(T0 + 5 * M)
+    page = client.get(path).text
+    assert "Deadline 26/11/2026 10:00 CET (in 23 hours)" in page
+    assert "Also paged: Security" in page  # the officer who logged it; not the manager
+    assert 'type="submit"' in page
+    client.post(path)
+    clock.move_to(T0 + 24 * 60 * M + 30 * S)
+    page = client.get(path).text
+    assert "Overdue since 26/11/2026 10:00 CET (30 seconds ago)" in page
+    assert "Already acknowledged by Manager at 25/11 10:05 CET (link)." in page
+    assert 'type="submit"' not in page
+    assert incident.acknowledgements.get().user == manager
