@@ -24,8 +24,9 @@ from .models import User
 # What is recorded of each model (a login's last_login, a device's drift are not changes of
 # access; a TOTP key is a secret).
 AUDITED = {
-    User: ["username", "display_name", "email", "phone", "language", "is_active", "is_staff",
-           "is_superuser", "password", "groups", "user_permissions", "second_factor_invited_at"],
+    User: ["username", "display_name", "email", "phone", "pending_phone", "language", "is_active",
+           "is_staff", "is_superuser", "password", "groups", "user_permissions",
+           "second_factor_invited_at"],
     Group: ["name", "permissions"],
     Token: ["user", "key"],
     TOTPDevice: ["user", "name", "confirmed"],

@@ -19,6 +19,12 @@ class User(AbstractUser):
         _("display name"), max_length=150, blank=True, validators=[validate_one_line]
     )
     phone = PhoneNumberField(_("mobile number"), blank=True)
+    # A new number is used for pages only once the code sent to it was entered (reach.py):
+    # until then it waits here, with the code's hash, when it was sent and the wrong tries.
+    pending_phone = PhoneNumberField(_("new mobile number, not confirmed yet"), blank=True)
+    phone_code = models.CharField(max_length=128, blank=True, editable=False)
+    phone_code_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    phone_code_tries = models.PositiveSmallIntegerField(default=0, editable=False)
     language = models.CharField(_("language"), max_length=2, choices=LANGUAGES, default="nl")
 
     class Meta(AbstractUser.Meta):

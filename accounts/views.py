@@ -18,9 +18,10 @@ from .second_factor import confirmed_device
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "email", "phone", "language"]
+        # The mobile number changes below, once a code sent to it proves it reaches its owner
+        # (notifications/reach.py).
+        fields = ["display_name", "email", "language"]
         help_texts = {
-            "phone": gettext_lazy("Alerts come here by SMS and call, e.g. +32 470 12 34 56."),
             "email": gettext_lazy("Alerts come here when SMS and calls fail."),
             "language": gettext_lazy("Of these pages, your SMS, calls and e-mails."),
         }

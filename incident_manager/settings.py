@@ -315,6 +315,11 @@ DASHBOARD_REFRESH_SECONDS = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", "10"
 # A form or API request sent again within this time gives the incident it logged the first time.
 SUBMISSION_KEPT = timedelta(hours=24)
 ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS", "48")))
+# A person's own tests (a test SMS, call or e-mail; a code to a new number): one per channel
+# this often. A code proving a new number lives PHONE_CODE_LIFETIME and allows PHONE_CODE_TRIES.
+TEST_PAGE_INTERVAL = timedelta(minutes=1)
+PHONE_CODE_LIFETIME = timedelta(minutes=10)
+PHONE_CODE_TRIES = 5
 # A send claimed longer ago than this was abandoned by a killed worker: try it again.
 # The clock process (`manage.py clock`): it never sleeps longer than CLOCK_POLL, and on SIGTERM
 # gives sends in flight CLOCK_STOP_GRACE before it exits.

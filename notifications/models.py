@@ -349,11 +349,21 @@ class Message(models.Model):
         GATHERED = "gathered", _("sent within a later page")
         NOT_NEEDED = "not_needed", _("not sent: acknowledged or done before its turn")
 
+    class Kind(models.TextChoices):
+        PAGE = "page", _("alert")
+        NOTICE = "notice", _("notice to a controller")
+        TEST = "test", _("test, asked for by its recipient")
+        PHONE_CODE = "phone_code", _("code proving a new phone number")
+
     FINAL_FAILURES = {Status.FAILED, Status.UNDELIVERED, Status.BOUNCED}
     # Not (yet) a page on its own: what storm control holds back or gathered into another.
     NOT_PAGES = {Status.HELD, Status.GATHERED, Status.NOT_NEEDED}
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAGE)
+    # None for a test or a phone code (accounts' own messages, reach.py).
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
     firing = models.ForeignKey(
         Firing, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )

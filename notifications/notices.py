@@ -150,6 +150,7 @@ def record_notices(incident, user, controllers, letters):
     """A message for each controller that still needs one and has its letter made."""
     return [
         Message.objects.create(
+            kind=Message.Kind.NOTICE,
             incident=incident,
             controller=controller,
             document=letters[controller.pk][0],

@@ -263,4 +263,6 @@ def named(items, limit=None):
 
 def voice_script(message, language):
     with translation.override(language):
+        if message.kind == message.Kind.TEST:
+            return message.text, _("Press 1 to confirm that you heard this call.")
         return message.text, _("Press 1 to acknowledge.")

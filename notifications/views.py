@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,7 +33,7 @@ from incidents.documents.store import current_document, record_download
 from incidents.downloads import attachment
 from incidents.models import Document, Incident
 
-from . import notices
+from . import notices, reach
 from .acknowledgements import acknowledge, acknowledge_page, acknowledge_reply, page_firings
 from .models import Acknowledgement, Channel, Firing, Message
 from .sending import update_status
@@ -184,7 +185,10 @@ def twilio_voice(request, message_id):
         channel=Channel.CALL,
     )
     response = VoiceResponse()
-    if (
+    if request.POST.get("Digits") == "1" and message.kind == Message.Kind.TEST:
+        update_status(message, Message.Status.DELIVERED)
+        response.say(_("Thank you: alerts by phone reach you."))
+    elif (
         request.POST.get("Digits") == "1"
         and message.firing
         and message.recipient
@@ -316,3 +320,48 @@ def acknowledge_on_page(request, pk):
     else:
         messages.error(request, _("No alert was sent to you for this incident."))
     return redirect("incidents:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def test_page(request, channel):
+    """Send oneself a test SMS, call or e-mail (its status shows on the profile)."""
+    try:
+        reach.send_test(request.user, channel)
+    except reach.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Test sent: its status shows below."))
+    return redirect(reverse("profile") + "#reach")
+
+
+@login_required
+@require_POST
+def new_phone(request):
+    """A new number: a code goes to it by SMS; the number in use stays until it is entered."""
+    form = reach.NewPhoneForm(request.POST, instance=User.objects.get(pk=request.user.pk))
+    if not form.is_valid():
+        for error in form.errors.get("pending_phone", []):
+            messages.error(request, error)
+        return redirect(reverse("profile") + "#reach")
+    try:
+        reach.ask_for_code(request.user, form.cleaned_data["pending_phone"])
+    except reach.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Code sent by SMS: enter it below."))
+    return redirect(reverse("profile") + "#reach")
+
+
+@login_required
+@require_POST
+def confirm_phone(request):
+    try:
+        number = reach.confirm_code(request.user, request.POST.get("code", ""))
+    except reach.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, _("Confirmed: alerts go to %(number)s from now on.") % {"number": number}
+        )
+    return redirect(reverse("profile") + "#reach")

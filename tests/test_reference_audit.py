@@ -116,21 +116,35 @@ def people_changes(person, since):
     )
 
 
-def test_a_changed_phone_on_the_profile_page_is_recorded_with_who_did_it(client, manager):
+def test_a_changed_phone_on_the_profile_page_is_recorded_with_who_did_it(
+    client, manager, channels, django_capture_on_commit_callbacks
+):
+    import re
+
+    from notifications.models import Message
+
     client.force_login(manager)
     since = last_change_id()
     response = client.post(
-        "/account/",
-        {"display_name": "Mia", "email": "mia@conitro.example", "phone": "+32471999999",
-         "language": "en"},
-    )  # fmt: skip
+        "/account/", {"display_name": "Mia", "email": "mia@conitro.example", "language": "en"}
+    )
     assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/phone/", {"pending_phone": "+32471999999"})
+    code = re.search(r"\b(\d{6})\b", Message.objects.get(kind="phone_code").text).group(1)
+    client.post("/account/phone/confirm/", {"code": code})
     assert people_changes(manager, since) == [
         (
             "manager",
-            {"display_name": "Manager", "email": "manager@conitro.example", "phone": manager.phone},
-            {"display_name": "Mia", "email": "mia@conitro.example", "phone": "+32471999999"},
-        )
+            {"display_name": "Manager", "email": "manager@conitro.example"},
+            {"display_name": "Mia", "email": "mia@conitro.example"},
+        ),
+        ("manager", {"pending_phone": ""}, {"pending_phone": "+32471999999"}),
+        (
+            "manager",
+            {"phone": manager.phone, "pending_phone": "+32471999999"},
+            {"phone": "+32471999999", "pending_phone": ""},
+        ),
     ]
 
 
