@@ -46,12 +46,13 @@ serve: $(VENV)/.installed
 # One pytest worker per core (pytest-xdist), each on its own test database; TEST_WORKERS=0 runs
 # the suite in one process. Not --dist worksteal: a stolen transactional test can run before a
 # worker's own database tests and flush the rows the migrations seeded (pytest-django orders
-# transactional tests last; --dist load keeps that order on each worker).
+# transactional tests last; --dist load keeps that order on each worker). --dist loadgroup: the
+# browser tests (xdist_group "browser") run on one worker, which starts one browser.
 TEST_WORKERS ?= auto
 # Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the
 # workers then reuse the test modules the first process compiled and rewrote (3 s each).
 test: $(VENV)/.installed
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist load
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ import contextvars
 from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
@@ -30,6 +31,7 @@ AUDITED = {
     Group: ["name", "permissions"],
     Token: ["user", "key"],
     TOTPDevice: ["user", "name", "confirmed"],
+    StaticDevice: ["user", "name", "confirmed"],  # its recovery codes are secrets
 }  # fmt: skip
 SHOWN_AS_CHANGED = {"password"}
 TOKEN_PREFIX = 6

@@ -12,14 +12,18 @@ every page sends them there.
 """
 
 import segno
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp import login as otp_login
 from django_otp.oath import hotp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import invitations
@@ -66,11 +70,108 @@ def two_factor(request):
     device = confirmed_device(request.user)
     if device is None:
         return enrol(request, next_url)
+    if request.method == "POST" and "recovery" in request.POST:
+        return recover(request, next_url)
     error = code_error(request, device)
     if request.method == "POST" and not error:
         otp_login(request, device)
         return HttpResponseRedirect(next_url)
     return page(request, next_url, error=error)
+
+
+def recovery_device(user):
+    return StaticDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def recovery_left(user):
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def new_recovery_codes(user):
+    """RECOVERY_CODES new single-use codes (django-otp's static tokens), replacing any
+    earlier ones; shown once, kept by django-otp as they are (like the TOTP key)."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=_("recovery codes"), confirmed=True)
+    codes = [StaticToken.random_token() for _n in range(settings.RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+def show_codes(request, codes, next_url):
+    """The codes, once: in groups of four, to write down or print."""
+    return render(
+        request,
+        "accounts/recovery_codes.html",
+        {"codes": [f"{code[:4]} {code[4:]}" for code in codes], "next": next_url},
+    )
+
+
+def recover(request, next_url):
+    """A lost phone: one recovery code stands in for the TOTP code, once."""
+    device = recovery_device(request.user)
+    code = "".join(request.POST.get("recovery", "").split()).lower()
+    if device is None:
+        return page(
+            request,
+            next_url,
+            error=_(
+                "You have no recovery codes: ask an administrator to reset your second factor."
+            ),
+        )
+    allowed, _why = device.verify_is_allowed()
+    if not allowed:
+        return page(
+            request, next_url, error=_("Too many wrong codes: wait a few seconds, then try again.")
+        )
+    if not device.verify_token(code):
+        return page(
+            request, next_url, error=_("That recovery code is not right, or it was used already.")
+        )
+    otp_login(request, device)
+    left = device.token_set.count()
+    messages.warning(
+        request,
+        ngettext(
+            "Recovery code used: %(count)s left. Move your second factor to your new phone "
+            "on your profile.",
+            "Recovery code used: %(count)s left. Move your second factor to your new phone "
+            "on your profile.",
+            left,
+        )
+        % {"count": left},
+    )
+    return HttpResponseRedirect(next_url)
+
+
+@login_required
+def recovery_codes(request):
+    """New recovery codes (the old ones stop working), for a person who passed the second
+    factor in this session."""
+    if request.method != "POST" or not request.user.is_verified():
+        return HttpResponseRedirect(reverse("profile"))
+    return show_codes(request, new_recovery_codes(request.user), reverse("profile"))
+
+
+@login_required
+def new_phone(request):
+    """Move the second factor to a new phone: a new key, confirmed with a code from the new
+    phone; the old phone's key stops working then. Only in a session that passed the second
+    factor (with the old phone or a recovery code)."""
+    if not request.user.is_verified():
+        return HttpResponseRedirect(reverse("two-factor") + "?next=" + reverse("profile"))
+    user = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, confirmed=False, name=ISSUER)
+    error = code_error(request, device)
+    if request.method == "POST" and not error:
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        otp_login(request, device)
+        messages.success(request, _("Your second factor is now on the new phone."))
+        return HttpResponseRedirect(reverse("profile"))
+    return page(request, reverse("profile"), device=device, error=error, moving=True)
 
 
 def code_error(request, device):
@@ -122,11 +223,11 @@ def enrol(request, next_url):
         device.save(update_fields=["confirmed"])
         invitations.used(request)
         otp_login(request, device)
-        return HttpResponseRedirect(next_url)
+        return show_codes(request, new_recovery_codes(user), next_url)
     return page(request, next_url, device=device, error=error)
 
 
-def page(request, next_url, *, device=None, invited=True, notice="", error=""):
+def page(request, next_url, *, device=None, invited=True, notice="", error="", moving=False):
     setting_up = device is not None
     key = device.config_url.split("secret=")[1].split("&")[0] if setting_up else ""
     return render(
@@ -146,6 +247,8 @@ def page(request, next_url, *, device=None, invited=True, notice="", error=""):
             "error": error,
             "next": next_url,
             "optional": not request.user.requires_second_factor,
+            "moving": moving,
+            "has_recovery": device is None and recovery_device(request.user) is not None,
         },
         status=400 if error else 200,
     )

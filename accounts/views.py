@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import User
-from .second_factor import confirmed_device
+from .second_factor import confirmed_device, recovery_left
 
 
 class ProfileForm(forms.ModelForm):
@@ -38,7 +38,11 @@ def profile(request):
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "device": confirmed_device(request.user)},
+        {
+            "form": form,
+            "device": confirmed_device(request.user),
+            "recovery_left": recovery_left(request.user),
+        },
     )
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -315,6 +316,9 @@ DASHBOARD_REFRESH_SECONDS = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", "10"
 # A form or API request sent again within this time gives the incident it logged the first time.
 SUBMISSION_KEPT = timedelta(hours=24)
 ACK_LINK_MAX_AGE = timedelta(hours=float(os.environ.get("ACK_LINK_MAX_AGE_HOURS", "48")))
+# Single-use codes for a lost phone (django-otp's static tokens), made when the second factor
+# is set up and again on demand; shown once.
+RECOVERY_CODES = 10
 # A person's own tests (a test SMS, call or e-mail; a code to a new number): one per channel
 # this often. A code proving a new number lives PHONE_CODE_LIFETIME and allows PHONE_CODE_TRIES.
 TEST_PAGE_INTERVAL = timedelta(minutes=1)

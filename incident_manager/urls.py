@@ -30,6 +30,12 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("account/two-factor/", second_factor.two_factor, name="two-factor"),
     path(
+        "account/two-factor/recovery-codes/",
+        second_factor.recovery_codes,
+        name="recovery-codes",
+    ),
+    path("account/two-factor/new-phone/", second_factor.new_phone, name="second-factor-phone"),
+    path(
         "account/two-factor/invitation/<str:token>/",
         second_factor.accept_invitation,
         name="second-factor-invitation",

@@ -43,6 +43,9 @@ def dispatch(incident_id=None):
                 enqueue(
                     "notifications.tasks.send_messages", message_ids[start : start + SEND_CHUNK]
                 )
+    if incident_id is not None:
+        # Held pages whose minute is over go now too, not at the next sweep.
+        send_messages(escalation.release_held(now))
     if incident_id is None:
         retries = escalation.messages_to_retry(now)
         sent += len(retries)

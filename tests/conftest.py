@@ -318,6 +318,8 @@ def process_env(tmp_path):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "email"),
         "LOG_LEVEL": "WARNING",
+        # Storm control on, with an interval short enough for a test to see held pages go.
+        **{f"PAGE_MIN_INTERVAL_{channel}": "3" for channel in ("SMS", "CALL", "EMAIL")},
     }
 
 

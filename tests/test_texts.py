@@ -68,7 +68,7 @@ def test_french_pages_put_a_space_before_the_colon_and_dutch_ones_do_not(firing,
     )
     manager.language = "nl"
     assert build_message(firing, manager, "sms").text.startswith(
-        "Nog niet beoordeeld INC-2026-0001: Réinitialisation "
+        "Nog niet beoordeeld INC-2026-0001: Réinitialisation"
     )
 
 
