@@ -109,6 +109,7 @@ class IncidentForm(forms.ModelForm):
 
 class FactsForm(IncidentForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    base = forms.CharField(widget=forms.HiddenInput, required=False)  # merging.py
     submission = None
     controllers = None
     activities = None
@@ -132,6 +133,8 @@ class FactsForm(IncidentForm):
 
 class AssessmentForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    base = forms.CharField(widget=forms.HiddenInput, required=False)  # merging.py
+    not_merged = ("all_controllers_of",)  # an action ("add these too"), not a stored value
     relations = [
         "data_categories",
         "subject_categories",
@@ -300,7 +303,7 @@ class AssessmentForm(forms.ModelForm):
         values = {
             name: value
             for name, value in self.cleaned_data.items()
-            if name not in self.relations and name != "version"
+            if name not in self.relations and name not in ("version", "base")
         }
         # ENISA's "malicious intent" is the cause asked above, not a second question.
         values["enisa_malicious"] = values.get("cause_intent") == Assessment.Intent.MALICIOUS

@@ -353,7 +353,18 @@ class IncidentQuerySet(models.QuerySet):
                     default=None,
                 ),
             ),
-            met_late=models.Exists(owed.filter(status="met", met_at__gt=models.F("deadline_at"))),
+            # How late the latest of the obligations met late was met (None: all in time).
+            met_late=models.Subquery(
+                owed.filter(status="met", met_at__gt=models.F("deadline_at"))
+                .annotate(
+                    late_by=models.ExpressionWrapper(
+                        models.F("met_at") - models.F("deadline_at"),
+                        output_field=models.DurationField(),
+                    )
+                )
+                .order_by("-late_by")
+                .values("late_by")[:1]
+            ),
             met_any=models.Exists(owed.filter(status="met")),
         )
 
@@ -567,7 +578,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     def clock(self):
         """(next deadline, anything met, met late): annotated by
-        IncidentQuerySet.with_clock() (the dashboard's rows), or read in one query."""
+        IncidentQuerySet.with_clock() (the dashboard's rows), or read in one query. `met late`
+        is how late the latest obligation met late was met (None when all were in time)."""
         if not hasattr(self, "next_deadline"):
             annotated = Incident.objects.with_clock().get(pk=self.pk)
             self.next_deadline = annotated.next_deadline

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from . import controller_import, downloads, fact_texts, reference_audit, workflow
+from . import controller_import, downloads, fact_texts, merging, reference_audit, workflow
 from . import severity as enisa
 from .forms import (
     ACTION_FORMS,
@@ -331,17 +331,90 @@ def detail(request, pk):
 def edit(request, pk):
     incident = get_object_or_404(Incident, pk=pk)
     form = FactsForm(request.POST or None, instance=incident, initial={"version": incident.version})
+    conflicts = []
     if request.method == "POST" and form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in FactsForm.Meta.fields}
-        version = form.cleaned_data["version"]
-        if run(form, lambda: workflow.update_facts(pk, request.user, changes, version)):
-            messages.success(request, _("Saved."))
+
+        def save(names, version):
+            changes = {name: form.cleaned_data[name] for name in names}
+            return workflow.update_facts(pk, request.user, changes, version)
+
+        done, conflicts, form = save_merging(
+            request,
+            form,
+            pk,
+            lambda fresh: merging.stored_values(form, fresh),
+            save,
+            lambda data: FactsForm(data, instance=incident),
+        )
+        if done:
             return redirect("incidents:detail", pk=pk)
+    elif request.method != "POST":
+        form.initial["base"] = merging.sign_base(form, merging.stored_values(form, incident))
     return render(
         request,
         "incidents/form.html",
-        {"form": form, "incident": incident, "title": _("Correct the facts")},
+        {
+            "form": form,
+            "incident": incident,
+            "title": _("Correct the facts"),
+            "conflicts": conflicts,
+        },
+        status=409 if conflicts else 200,
     )
+
+
+def save_merging(request, form, pk, stored, save, rebuild, said=None):
+    """Save what the person changed, merged with what others saved since their page was made
+    (incidents/merging.py). `stored(incident)`: the form's fields as stored now; `save(names,
+    version)`: run the workflow for these fields; `rebuild(data)`: the form again with these
+    data. (saved incident or None, conflicts, form):
+    on a conflict the form comes back with the person's input, the version now and a new base,
+    and each conflicting field with what it is now, who changed it and when."""
+    fresh = Incident.objects.get(pk=pk)
+    now = stored(fresh)
+    theirs = merging.taken_theirs(form)
+    if fresh.version == form.cleaned_data["version"]:
+        names = [name for name in merging.merged_fields(form) if name not in theirs]
+        for name in theirs:
+            form.cleaned_data[name] = now[name]
+        saved = run(form, lambda: save(names, fresh.version))
+        if saved:
+            messages.success(request, said or _("Saved."))
+        return saved, [], form
+    outcome = merging.reconcile(form, now)
+    if outcome is None:
+        raise workflow.IncidentChanged(fresh)  # a page made before bases: refused as before
+    if outcome.conflicts:
+        data = request.POST.copy()
+        data["version"] = fresh.version
+        data["base"] = merging.sign_base(form, now)
+        data.setlist("take_theirs", [])
+        again = rebuild(data)
+        again.is_valid()
+        conflicts = []
+        for name in outcome.conflicts:
+            who, when = merging.who_changed(fresh, name, outcome.since)
+            conflicts.append(
+                {
+                    "name": name,
+                    "label": again.fields[name].label,
+                    "theirs": merging.shown(again, name, now[name]),
+                    "who": who,
+                    "when": when,
+                }
+            )
+        return None, conflicts, again
+    names = [name for name in outcome.mine if name not in theirs]
+    for name in merging.merged_fields(form):
+        if name not in names and outcome.changed_by_others(name, now):
+            form.cleaned_data[name] = now[name]  # what others saved meanwhile stays
+    saved = run(form, lambda: save(names, fresh.version))
+    if saved:
+        messages.success(
+            request,
+            _("Saved, together with what others changed while you were editing."),
+        )
+    return saved, [], form
 
 
 @login_required
@@ -350,26 +423,31 @@ def edit(request, pk):
 def assess(request, pk):
     incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
     assessment = incident.assessment_or_none()
-    form = AssessmentForm(
-        request.POST or None,
-        instance=assessment,
-        initial={"version": incident.version},
-        incident=incident,
-    )
+
+    def assessment_form(data=None):
+        return AssessmentForm(
+            data, instance=assessment, initial={"version": incident.version}, incident=incident
+        )
+
+    def stored(fresh):
+        return merging.stored_values(
+            form, fresh.assessment_or_none(), {"controllers": list(fresh.controllers.all())}
+        )
+
+    def save(_names, version):
+        # The fields the person did not change hold what is stored now (save_merging).
+        return workflow.assess(pk, request.user, form.values(), form.relation_values(), version)
+
+    form = assessment_form(request.POST or None)
+    conflicts = []
     if request.method == "POST" and form.is_valid():
-        done = run(
-            form,
-            lambda: workflow.assess(
-                pk,
-                request.user,
-                form.values(),
-                form.relation_values(),
-                form.cleaned_data["version"],
-            ),
+        done, conflicts, form = save_merging(
+            request, form, pk, stored, save, assessment_form, _("Assessment saved.")
         )
         if done:
-            messages.success(request, _("Assessment saved."))
             return redirect("incidents:detail", pk=pk)
+    elif request.method != "POST":
+        form.initial["base"] = merging.sign_base(form, stored(incident))
     return render(
         request,
         "incidents/assessment.html",
@@ -378,7 +456,9 @@ def assess(request, pk):
             "incident": incident,
             "title": _("Assess the breach"),
             "bands": enisa.BANDS,
+            "conflicts": conflicts,
         },
+        status=409 if conflicts else 200,
     )
 
 

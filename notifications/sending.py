@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from .backends import TransportError, backend_for
 from .models import Channel, Message
+from .texts import written_again
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ def send_message(message_id):
         return None
     # Only what every send needs: a notice's PDF (`document`) is read when it is attached.
     message = Message.objects.select_related("recipient").get(pk=message_id)
+    if message.attempts > 1 and message.kind == Message.Kind.PAGE and message.firing_id:
+        # A retry: what it says is written again for now ("overdue since", not "in 40 sec.").
+        message.subject, message.text = written_again(message)
+        Message.objects.filter(pk=message.pk).update(subject=message.subject, text=message.text)
     try:
         provider_id = deliver(message)
     except TransportError as error:

@@ -261,6 +261,18 @@ def named(items, limit=None):
     return items[:limit], max(len(items) - limit, 0)
 
 
+def written_again(message):
+    """A page's subject and text as they are true now (a retry goes out minutes later: "in 40
+    sec." would be a lie by then): its firing, then what it lists, the link unchanged."""
+    also = list(message.also_for.select_related("step", "incident"))
+    user, firing = message.recipient, message.firing
+    if message.channel == "sms":
+        return "", sms_text(firing, user, also)
+    if message.channel == "call":
+        return "", call_script(firing, user, also)
+    return email_subject_and_body(firing, user, also)
+
+
 def voice_script(message, language):
     with translation.override(language):
         if message.kind == message.Kind.TEST:

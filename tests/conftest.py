@@ -144,8 +144,23 @@ def roles_granted():
 
 @pytest.fixture
 def default_policy(db):
-    """Transactional tests flush what migrations seeded; this puts the policy back."""
+    """Transactional tests flush what migrations seeded; this puts the policy back, and the
+    recurring dispatch (which releases the pages storm control held when no clock runs)."""
+    from django_q.models import Schedule
+
+    from notifications.tasks import SCHEDULE_NAME
+
     roles_granted()
+    Schedule.objects.get_or_create(
+        name=SCHEDULE_NAME,
+        defaults={
+            "func": "notifications.tasks.dispatch",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+            "next_run": timezone.now(),
+        },
+    )
     return create_default_policy(Group, EscalationPolicy, EscalationStep)
 
 

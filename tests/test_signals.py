@@ -49,7 +49,7 @@ def test_a_late_filing_is_never_shown_as_in_time(client, manager, incident_in):
     incident = incident_in("controller_notified", hours_ago=30)  # both recorded late
     client.force_login(manager)
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "done, partly late" in page and "in time" not in page
+    assert "done, met 6 h 00 min late" in page and "in time" not in page
     punctual = incident_in("controller_notified", hours_ago=2)
     page = client.get(f"/incidents/{punctual.pk}/").content.decode()
     assert "done in time" in page

@@ -215,3 +215,47 @@ def test_the_ack_page_says_how_long_is_left_who_else_was_paged_and_who_acknowled
     assert "Already acknowledged by Manager at 25/11 10:05 CET (link)." in page
     assert 'type="submit"' not in page
     assert incident.acknowledgements.get().user == manager
+
+
+def test_the_incident_page_and_the_dashboard_show_a_page_that_was_a_digest(
+    log, clock, client, manager
+):
+    incidents = [log(f"SIEM alert {n}", after=n * S) for n in range(8)]
+    clock.move_to(T0 + M)
+    dispatch()
+    (_first, digest) = went_out(recipient=manager, channel="sms")
+    client.force_login(manager)
+    held = Message.objects.get(recipient=manager, channel="sms", incident=incidents[7])
+    page = client.get(f"/incidents/{incidents[7].pk}/").content.decode()
+    assert "sent within a later page" in page and "went out in the page of 10:01:00" in page
+    others = ", ".join(i.reference for i in incidents[1:6])
+    assert f"in one page with {others} and 1 more" in page
+    assert held.gathered_into == digest
+    rows = re.findall(r"<tr.*?</tr>", client.get("/").content.decode(), re.S)
+    flagged = sorted(
+        i.reference
+        for i in incidents
+        if any(i.reference in r and "paged in a digest" in r for r in rows)
+    )
+    assert flagged == sorted(i.reference for i in incidents[1:])
+
+
+def test_a_retry_says_what_is_true_when_it_goes_out(log, clock, manager, channels):
+    """Refused at first (Twilio down), the SMS is tried again 40 s after the deadline: it says
+    "Overdue since", not the "in 20 sec." it said before."""
+    from notifications.sending import send_message
+
+    incident = log("Klantendatabank gelekt")
+    step2 = Firing.objects.get(incident=incident, step__position=2, repetition=0)
+    pending = Firing.objects.filter(incident=incident, fired_at=None)
+    pending.exclude(pk=step2.pk).update(due_at=T0 + 48 * 60 * M)  # out of the way
+    Firing.objects.filter(pk=step2.pk).update(due_at=T0 + 24 * 60 * M - 20 * S)
+    clock.move_to(T0 + 24 * 60 * M - 20 * S)
+    dispatch()
+    (sms,) = went_out(recipient=manager, channel="sms", firing=step2)
+    assert "Deadline 26/11 10:00 (in 20 sec.)." in sms.text
+    Message.objects.filter(pk=sms.pk).update(status="queued", attempts=1)
+    clock.move_to(T0 + 24 * 60 * M + 40 * S)
+    assert send_message(sms.pk) == "sent"
+    sms.refresh_from_db()
+    assert "Overdue since 26/11 10:00. OK: " in sms.text and channels[-1].text == sms.text

@@ -19,7 +19,10 @@ def countdown(incident, now):
     if not met:
         return ""
     if late:
-        return format_html('<span class="clock late">{}</span>', _("done, partly late"))
+        return format_html(
+            '<span class="clock late">{}</span>',
+            _("done, met %(duration)s late") % {"duration": format_duration(late)},
+        )
     return format_html('<span class="clock met">{}</span>', _("done in time"))
 
 

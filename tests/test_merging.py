@@ -1,0 +1,149 @@
+"""Two people on one incident: changes to different fields merge; a real conflict comes back
+field by field, with the person's input kept, what is there now, who changed it and when."""
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from incidents import workflow
+from incidents.models import Incident
+from tests.conftest import VerifiedClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person(users):
+    def logged_in(role):
+        client = VerifiedClient()
+        client.force_login(users[role])
+        return client
+
+    return logged_in
+
+
+def as_posted(page):
+    """What the browser sends for the form on this page, unchanged: every field's value."""
+    form = page.context["form"]
+    data = {}
+    for name in form.fields:
+        field = form[name]
+        value = field.value()
+        if value is None or value is False:
+            continue
+        if isinstance(value, (list, tuple)):
+            data[name] = [str(item) for item in value]
+        else:
+            data[name] = field.field.widget.format_value(value) or ""
+    return data
+
+
+def test_a_colleagues_change_to_another_field_merges_with_the_assessment(
+    person, new_incident, security, manager, controller, categories, assessment_values
+):
+    incident = new_incident()
+    sam = person("security")
+    page = sam.get(f"/incidents/{incident.pk}/assess/")
+    data = as_posted(page)
+    data.update(
+        {k: v for k, v in assessment_values.items() if not isinstance(v, bool)},
+        confidentiality="on",
+        data_categories=[categories[0].pk],
+        subject_categories=[categories[1].pk],
+        controllers=[controller.pk],
+        enisa_integrity="0.00",
+        enisa_availability="0.00",
+    )
+    data.pop("enisa_malicious", None)
+    # Meanwhile Mia adds a sentence to how it was discovered.
+    workflow.update_facts(incident.pk, manager, {"discovered_how": "Found by Mia."})
+    saved = sam.post(f"/incidents/{incident.pk}/assess/", data, follow=True)
+    assert saved.redirect_chain[-1][0] == f"/incidents/{incident.pk}/"
+    assert "Saved, together with what others changed while you were editing." in saved.text
+    incident.refresh_from_db()
+    assert incident.state == "assessed" and incident.discovered_how == "Found by Mia."
+    assert incident.assessment.consequences == "Phishing of customers."
+    assert list(incident.controllers.all()) == [controller]
+
+
+def test_changes_to_different_facts_both_stay(person, new_incident, manager):
+    incident = new_incident()
+    sam = person("security")
+    data = as_posted(sam.get(f"/incidents/{incident.pk}/edit/"))
+    workflow.update_facts(incident.pk, manager, {"description": "Mia's description."})
+    data["title"] = "Sam's title"
+    response = sam.post(f"/incidents/{incident.pk}/edit/", data)
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.title, incident.description) == ("Sam's title", "Mia's description.")
+
+
+def test_a_real_conflict_shows_both_keeps_the_input_and_saves_the_choice(
+    person, new_incident, manager
+):
+    incident = new_incident()
+    sam = person("security")
+    data = as_posted(sam.get(f"/incidents/{incident.pk}/edit/"))
+    workflow.update_facts(incident.pk, manager, {"description": "Mia's words."})
+    mia_at = timezone.localtime(incident.events.latest("at").at).strftime("%d/%m %H:%M %Z")
+    data.update(description="Sam's words, typed for ten minutes.", title="Sam's title")
+    conflict = sam.post(f"/incidents/{incident.pk}/edit/", data)
+    assert conflict.status_code == 409
+    html = conflict.text
+    assert "Changed by someone else while you were editing" in html
+    row = re.search(r'<tr>\s*<th scope="row".*?</tr>', html, re.S).group(0)
+    assert "What happened" in row and "Mia&#x27;s words." in row and f"Manager, {mia_at}" in row
+    assert "Sam&#x27;s words, typed for ten minutes.</textarea>" in html  # kept
+    incident.refresh_from_db()
+    assert (incident.title, incident.description) == ("Admin account phished", "Mia's words.")
+
+    # Sent again as it is: his words win; the form carried the version and base of now.
+    again = as_posted(conflict)
+    assert int(again["version"]) == incident.version
+    assert sam.post(f"/incidents/{incident.pk}/edit/", again).status_code == 302
+    incident.refresh_from_db()
+    assert (incident.title, incident.description) == (
+        "Sam's title",
+        "Sam's words, typed for ten minutes.",
+    )
+
+
+def test_taking_theirs_keeps_their_text_and_saves_the_rest(person, new_incident, manager):
+    incident = new_incident()
+    sam = person("security")
+    data = as_posted(sam.get(f"/incidents/{incident.pk}/edit/"))
+    workflow.update_facts(incident.pk, manager, {"description": "Mia's words."})
+    data.update(description="Sam's words.", title="Sam's title")
+    again = as_posted(sam.post(f"/incidents/{incident.pk}/edit/", data))
+    again["take_theirs"] = ["description"]
+    assert sam.post(f"/incidents/{incident.pk}/edit/", again).status_code == 302
+    incident.refresh_from_db()
+    assert (incident.title, incident.description) == ("Sam's title", "Mia's words.")
+
+
+def test_the_same_person_in_two_tabs_merges_too(person, new_incident):
+    incident = new_incident()
+    sam = person("security")
+    first = as_posted(sam.get(f"/incidents/{incident.pk}/edit/"))
+    second = as_posted(sam.get(f"/incidents/{incident.pk}/edit/"))
+    first["title"] = "From tab one"
+    second["description"] = "From tab two"
+    assert sam.post(f"/incidents/{incident.pk}/edit/", first).status_code == 302
+    assert sam.post(f"/incidents/{incident.pk}/edit/", second).status_code == 302
+    incident.refresh_from_db()
+    assert (incident.title, incident.description) == ("From tab one", "From tab two")
+
+
+def test_a_forged_base_is_refused_as_a_stale_page(person, new_incident, manager):
+    incident = new_incident()
+    sam = person("security")
+    data = as_posted(sam.get(f"/incidents/{incident.pk}/edit/"))
+    workflow.update_facts(incident.pk, manager, {"description": "Mia's words."})
+    data.update(base="forged", title="Sam's title")
+    response = sam.post(f"/incidents/{incident.pk}/edit/", data, follow=True)
+    assert (
+        "Your change was not saved: reload, check, and try again." in response.text
+        and response.redirect_chain[-1][0] == (f"/incidents/{incident.pk}/")
+    )
+    assert Incident.objects.get(pk=incident.pk).title == "Admin account phished"
