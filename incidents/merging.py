@@ -34,8 +34,11 @@ def canonical(value):
         return ""
     if isinstance(value, Model):
         return value.pk
+    if isinstance(value, dict):
+        return {str(key): canonical(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set)) or hasattr(value, "model"):
-        return sorted(canonical(item) for item in value)
+        items = [canonical(item) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(microsecond=0).isoformat()
     if isinstance(value, bool):

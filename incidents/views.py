@@ -1,6 +1,7 @@
 """Web pages: thin views over the workflow. Every page needs a login; what a page offers
 follows the person's role and the incident's state."""
 
+import uuid
 from functools import wraps
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -61,6 +63,20 @@ def run(form, change):
         form.add_error(None, str(error))
         form.refused = True  # the page answers 403, with the form as it was sent
     return None
+
+
+def not_now(request, incident):
+    """A form for what cannot be done now (a closed incident, a step already recorded): the
+    incident page, which says why, instead of a form nobody could send."""
+    if incident.is_open:
+        messages.info(request, _("This cannot be recorded now: the incident page shows what is."))
+    else:
+        messages.info(
+            request,
+            _("%(reference)s is %(state)s: its facts and records are read-only now.")
+            % {"reference": incident.reference, "state": incident.get_state_display()},
+        )
+    return redirect("incidents:detail", pk=incident.pk)
 
 
 def back_on_conflict(view):
@@ -158,11 +174,49 @@ DASHBOARD_ORDER = {
 def create(request):
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        incident = run(form, lambda: workflow.log_incident(request.user, **form.cleaned_data))
+        values = dict(form.cleaned_data)
+        # What was typed: the same token sent again with other words is not a double-click.
+        typed = {name: value for name, value in values.items() if name != "submission"}
+        values["fingerprint"] = merging.fingerprint(typed)
+        try:
+            incident = run(form, lambda: workflow.log_incident(request.user, **values))
+        except workflow.SubmissionReused as reused:
+            return changed_resubmission(request, reused.incident)
         if incident:
             tell_what_was_logged(request, incident)
             return redirect("incidents:detail", pk=incident.pk)
     return render(request, "incidents/form.html", {"form": form, "title": _("Log a breach")})
+
+
+def changed_resubmission(request, earlier):
+    """Back, edit, send again: the first sending logged `earlier`; what was changed since is
+    kept in the form and logged only if the person says it is a new breach (a new token)."""
+    data = request.POST.copy()
+    data["submission"] = uuid.uuid4().hex
+    form = IncidentForm(data)
+    messages.warning(
+        request,
+        _(
+            "This form was already sent: %(reference)s was logged then. What you changed since "
+            "is kept below and not logged yet: log it as a new incident if it is another "
+            "breach, or correct %(reference)s if it is the same one."
+        )
+        % {"reference": earlier.reference},
+    )
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "title": _("Log a breach"),
+            "submit_label": _("Log as a new incident"),
+            "also": (
+                reverse("incidents:edit", args=[earlier.pk]),
+                _("Correct %(reference)s") % {"reference": earlier.reference},
+            ),
+        },
+        status=409,
+    )
 
 
 def tell_what_was_logged(request, incident):
@@ -330,6 +384,8 @@ def detail(request, pk):
 @back_on_conflict
 def edit(request, pk):
     incident = get_object_or_404(Incident, pk=pk)
+    if request.method == "GET" and not incident.is_open:
+        return not_now(request, incident)
     form = FactsForm(request.POST or None, instance=incident, initial={"version": incident.version})
     conflicts = []
     if request.method == "POST" and form.is_valid():
@@ -422,6 +478,8 @@ def save_merging(request, form, pk, stored, save, rebuild, said=None):
 @back_on_conflict
 def assess(request, pk):
     incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
+    if request.method == "GET" and not incident.is_open:
+        return not_now(request, incident)
     assessment = incident.assessment_or_none()
 
     def assessment_form(data=None):
@@ -542,6 +600,8 @@ def action(request, pk, action):
     incident = get_object_or_404(Incident, pk=pk)
     if request.method == "GET":  # say so before anyone types into a form they may not send
         workflow.check_permission(request.user, "dismiss" if action == "merge" else action)
+        if action not in workflow.allowed_actions(incident, request.user):
+            return not_now(request, incident)
     form = ACTION_FORMS[action](
         request.POST or None, initial={"version": incident.version}, incident=incident
     )

@@ -22,6 +22,7 @@ from django.db import connection
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from incidents import workflow
 from incidents.models import Incident
 from notifications.models import Message
 
@@ -75,7 +76,7 @@ def browser(request, tmp_path):
     )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.downloads = tmp_path
-    driver.set_window_size(*DESKTOP)
+    as_desktop(driver)
     yield driver
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -83,6 +84,22 @@ def browser(request, tmp_path):
         driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
         (ARTIFACTS / f"{request.node.name}.html").write_text(driver.page_source)
     driver.quit()
+
+
+def as_phone(driver):
+    """A real 375-px viewport: headless Chromium keeps a window at least 500 px wide, so the
+    phone is emulated (DevTools' device metrics, as Chromium's mobile emulation does)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
+    )
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+
+
+def as_desktop(driver):
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+    driver.set_window_size(*DESKTOP)
 
 
 @pytest.fixture
@@ -227,8 +244,9 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     )
     link = re.search(r"https?://\S+/ack/\S+/", sms.text).group(0)
     browser.delete_all_cookies()
-    browser.set_window_size(*PHONE)
+    as_phone(browser)
     visit(browser, link)
+    assert browser.execute_script("return window.innerWidth") == PHONE[0]
     browser.execute_script("window.beforeSubmit = true")
     browser.find_element(By.CSS_SELECTOR, "button.big").click()
     next_page_loaded(browser)
@@ -238,7 +256,7 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     assert incident.acknowledgements.filter(user=manager).exists()
 
     # Then, at the desk, the manager records the GBA notification.
-    browser.set_window_size(*DESKTOP)
+    as_desktop(browser)
     log_in(browser, site, manager)
     visit(browser, f"{site}/incidents/{incident.pk}/")
     browser.find_element(By.LINK_TEXT, "Record the GBA notification").click()
@@ -278,14 +296,18 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
     # Markup typed into the free texts stays text: no element appears, no page redirects.
     Incident.objects.filter(pk=incident.pk).update(discovered_how=MARKUP)
     incident.assessment.__class__.objects.filter(incident=incident).update(consequences=MARKUP)
+    followed = incident_in("gba_notified")
+    workflow.update_facts(followed.pk, manager, {"description": "More laptops were stolen."})
     pair = [incident_in("detected"), incident_in("detected")]
     Firing.objects.filter(incident__in=pair, step__position=2).update(due_at=timezone.now())
     dispatch()  # step 2 of both at once: one SMS to the manager lists both
     digest = Message.objects.get(recipient=manager, channel="sms", also_for__incident=pair[1])
     ack = re.search(r"/ack/\S+/", digest.text).group(0)
     TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
-    browser.set_window_size(width, PHONE[1] if width == PHONE[0] else DESKTOP[1])
+    if width == PHONE[0]:
+        as_phone(browser)
     log_in(browser, site, manager)
+    assert browser.execute_script("return window.innerWidth") == width
     check_page(browser)
     if width == PHONE[0]:
         screenshot(browser, "dashboard-on-a-phone")
@@ -295,7 +317,7 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         f"/incidents/{incident.pk}/edit/",
         f"/incidents/{incident.pk}/notify_gba/",
         f"/incidents/{incident.pk}/controllers/{controller.pk}/",  # its own facts
-        f"/incidents/{incident.pk}/gba_follow_up/",
+        f"/incidents/{followed.pk}/gba_follow_up/",  # a change after its filing
         f"/incidents/{incident.pk}/dismiss/",
         f"/incidents/{incident.pk}/notices/",
         f"/incidents/{incident.pk}/texts/fr/",
@@ -338,8 +360,6 @@ def test_the_dashboard_shows_a_new_incident_and_the_overdue_count_without_a_relo
     from datetime import timedelta
 
     from django.utils import timezone
-
-    from incidents import workflow
 
     settings.DASHBOARD_REFRESH_SECONDS = 1
     TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)

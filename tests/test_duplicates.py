@@ -41,6 +41,30 @@ def test_the_same_form_sent_twice_logs_one_incident(client, security):
 
 
 @pytest.mark.django_db
+def test_back_edit_and_send_again_keeps_the_new_words_and_offers_a_new_incident(client, security):
+    client.force_login(security)
+    client.post("/incidents/new/", form())
+    first = Incident.objects.get()
+    changed = client.post("/incidents/new/", form(title="Laptop and phone stolen"))
+    assert changed.status_code == 409 and Incident.objects.count() == 1
+    html = changed.content.decode()
+    assert (
+        f"This form was already sent: {first.reference} was logged then. What you changed "
+        "since is kept below and not logged yet"
+    ) in html
+    assert 'value="Laptop and phone stolen"' in html
+    assert ">Log as a new incident</button>" in html
+    assert f'href="/incidents/{first.pk}/edit/">Correct {first.reference}</a>' in html
+    token = changed.context["form"]["submission"].value()
+    assert token != "3f2b9c"
+    client.post("/incidents/new/", form(title="Laptop and phone stolen", submission=token))
+    assert sorted(Incident.objects.values_list("title", flat=True)) == [
+        "Laptop and phone stolen",
+        "Laptop stolen",
+    ]
+
+
+@pytest.mark.django_db
 def test_the_log_form_carries_a_fresh_token_each_time(client, security):
     client.force_login(security)
     tokens = [client.get("/incidents/new/").context["form"].initial["submission"] for _ in range(2)]

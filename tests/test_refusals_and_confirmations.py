@@ -73,3 +73,23 @@ def test_closing_asks_for_a_confirmation_on_its_own_page(client, manager, incide
     client.post(f"/incidents/{incident.pk}/close/", {"version": incident.version, "confirm": "on"})
     incident.refresh_from_db()
     assert incident.state == "closed"
+
+
+@pytest.mark.django_db
+def test_a_closed_incidents_forms_are_not_offered_and_an_action_done_already_is_not(
+    client, manager, incident_in
+):
+    closed = incident_in("closed")
+    client.force_login(manager)
+    for path in ("edit/", "assess/", "notify_gba/", "close/"):
+        response = client.get(f"/incidents/{closed.pk}/{path}", follow=True)
+        assert response.redirect_chain == [(f"/incidents/{closed.pk}/", 302)], path
+        assert f"{closed.reference} is Closed: its facts and records are read-only now." in (
+            response.content.decode()
+        )
+    filed = incident_in("gba_notified")
+    response = client.get(f"/incidents/{filed.pk}/notify_gba/", follow=True)
+    assert response.redirect_chain == [(f"/incidents/{filed.pk}/", 302)]
+    assert "This cannot be recorded now: the incident page shows what is." in (
+        response.content.decode()
+    )
