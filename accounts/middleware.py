@@ -1,6 +1,11 @@
-"""Show the pages in the language a person chose in their profile."""
+"""Show the pages in the language a person chose in their profile; end an idle session; keep
+a form sent after the session ended."""
 
-from django.utils import translation
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import urlencode
 
 
 class UserLanguageMiddleware:
@@ -33,3 +38,44 @@ class IdleTimeoutMiddleware:
         ):
             session.modified = True  # saved again: the idle clock starts over
         return response
+
+
+# Where a POST without a login is not a person's form: the login itself, the providers'
+# webhooks, the API (tokens) and acknowledgement links (signed, no login).
+NOT_KEPT = ("/login/", "/webhooks/", "/api/", "/ack/", "/logout/", "/i18n/")
+KEPT_MAX_BYTES = 200_000
+
+
+class KeptFormMiddleware:
+    """A form sent after the session ended (30 idle minutes) is not thrown away: what was
+    typed is kept in the new session, the login page says why it is there, and after the
+    login `/account/resume/` offers it back, to check and send again. Listed after
+    CsrfViewMiddleware and AuthenticationMiddleware: a cross-site POST is refused before it
+    could be kept, and only a request without a logged-in person is kept."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        if (
+            request.method != "POST"
+            or request.user.is_authenticated
+            or request.path.startswith(NOT_KEPT)
+            or settings.SESSION_COOKIE_NAME not in request.COOKIES  # never logged in here
+            or len(request.body) > KEPT_MAX_BYTES
+        ):
+            return None
+        request.session["kept_form"] = {
+            "path": request.path,
+            "at": timezone.now().isoformat(),
+            "data": {
+                name: values
+                for name, values in request.POST.lists()
+                if name != "csrfmiddlewaretoken"
+            },
+        }
+        query = urlencode({"next": reverse("resume-form"), "expired": "1"})
+        return redirect(f"{reverse('login')}?{query}")

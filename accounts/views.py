@@ -2,14 +2,19 @@
 password and their second factor."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from .models import User
 from .second_factor import confirmed_device, recovery_left
@@ -53,3 +58,37 @@ class PasswordChange(auth_views.PasswordChangeView):
     def form_valid(self, form):
         messages.success(self.request, _("Password changed."))
         return super().form_valid(form)
+
+
+@login_required
+def resume_form(request):
+    """The form sent after the session ended, offered back once: what was typed, as text,
+    and a button that sends it again to where it was going (with this session's token)."""
+    kept = request.session.pop("kept_form", None)
+    if not kept:
+        messages.info(request, _("No form is waiting: nothing was kept, or it was sent already."))
+        return redirect("incidents:dashboard")
+    fields = [(name, value) for name, values in kept["data"].items() for value in values]
+    shown = [(name, value) for name, value in fields if name not in HIDDEN_NAMES and value]
+    return render(
+        request,
+        "accounts/resume.html",
+        {
+            "path": kept["path"] if url_has_allowed_host_and_scheme(kept["path"], None) else "/",
+            "fields": fields,
+            "shown": shown,
+            "at": parse_datetime(kept["at"]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def keep_alive(request):
+    """'Stay logged in', and typing in a form: any request the person makes extends the
+    session (IdleTimeoutMiddleware); the seconds it now lasts."""
+    return JsonResponse({"expires_in": settings.SESSION_COOKIE_AGE})
+
+
+# Bookkeeping a form carries that means nothing to the person reading what they typed.
+HIDDEN_NAMES = {"version", "base", "submission", "next", "take_theirs"}

@@ -41,6 +41,8 @@ urlpatterns = [
         name="second-factor-invitation",
     ),
     path("account/", account_views.profile, name="profile"),
+    path("account/resume/", account_views.resume_form, name="resume-form"),
+    path("account/keep-alive/", account_views.keep_alive, name="keep-alive"),
     path("account/password/", account_views.PasswordChange.as_view(), name="password-change"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
