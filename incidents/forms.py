@@ -519,6 +519,8 @@ class DashboardFilterForm(forms.Form):
                 State.ASSESSED,
                 State.GBA_NOTIFIED,
                 State.CONTROLLER_NOTIFIED,
+                State.CLOSED,
+                State.DISMISSED,
             )
         ],
     )

@@ -22,8 +22,14 @@
     document.querySelectorAll(".clock[data-deadline]").forEach(function (el) {
       var left = Date.parse(el.dataset.deadline) - now;
       var lvl = level(left);
+      var changed = el.dataset.level && el.dataset.level !== lvl;
+      el.dataset.level = lvl;
       el.className = "clock " + lvl;
       el.textContent = lvl === "overdue" ? el.dataset.overdueLabel + " " + format(left) : format(left);
+      // A screen reader hears the clock when its band changes (amber, red, overdue), not
+      // every minute: the timer itself is not a live region.
+      var band = el.parentNode && el.parentNode.parentNode.querySelector(".clock-band");
+      if (changed && band) band.textContent = el.textContent;
     });
   }
 

@@ -286,3 +286,18 @@ def test_the_acknowledgement_page_speaks_the_language_of_the_person_paged(
     again = Client().get(url).content.decode()  # opened again: who answered, and when
     assert "Al bevestigd door Manager" in again
     assert incident.acknowledgements.get().user == dutch
+
+
+def test_free_texts_carry_their_language_and_the_clock_is_not_read_out_every_minute(
+    browser, incident_in
+):
+    from incidents.models import Incident
+
+    incident = incident_in("assessed")
+    Incident.objects.filter(pk=incident.pk).update(text_language="fr")
+    html = browser("manager").get(f"/incidents/{incident.pk}/").content.decode()
+    assert f'<dd lang="fr">{incident.description}</dd>' in html
+    assert '<span lang="fr">Admin account phished</span>' in html
+    assert '<dd lang="fr">Phishing of customers.</dd>' in html  # the consequences
+    assert '<span role="timer" aria-atomic="true">' in html and 'role="timer" aria-live' not in html
+    assert '<span class="visually-hidden clock-band" aria-live="polite"></span>' in html
