@@ -19,6 +19,7 @@ from .models import (
     ProcessingActivity,
     State,
 )
+from .picker import ControllerChoiceField
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -46,11 +47,10 @@ class VersionedForm(forms.Form):
 
 
 def controllers_field(**kwargs):
-    return forms.ModelMultipleChoiceField(
-        queryset=Controller.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        label=_("Controllers affected"),
-        **kwargs,
+    """The controllers affected, chosen by name or KBO number (picker.py): the page lists
+    only those chosen, whatever the number of clients."""
+    return ControllerChoiceField(
+        queryset=Controller.objects.all(), label=_("Controllers affected"), **kwargs
     )
 
 

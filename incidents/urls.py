@@ -26,6 +26,7 @@ urlpatterns = [
     path("incidents/<int:pk>/<slug:action>/", views.action, name="action"),
     path("register/", views.register, name="register"),
     path("controllers/", views.controllers, name="controllers"),
+    path("controllers/lookup/", views.controller_lookup, name="controller-lookup"),
     path("controllers/new/", views.controller_form, name="controller-create"),
     path("controllers/import/", views.import_controllers, name="controller-import"),
     path("controllers/<int:pk>/", views.controller_form, name="controller-edit"),

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from . import controller_import, downloads, fact_texts, merging, reference_audit, workflow
+from . import controller_import, downloads, fact_texts, merging, picker, reference_audit, workflow
 from . import severity as enisa
 from .forms import (
     ACTION_FORMS,
@@ -113,6 +113,12 @@ def search(text):
             | Exists(controllers)
         )
     return found
+
+
+@login_required
+def controller_lookup(request):
+    """The controller picker's search (picker.js): up to 20 by name or KBO number."""
+    return JsonResponse({"controllers": picker.lookup(request.GET.get("q"))})
 
 
 @login_required

@@ -208,7 +208,18 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     check_page(browser)  # the dashboard
     visit(browser, f"{site}/incidents/new/")
     fill(browser, {"title": "Phished admin account", "description": "Mailbox forwarded."})
-    tick(browser, "controllers", controller.pk)
+    # The controller by the first letters of its name: the picker asks the server.
+    browser.find_element(By.NAME, "controllers_add").send_keys("bakkerij")
+    offer = WebDriverWait(browser, 10).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, ".controller-picker .matches button")
+    )
+    assert offer.text == f"Add: {controller.name} ({controller.enterprise_number})"
+    check_page(browser)  # the list of matches, too
+    offer.click()
+    picked = browser.find_element(
+        By.CSS_SELECTOR, f"input[name=controllers][value='{controller.pk}']"
+    )
+    assert picked.is_selected()
     submit(browser)
     incident = wait_for(lambda: Incident.objects.filter(title="Phished admin account").first())
     assert browser.current_url.endswith(f"/incidents/{incident.pk}/")
