@@ -6,6 +6,7 @@ audit events. So two people acting at once cannot both win: the second one waits
 then finds the incident changed and is told so, and nothing is lost.
 """
 
+import re
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +14,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -270,11 +270,30 @@ def similar_to(incident, within=timedelta(hours=2)):
         .exclude(pk=incident.pk)
         .filter(created_at__lte=incident.created_at)
     )
-    same = Q(title__iexact=incident.title.strip()) | Q(
+    same_title = list(recent.filter(title__iexact=incident.title.strip()).order_by("-created_at"))
+    # Logged by the same person minutes earlier is a hint only when it also looks alike (a
+    # SIEM logs many different breaches a minute): most of the title's words, or a controller.
+    words = title_words(incident.title)
+    controllers = set(incident.controllers.values_list("pk", flat=True))
+    nearby = recent.filter(
         created_by=incident.created_by_id,
         created_at__gte=incident.created_at - timedelta(minutes=10),
-    )
-    return list(recent.filter(same).order_by("-created_at")[:3])
+    ).prefetch_related("controllers")
+    alike = [
+        other
+        for other in nearby.order_by("-created_at")[:50]
+        if other not in same_title
+        and (
+            len(words & title_words(other.title)) * 2 >= max(len(words), 1)
+            or controllers & {c.pk for c in other.controllers.all()}
+        )
+    ]
+    return (same_title + alike)[:3]
+
+
+def title_words(title):
+    """The words of a title that say something (four letters or more), in lower case."""
+    return {word for word in re.findall(r"\w+", (title or "").lower()) if len(word) >= 4}
 
 
 def merge(duplicate_id, user, original_reference, expected_version=None):

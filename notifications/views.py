@@ -250,11 +250,17 @@ def controller_notices(request, pk):
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
         else:
-            messages.success(
-                request,
-                ngettext("%(count)s notice sent.", "%(count)s notices sent.", len(sent))
-                % {"count": len(sent)},
-            )
+            if sent:
+                messages.success(
+                    request,
+                    ngettext("%(count)s notice sent.", "%(count)s notices sent.", len(sent))
+                    % {"count": len(sent)},
+                )
+            else:  # sent again: every controller had its notice already
+                messages.info(
+                    request,
+                    _("Every controller has its notice already: nothing new was sent."),
+                )
             return redirect("incidents:detail", pk=pk)
     previous = notices.latest_notices(incident)
     waiting = notices.waiting_controllers(incident)

@@ -199,7 +199,7 @@ def test_a_merge_from_a_stale_page_is_refused_and_a_merge_is_signed(security, ma
 
 
 @pytest.mark.django_db
-def test_what_counts_as_similar_same_title_within_two_hours_or_same_person_within_minutes(
+def test_what_counts_as_similar_same_title_within_two_hours_or_alike_by_one_person_minutes_ago(
     security, make_user, time_machine
 ):
     start = timezone.now() - timedelta(hours=5)
@@ -213,11 +213,12 @@ def test_what_counts_as_similar_same_title_within_two_hours_or_same_person_withi
     same_title = log(other, "LAPTOP STOLEN", 2)
     merged = log(other, "Laptop stolen", 111)
     workflow.merge(merged.pk, make_user("manager", "max"), same_title.reference)
-    log(security, "Phishing mail", 110.5)  # by the same person, 10½ minutes before
-    mine = log(security, "Ransomware", 115)  # by the same person, 6 minutes before
+    log(security, "Stolen laptop, phishing mail", 110.5)  # the same person, 10½ minutes before
+    alike = log(security, "Stolen laptop in Gent", 115)  # the same person, 6 minutes, alike
+    log(security, "Ransomware", 116)  # the same person, minutes before, but nothing alike
     log(other, "Ransomware", 118)  # another person and title, 3 minutes before
     incident = log(security, "laptop stolen", 121)
-    assert workflow.similar_to(incident) == [mine, same_title]  # newest first
+    assert workflow.similar_to(incident) == [same_title, alike]  # the same title first
 
     more = [log(other, "Laptop stolen", m) for m in (121.2, 121.4, 121.6)]
     assert workflow.similar_to(log(other, "Laptop Stolen", 122)) == more[::-1]  # three at most
@@ -256,3 +257,14 @@ def test_a_breach_cannot_be_merged_into_an_incident_dismissed_as_no_breach(secur
         "incident that is a breach, or assess this one on its own."
     ]
     assert Incident.objects.get(pk=breach.pk).state == "detected"
+
+
+@pytest.mark.django_db
+def test_a_siem_logging_different_breaches_gets_no_merge_hints(client, security):
+    client.force_login(security)
+    for number, title in enumerate(["Ransomware on file server", "Phishing wave", "DDoS"]):
+        page = client.post(
+            "/incidents/new/", form(title=title, submission=f"s{number}"), follow=True
+        )
+        assert "A similar incident" not in page.content.decode(), title
+        assert '<li class="success">' in page.content.decode()

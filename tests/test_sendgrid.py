@@ -323,3 +323,17 @@ def test_a_mail_server_that_cannot_be_reached_is_tried_again_and_says_so(logged,
     assert send_message(message.pk) == "queued"
     message.refresh_from_db()
     assert message.error.startswith("E-mail: ") and "refused" in message.error.lower()
+
+
+def test_sending_again_while_the_notices_are_on_their_way_says_nothing_new_was_sent(
+    client, manager, incident_in
+):
+    incident = incident_in("gba_notified")
+    client.force_login(manager)
+    first = client.post(f"/incidents/{incident.pk}/notices/", {"delay_reason": ""}, follow=True)
+    assert "1 notice sent." in first.content.decode()
+    again = client.post(f"/incidents/{incident.pk}/notices/", {"delay_reason": ""}, follow=True)
+    page = again.content.decode()
+    assert "Every controller has its notice already: nothing new was sent." in page
+    assert "0 notices sent." not in page
+    assert Message.objects.filter(incident=incident, controller__isnull=False).count() == 1
