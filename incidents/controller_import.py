@@ -105,7 +105,7 @@ def check(rows):
                 value = "yes"  # the privacy policy's promise: Conitro notifies for them
             if value not in YES | NO:
                 problems.append(
-                    f"{name}: "
+                    column(name)
                     + _("write yes or no (you wrote %(value)s).") % {"value": data[name]}
                 )
             data[name] = "on" if value in YES else ""
@@ -114,7 +114,7 @@ def check(rows):
             activity = known_activities.get(name.lower())
             if activity is None:
                 problems.append(
-                    "activities: "
+                    column("activities")
                     + _("no processing activity is called %(name)s.") % {"name": name}
                 )
             else:
@@ -131,7 +131,7 @@ def check(rows):
         form.validate_unique = lambda: None  # checked above against every controller at once
         if not form.is_valid():
             for field, messages in form.errors.items():
-                problems += [f"{field}: {message}" for message in messages]
+                problems += [f"{column(field)}{message}" for message in messages]
         if problems:
             errors.append(
                 _("Line %(line)s: %(problems)s") % {"line": line, "problems": "; ".join(problems)}
@@ -190,3 +190,13 @@ def import_controllers(user, content):
 
 
 BATCH = 500
+
+
+def column(name):
+    """A column as the person reads it: its name in the file, and what it is in their
+    language ("enterprise_number (KBO/BCE number): …")."""
+    field = ControllerForm.base_fields.get(name)
+    label = str(field.label) if field is not None and field.label else ""
+    if not label or label.lower() == name.replace("_", " "):
+        return f"{name}: "
+    return f"{name} ({label}): "

@@ -210,7 +210,7 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     fill(browser, {"title": "Phished admin account", "description": "Mailbox forwarded."})
     # The controller by the first letters of its name: the picker asks the server.
     browser.find_element(By.NAME, "controllers_add").send_keys("bakkerij")
-    offer = WebDriverWait(browser, 10).until(
+    offer = WebDriverWait(browser, 30).until(
         lambda driver: driver.find_element(By.CSS_SELECTOR, ".controller-picker .matches button")
     )
     assert offer.text == f"Add: {controller.name} ({controller.enterprise_number})"

@@ -155,3 +155,14 @@ def test_an_import_records_each_new_controller_in_the_trail(api):
     first = added.get(object_repr="Bakkerij Peeters")
     assert first.after["activities"] == [] and first.after["email"] == "jan@peeters.example"
     assert first.actor.username == "manager"
+
+
+def test_a_dutch_reader_sees_each_column_with_what_it_is_in_dutch(client, manager):
+    manager.language = "nl"
+    manager.save()
+    client.force_login(manager)
+    bad = GOOD[1].replace("BE 0831 797 467", "0831.797.468")
+    errors = upload(client, [bad]).context["errors"]
+    assert errors[0].startswith(
+        "Regel 2: enterprise_number (Ondernemingsnummer): 0831797468 is "
+    ), errors[0]

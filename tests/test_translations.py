@@ -187,3 +187,20 @@ def test_translating_makes_a_new_version_of_the_documents(client, dpo, incident_
     assert client.get(url).status_code == 200
     versions = incident.documents.filter(kind="gba_notification", language="fr")
     assert sorted(versions.values_list("version", flat=True)) == [1, 2]
+
+
+def test_dutch_speaks_to_the_reader_as_u_throughout():
+    """One register of Dutch: the formal "u", never "je", "jij" or "jouw"."""
+    import re
+
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation("nl")._catalog
+    # What each text says now (ours first): a library's own catalogue only where ours is silent.
+    keys = set(catalog.keys())
+    texts = [catalog[key] for key in keys if isinstance(catalog[key], str)]
+    informal = sorted(
+        text for text in texts if re.search(r"\b(je|jij|jou|jouw|jezelf)\b", text, re.I)
+    )
+    assert informal == []
+    assert catalog["Not for your role"] == "Niet voor uw rol"
