@@ -162,6 +162,15 @@ class AssessmentForm(forms.ModelForm):
         if incident is not None and not self.is_bound:
             self.initial.setdefault("controllers", list(incident.controllers.all()))
         self.fields["data_unintelligible"].required = False  # not answered: not known yet
+        if self.instance.pk is None:
+            # The cause is rarely known in the first hours: "not known yet" is an answer the
+            # phased notification allows (art. 33(4)), not a guess typed to get past a form.
+            for name in ("cause_origin", "cause_actor", "cause_intent"):
+                self.initial.setdefault(name, Assessment.Origin.UNKNOWN)
+        for field in self.fields.values():
+            choices = getattr(field, "choices", None)
+            if isinstance(field, forms.TypedChoiceField) and choices and choices[0][0] == "":
+                field.choices = [("", _("— choose —")), *list(choices)[1:]]
 
     def clean_data_unintelligible(self):
         return self.cleaned_data["data_unintelligible"] or Assessment.Unintelligible.UNKNOWN

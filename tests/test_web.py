@@ -301,3 +301,18 @@ def test_free_texts_carry_their_language_and_the_clock_is_not_read_out_every_min
     assert '<dd lang="fr">Phishing of customers.</dd>' in html  # the consequences
     assert '<span role="timer" aria-atomic="true">' in html and 'role="timer" aria-live' not in html
     assert '<span class="visually-hidden clock-band" aria-live="polite"></span>' in html
+
+
+def test_a_new_assessment_starts_at_not_known_yet_for_the_cause_and_no_select_at_dashes(
+    browser, new_incident
+):
+    incident = new_incident()
+    page = browser("security").get(f"/incidents/{incident.pk}/assess/")
+    form = page.context["form"]
+    assert [form[name].value() for name in ("cause_origin", "cause_actor", "cause_intent")] == [
+        "unknown",
+        "unknown",
+        "unknown",
+    ]
+    html = page.content.decode()
+    assert "---------" not in html and '<option value="">— choose —</option>' in html
