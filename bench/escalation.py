@@ -25,7 +25,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +58,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.processes import clusters_and_clocks  # noqa: E402
 from incidents import workflow  # noqa: E402
 from notifications.models import Firing, Message  # noqa: E402
 
@@ -98,18 +98,7 @@ def main():
 
     call_command("migrate", verbosity=0)
     security = people()
-    env = {**os.environ, "Q_WORKERS": str(options.workers)}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "manage.py", command],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for command in ["qcluster"] * options.clusters + ["clock"] * options.clocks
-    ]
-    try:
+    with clusters_and_clocks(options.clusters, options.clocks, options.workers):
         time.sleep(4)  # let the clusters and clocks start
         started = time.monotonic()
         for number in range(options.incidents):
@@ -137,11 +126,6 @@ def main():
             if timezone.now() > window_start + timedelta(seconds=60) and not waiting and not unsent:
                 break
             time.sleep(1)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
     report(options)
 
 

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +54,7 @@ from django.test import Client  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.processes import clusters_and_clocks  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from notifications.models import Firing, Message  # noqa: E402
 
@@ -96,18 +96,7 @@ def main():
     staff = people()
     token = Token.objects.create(user=staff["siem"])
     api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    env = {**os.environ, "Q_WORKERS": str(options.workers)}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "manage.py", command],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for command in ["qcluster"] * options.clusters + ["clock"] * options.clocks
-    ]
-    try:
+    with clusters_and_clocks(options.clusters, options.clocks, options.workers):
         time.sleep(5)  # let the clusters and clocks start
         started = time.monotonic()
         pace = 0 if options.burst else options.over / options.incidents
@@ -123,11 +112,6 @@ def main():
                 time.sleep(pause)
         logged = time.monotonic() - started
         time.sleep(max(options.watch - (time.monotonic() - started), 0))
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
     report(options, staff, logged)
 
 
