@@ -27,7 +27,11 @@
       (number("enisa_availability") || 0);
     if (form.elements.cause_intent && form.elements.cause_intent.value === "malicious") cb += 0.5;
     var score = Math.round(((dpc + adjust) * ei + cb) * 100) / 100;
-    out.textContent = out.dataset.label + ": " + score.toFixed(2) + " · " + band(score);
+    // In the page's language, as the server writes it: 2,00 in Dutch and French, 2.00 in English.
+    var shown = new Intl.NumberFormat(document.documentElement.lang || "nl", {
+      minimumFractionDigits: 2, maximumFractionDigits: 2
+    }).format(score);
+    out.textContent = out.dataset.label + ": " + shown + " · " + band(score);
     out.hidden = false;
   }
 

@@ -316,3 +316,10 @@ def test_a_new_assessment_starts_at_not_known_yet_for_the_cause_and_no_select_at
     ]
     html = page.content.decode()
     assert "---------" not in html and '<option value="">— choose —</option>' in html
+
+
+def test_numbers_read_the_same_way_on_every_page_of_a_dutch_reader(client, make_user, incident_in):
+    incident = incident_in("assessed")
+    client.force_login(make_user("manager", "mia", language="nl"))
+    pages = [client.get(path).content.decode() for path in (f"/incidents/{incident.pk}/", "/")]
+    assert all("2,00" in page and "2.00" not in page for page in pages)
