@@ -143,11 +143,12 @@ class AssessmentForm(forms.ModelForm):
         "all_controllers_of",
     ]
     controllers = controllers_field(required=False)
-    all_controllers_of = forms.ModelMultipleChoiceField(
-        queryset=ProcessingActivity.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
+    # The processing activities are asked once (below); this says whether all their clients
+    # are affected too (a shared platform).
+    all_controllers_of = forms.BooleanField(
         required=False,
-        label=_("Also every controller of these processing activities"),
+        label=_("Every controller of these processing activities is affected too"),
+        help_text=_("A breach of a shared platform touches all its clients."),
     )
     processing_activities = forms.ModelMultipleChoiceField(
         queryset=ProcessingActivity.objects.all(),
@@ -295,7 +296,7 @@ class AssessmentForm(forms.ModelForm):
         (
             _("Controllers and processing"),
             "",
-            ["controllers", "all_controllers_of", "processing_activities"],
+            ["controllers", "processing_activities", "all_controllers_of"],
         ),
         (_("Across borders"), "", ["international", "other_authorities"]),
     ]
@@ -319,7 +320,13 @@ class AssessmentForm(forms.ModelForm):
         return values
 
     def relation_values(self):
-        return {name: self.cleaned_data[name] for name in self.relations}
+        values = {name: self.cleaned_data[name] for name in self.relations}
+        values["all_controllers_of"] = (
+            list(self.cleaned_data.get("processing_activities") or [])
+            if self.cleaned_data.get("all_controllers_of")
+            else []
+        )
+        return values
 
 
 class AffectedControllerForm(forms.ModelForm):

@@ -147,3 +147,36 @@ def test_a_forged_base_is_refused_as_a_stale_page(person, new_incident, manager)
         and response.redirect_chain[-1][0] == (f"/incidents/{incident.pk}/")
     )
     assert Incident.objects.get(pk=incident.pk).title == "Admin account phished"
+
+
+def test_the_processing_activities_are_asked_once_and_may_bring_all_their_controllers(
+    person, new_incident, controller, second, categories, assessment_values
+):
+    from incidents.models import ProcessingActivity
+
+    shops = ProcessingActivity.objects.get(pk=1)
+    second.activities.add(shops)
+    incident = new_incident()
+    sam = person("security")
+    page = sam.get(f"/incidents/{incident.pk}/assess/")
+    html = page.content.decode()
+    assert html.count('name="processing_activities"') == ProcessingActivity.objects.count()
+    assert html.count('name="all_controllers_of"') == 1  # a tick, not a second list
+    data = as_posted(page)
+    data.update(
+        {k: v for k, v in assessment_values.items() if not isinstance(v, bool)},
+        confidentiality="on",
+        data_categories=[categories[0].pk],
+        subject_categories=[categories[1].pk],
+        controllers=[controller.pk],
+        processing_activities=[shops.pk],
+        all_controllers_of="on",
+        enisa_integrity="0.00",
+        enisa_availability="0.00",
+    )
+    data.pop("enisa_malicious", None)
+    assert sam.post(f"/incidents/{incident.pk}/assess/", data).status_code == 302
+    assert set(incident.controllers.all()) == {controller, second}
+    assert list(Incident.objects.get(pk=incident.pk).assessment.processing_activities.all()) == [
+        shops
+    ]
