@@ -399,3 +399,42 @@ def test_the_dashboard_shows_a_new_incident_and_the_overdue_count_without_a_relo
 def table_text(driver):
     """Read at once: the table is swapped while the page is open."""
     return driver.execute_script("return document.getElementById('dashboard-table').innerText")
+
+
+def test_on_a_phone_a_colleagues_change_and_an_expired_session_lose_nothing(
+    browser, site, security, manager, new_incident
+):
+    """Sam corrects the description while Mia changes it too: the conflict page shows hers
+    beside his, and his is saved when he sends it again. Then his session ends while he types:
+    the login says why, and what he typed is offered back."""
+    from django.contrib.sessions.models import Session
+
+    incident = new_incident()
+    as_phone(browser)
+    log_in(browser, site, security)
+    visit(browser, f"{site}/incidents/{incident.pk}/edit/")
+    workflow.update_facts(incident.pk, manager, {"description": "Mia's words."})
+    fill(browser, {"description": "Sam's words."})
+    submit(browser)
+    check_page(browser)  # the conflict, on a 375-px phone
+    conflict = browser.find_element(By.CSS_SELECTOR, ".conflicts").text
+    assert "Changed by someone else while you were editing" in conflict
+    assert "Mia's words." in conflict and "Manager" in conflict
+    assert browser.find_element(By.NAME, "description").get_attribute("value") == "Sam's words."
+    submit(browser)
+    assert Incident.objects.get(pk=incident.pk).description == "Sam's words."
+
+    visit(browser, f"{site}/incidents/{incident.pk}/edit/")
+    fill(browser, {"title": "Typed before the phone rang"})
+    Session.objects.all().delete()  # thirty idle minutes
+    submit(browser)
+    assert "/login/" in browser.current_url
+    check_page(browser)
+    assert "What you were sending is kept" in browser.find_element(By.TAG_NAME, "main").text
+    fill(browser, {"username": security.username, "password": "pw"})
+    submit(browser)
+    assert browser.current_url.endswith("/account/resume/")
+    check_page(browser)
+    assert "Typed before the phone rang" in browser.find_element(By.TAG_NAME, "main").text
+    submit(browser)
+    assert Incident.objects.get(pk=incident.pk).title == "Typed before the phone rang"
