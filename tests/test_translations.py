@@ -204,3 +204,13 @@ def test_dutch_speaks_to_the_reader_as_u_throughout():
     )
     assert informal == []
     assert catalog["Not for your role"] == "Niet voor uw rol"
+
+
+def test_a_french_reader_never_gets_dutch_from_the_fallback():
+    """Django falls back from French to Dutch (LANGUAGE_CODE): every text Dutch has, French
+    has too, ours and the libraries'."""
+    from django.utils.translation import trans_real
+
+    dutch, french = trans_real.translation("nl")._catalog, trans_real.translation("fr")._catalog
+    assert sorted(str(key) for key in set(dutch.keys()) if key not in french) == []
+    assert trans_real.translation("fr").gettext("Are you sure?") == "Êtes-vous sûr ?"
