@@ -1380,10 +1380,6 @@ class Obligation(models.Model):
         return f"{self.incident_id} {self.kind} {self.controller_id}: {self.status}"
 
     @property
-    def settled(self):
-        return self.status in {self.Status.MET, self.Status.NOT_REQUIRED}
-
-    @property
     def note_shown(self):
         from .obligations import note_shown
 

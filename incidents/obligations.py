@@ -39,7 +39,8 @@ RISK_BASED = "risk_based"
 
 
 def gba_policy():
-    policy = getattr(settings, "GBA_NOTIFICATION_POLICY", EVERY_BREACH)
+    """GBA_NOTIFICATION_POLICY (settings, from the environment); anything else stops here."""
+    policy = settings.GBA_NOTIFICATION_POLICY
     if policy not in {EVERY_BREACH, RISK_BASED}:
         raise ValueError(f"GBA_NOTIFICATION_POLICY must be {EVERY_BREACH} or {RISK_BASED}")
     return policy

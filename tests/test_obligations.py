@@ -594,3 +594,14 @@ def test_an_assessment_naming_an_activity_touches_its_controllers_and_is_signed(
     change = incident.events.filter(kind="assessed").latest("id")
     assert change.after == {"data_categories": ["Address", "E-mail"]}
     assert change.before == {"data_categories": ["E-mail"]}
+
+
+def test_a_policy_other_than_the_two_known_ones_stops_the_desk(settings):
+    from incidents.obligations import gba_policy
+
+    settings.GBA_NOTIFICATION_POLICY = "sometimes"
+    with pytest.raises(ValueError) as refused:
+        gba_policy()
+    assert str(refused.value) == "GBA_NOTIFICATION_POLICY must be every_breach or risk_based"
+    settings.GBA_NOTIFICATION_POLICY = "risk_based"
+    assert gba_policy() == "risk_based"
