@@ -35,17 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(tempfile.mkdtemp(prefix="breachdesk-bench-"))
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_manager.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORK / 'bench.sqlite3'}")
-os.environ.update(
-    SMS_BACKEND="filebased",
-    VOICE_BACKEND="filebased",
-    SMS_FILE_PATH=str(WORK / "sms"),
-    VOICE_FILE_PATH=str(WORK / "calls"),
-    EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-    EMAIL_FILE_PATH=str(WORK / "email"),
-    LOG_LEVEL="WARNING",
-)
+from bench.processes import clusters_and_clocks, prepare  # noqa: E402
+
+prepare(WORK, "bench.sqlite3")
 
 import django  # noqa: E402
 
@@ -58,7 +50,6 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.processes import clusters_and_clocks  # noqa: E402
 from incidents import workflow  # noqa: E402
 from notifications.models import Firing, Message  # noqa: E402
 

@@ -1,4 +1,6 @@
-"""The separate processes a bench runs against: `qcluster`s and clocks, as in production."""
+"""What a bench runs against: a fresh database and file back ends in a temporary directory
+(`prepare`, before Django starts), and `qcluster`s and clocks as separate processes, as in
+production."""
 
 import os
 import subprocess
@@ -7,6 +9,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def prepare(work, database, **extra):
+    """The environment of the bench and of the processes it starts: the database in `work`
+    unless DATABASE_URL names one (empty, disposable), SMS, calls and e-mail written as files
+    there."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_manager.settings")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{work / database}")
+    os.environ.update(
+        SMS_BACKEND="filebased",
+        VOICE_BACKEND="filebased",
+        SMS_FILE_PATH=str(work / "sms"),
+        VOICE_FILE_PATH=str(work / "calls"),
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(work / "email"),
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
 
 
 @contextmanager

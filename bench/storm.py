@@ -30,18 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(tempfile.mkdtemp(prefix="breachdesk-storm-"))
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incident_manager.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORK / 'storm.sqlite3'}")
-os.environ.update(
-    SMS_BACKEND="filebased",
-    VOICE_BACKEND="filebased",
-    SMS_FILE_PATH=str(WORK / "sms"),
-    VOICE_FILE_PATH=str(WORK / "calls"),
-    EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-    EMAIL_FILE_PATH=str(WORK / "email"),
-    LOG_LEVEL="WARNING",
-    API_RATE="100000/minute",
-)
+from bench.processes import clusters_and_clocks, prepare  # noqa: E402
+
+prepare(WORK, "storm.sqlite3", API_RATE="100000/minute")
 
 import django  # noqa: E402
 
@@ -54,7 +45,6 @@ from django.test import Client  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench.processes import clusters_and_clocks  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from notifications.models import Firing, Message  # noqa: E402
 

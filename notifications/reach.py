@@ -60,18 +60,26 @@ def send_test(user, channel):
             if channel == Channel.EMAIL
             else _("You have no mobile number: add one below first.")
         )
-    since = timezone.now() - settings.TEST_PAGE_INTERVAL
-    if Message.objects.filter(
-        recipient=user, kind=Message.Kind.TEST, channel=channel, created_at__gt=since
-    ).exists():
-        raise Refused(
-            _("A test on this channel left less than a minute ago: see its status below.")
-        )
     with translation.override(user.language):
         context = {"person": user, "channel": channel}
         text = " ".join(render_to_string("notifications/reach/test.txt", context).split())
         subject = _("Test from the breach desk") if channel == Channel.EMAIL else ""
-    return queue(user, Message.Kind.TEST, channel, to, text, subject)
+    with transaction.atomic():
+        lock(user)  # two clicks at once: one test
+        since = timezone.now() - settings.TEST_PAGE_INTERVAL
+        if Message.objects.filter(
+            recipient=user, kind=Message.Kind.TEST, channel=channel, created_at__gt=since
+        ).exists():
+            raise Refused(
+                _("A test on this channel left less than a minute ago: see its status below.")
+            )
+        return queue(user, Message.Kind.TEST, channel, to, text, subject)
+
+
+def lock(user):
+    """The person's row, locked until the transaction ends (PostgreSQL; SQLite has one writer
+    at a time): their tests, codes and tries are counted one request at a time."""
+    return User.objects.select_for_update().get(pk=user.pk)
 
 
 def queue(user, kind, channel, to, text, subject=""):
@@ -89,24 +97,40 @@ def ask_for_code(user, number):
         raise Refused(_("Enter the new mobile number."))
     if number == user.phone:
         raise Refused(_("This is the number in use already."))
-    now = timezone.now()
-    if user.phone_code_sent_at and now - user.phone_code_sent_at < settings.TEST_PAGE_INTERVAL:
-        raise Refused(_("A code was sent less than a minute ago: wait for it, or try again soon."))
     code = f"{secrets.randbelow(10**6):06d}"
-    user.pending_phone, user.phone_code = number, make_password(code)
-    user.phone_code_sent_at, user.phone_code_tries = now, 0
-    user.save(
-        update_fields=["pending_phone", "phone_code", "phone_code_sent_at", "phone_code_tries"]
-    )
     with translation.override(user.language):
         text = " ".join(
             render_to_string("notifications/reach/phone_code.txt", {"code": code}).split()
         )
-    return queue(user, Message.Kind.PHONE_CODE, Channel.SMS, number, text)
+    now = timezone.now()
+    with transaction.atomic():
+        user = lock(user)  # two requests at once: one code
+        sent = user.phone_code_sent_at
+        if sent and now - sent < settings.TEST_PAGE_INTERVAL:
+            raise Refused(
+                _("A code was sent less than a minute ago: wait for it, or try again soon.")
+            )
+        user.pending_phone, user.phone_code = number, make_password(code)
+        user.phone_code_sent_at, user.phone_code_tries = now, 0
+        user.save(
+            update_fields=["pending_phone", "phone_code", "phone_code_sent_at", "phone_code_tries"]
+        )
+        return queue(user, Message.Kind.PHONE_CODE, Channel.SMS, number, text)
 
 
 def confirm_code(user, code):
-    """The code sent to the new number: right, and the number takes the pages from now on."""
+    """The code sent to the new number: right, and the number takes the pages from now on.
+    Tries are counted under the person's row lock: tries sent at once all count."""
+    refused = None
+    with transaction.atomic():
+        try:
+            return check_code(lock(user), code)
+        except Refused as refusal:
+            refused = refusal  # the wrong try counted is committed; then it is said
+    raise refused
+
+
+def check_code(user, code):
     if not user.pending_phone:
         raise Refused(_("No new number is waiting for a code."))
     if timezone.now() - user.phone_code_sent_at > settings.PHONE_CODE_LIFETIME:

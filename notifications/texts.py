@@ -12,6 +12,7 @@ from datetime import timedelta
 from babel.dates import format_timedelta
 from django.conf import settings
 from django.core import signing
+from django.db.models import Min
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,6 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from incidents.documents.base import local
+from incidents.models import Obligation
 
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -121,9 +123,31 @@ def headline(step):
     }[step.until_state]
 
 
-def deadline_of(firing):
-    """The deadline the page is about: its obligation's, else Conitro's 24 hours."""
-    return firing.step.deadline_for(firing.incident) or firing.incident.deadline_at
+def deadlines(firings):
+    """firing id -> the deadline each page is about: its obligation's earliest open one, else
+    Conitro's 24 hours (EscalationStep.deadline_for, for many
+    firings in one query: a storm's page lists hundreds)."""
+    kinds = {firing.step.obligation for firing in firings if firing.step.obligation}
+    earliest = {}
+    if kinds:
+        open_ = Obligation.objects.filter(
+            incident__in={firing.incident_id for firing in firings},
+            kind__in=kinds,
+            status=Obligation.Status.OPEN,
+        )
+        earliest = {
+            (row["incident_id"], row["kind"]): row["first"]
+            for row in open_.values("incident_id", "kind").annotate(first=Min("deadline_at"))
+        }
+    return {
+        firing.pk: (
+            earliest.get((firing.incident_id, firing.step.obligation))
+            if firing.step.obligation
+            else None
+        )
+        or firing.incident.deadline_at
+        for firing in firings
+    }
 
 
 def short(moment):
@@ -155,18 +179,26 @@ def page_items(firing, also=()):
     items = {}
     # In urgency order whatever order `also` comes in (a fallback reads it from the database):
     # the same steps read the same in every incident of a digest.
-    for each in [firing, *sorted(also, key=lambda other: other.urgency())]:
+    listed = [firing, *sorted(also, key=lambda other: other.urgency())]
+    due_at = deadlines(listed)
+    for each in listed:
         item = items.setdefault(
             each.incident_id,
-            {"incident": each.incident, "firing": each, "names": [], "deadline_lines": []},
+            {
+                "incident": each.incident,
+                "firing": each,
+                "due": due_at[each.pk],
+                "names": [],
+                "deadline_lines": [],
+            },
         )
-        for key, value in (("names", headline(each.step)), ("deadline_lines", deadline_line(each))):
+        line = deadline_line(each, due_at[each.pk])
+        for key, value in (("names", headline(each.step)), ("deadline_lines", line)):
             if value not in item[key]:
                 item[key].append(value)
     now = timezone.now()
     for item in items.values():
-        first, incident = item["firing"], item["incident"]
-        due = deadline_of(first)
+        first, incident, due = item["firing"], item["incident"], item["due"]
         item.update(
             # What is true when the text is written (and written again before a held page
             # or a retry goes out): "in 40 sec." before the deadline, "overdue since" after.
@@ -177,15 +209,14 @@ def page_items(firing, also=()):
             spoken_headline=". ".join(item["names"]),
             spoken_reference=" ".join(incident.reference.replace("INC-", "")),
             late=first.late,
-            deadline=short(deadline_of(first)),
+            deadline=short(due),
             aware_since=local(incident.aware_at),
             link=incident_link(incident),
         )
     return list(items.values())
 
 
-def deadline_line(firing):
-    due = deadline_of(firing)
+def deadline_line(firing, due):
     time = f"{local(due)} ({how_long(due - timezone.now(), spoken=True)})"
     if firing.step.obligation:
         return _("%(obligation)s by: %(time)s") % {
@@ -205,7 +236,7 @@ def by_headline(items):
             {"headline": item["headline"], "late": item["late"], "references": [], "due": []},
         )
         group["references"].append(item["incident"].reference)
-        group["due"].append(deadline_of(item["firing"]))
+        group["due"].append(item["due"])
     now = timezone.now()
     for group in groups.values():
         group["deadline"] = short(min(group["due"]))

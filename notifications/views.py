@@ -37,7 +37,7 @@ from . import notices, reach
 from .acknowledgements import acknowledge, acknowledge_page, acknowledge_reply, page_firings
 from .models import Acknowledgement, Channel, Firing, Message
 from .sending import update_status
-from .texts import deadline_of, how_long, read_ack_token
+from .texts import deadlines, how_long, read_ack_token
 
 TWILIO_STATUSES = {
     "sent": Message.Status.SENT,
@@ -75,7 +75,9 @@ def acknowledge_link(request, token):
         page = pages[incident.pk]
         page.update(incident=incident, acknowledged=[], step_ids={s.pk for s in page["steps"]})
         page["firing"].incident = incident
-        page["deadline"] = deadline_of(page["firing"])
+    due_at = deadlines([page["firing"] for page in pages.values()])  # one query for them all
+    for page in pages.values():
+        page["deadline"] = due_at[page["firing"].pk]
     # Who else was paged about each incident for what this page listed (their own page or a
     # digest of theirs that lists it): two queries.
     sent = Message.objects.exclude(status__in=Message.NOT_PAGES).exclude(recipient=user)

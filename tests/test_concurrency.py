@@ -170,3 +170,15 @@ def test_a_dispatcher_leaves_alone_the_incidents_another_is_firing_in_this_datab
             assert escalation.free([7, 8, 9]) == [7, 8, 9]
     finally:
         other.close()
+
+
+def test_two_requests_for_a_phone_code_at_once_send_one_code(manager, default_policy):
+    from notifications import reach
+    from notifications.models import Message
+
+    outcomes = run_at_once(
+        lambda: reach.ask_for_code(manager, "+32470999888"),
+        lambda: reach.ask_for_code(manager, "+32470999777"),
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Message", "Refused"]
+    assert Message.objects.filter(kind="phone_code").count() == 1

@@ -39,12 +39,8 @@ def as_posted(page):
     return data
 
 
-def test_a_colleagues_change_to_another_field_merges_with_the_assessment(
-    person, new_incident, security, manager, controller, categories, assessment_values
-):
-    incident = new_incident()
-    sam = person("security")
-    page = sam.get(f"/incidents/{incident.pk}/assess/")
+def assessed(page, assessment_values, categories, controller):
+    """The assessment form on this page, filled in as the browser would send it."""
     data = as_posted(page)
     data.update(
         {k: v for k, v in assessment_values.items() if not isinstance(v, bool)},
@@ -56,6 +52,16 @@ def test_a_colleagues_change_to_another_field_merges_with_the_assessment(
         enisa_availability="0.00",
     )
     data.pop("enisa_malicious", None)
+    return data
+
+
+def test_a_colleagues_change_to_another_field_merges_with_the_assessment(
+    person, new_incident, security, manager, controller, categories, assessment_values
+):
+    incident = new_incident()
+    sam = person("security")
+    page = sam.get(f"/incidents/{incident.pk}/assess/")
+    data = assessed(page, assessment_values, categories, controller)
     # Meanwhile Mia adds a sentence to how it was discovered.
     workflow.update_facts(incident.pk, manager, {"discovered_how": "Found by Mia."})
     saved = sam.post(f"/incidents/{incident.pk}/assess/", data, follow=True)
@@ -162,19 +168,8 @@ def test_the_processing_activities_are_asked_once_and_may_bring_all_their_contro
     html = page.content.decode()
     assert html.count('name="processing_activities"') == ProcessingActivity.objects.count()
     assert html.count('name="all_controllers_of"') == 1  # a tick, not a second list
-    data = as_posted(page)
-    data.update(
-        {k: v for k, v in assessment_values.items() if not isinstance(v, bool)},
-        confidentiality="on",
-        data_categories=[categories[0].pk],
-        subject_categories=[categories[1].pk],
-        controllers=[controller.pk],
-        processing_activities=[shops.pk],
-        all_controllers_of="on",
-        enisa_integrity="0.00",
-        enisa_availability="0.00",
-    )
-    data.pop("enisa_malicious", None)
+    data = assessed(page, assessment_values, categories, controller)
+    data.update(processing_activities=[shops.pk], all_controllers_of="on")
     assert sam.post(f"/incidents/{incident.pk}/assess/", data).status_code == 302
     assert set(incident.controllers.all()) == {controller, second}
     assert list(Incident.objects.get(pk=incident.pk).assessment.processing_activities.all()) == [
