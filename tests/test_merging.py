@@ -98,7 +98,7 @@ def test_a_real_conflict_shows_both_keeps_the_input_and_saves_the_choice(
     assert conflict.status_code == 409
     html = conflict.text
     assert "Changed by someone else while you were editing" in html
-    row = re.search(r'<tr>\s*<th scope="row".*?</tr>', html, re.S).group(0)
+    row = re.search(r'<tr>\s*<td data-label="Field">.*?</tr>', html, re.S).group(0)
     assert "What happened" in row and "Mia&#x27;s words." in row and f"Manager, {mia_at}" in row
     assert "Sam&#x27;s words, typed for ten minutes.</textarea>" in html  # kept
     incident.refresh_from_db()
