@@ -175,3 +175,42 @@ def test_the_processing_activities_are_asked_once_and_may_bring_all_their_contro
     assert list(Incident.objects.get(pk=incident.pk).assessment.processing_activities.all()) == [
         shops
     ]
+
+
+def test_what_a_person_saw_and_what_is_stored_compare_by_meaning():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from incidents.merging import canonical, fingerprint
+    from incidents.models import DataCategory
+
+    assert fingerprint(None) == fingerprint("") != fingerprint("0")
+    assert canonical(None) == canonical("") == ""
+    first = DataCategory.objects.create(name_en="A", name_nl="A", name_fr="A")
+    second = DataCategory.objects.create(name_en="B", name_nl="B", name_fr="B")
+    both = DataCategory.objects.filter(pk__in=[first.pk, second.pk])
+    assert canonical(both) == canonical([second, first]) == sorted([first.pk, second.pk])
+    assert canonical({"b": [2, "x"], "a": None}) == {"b": ["2", "x"], "a": ""}
+    assert fingerprint([2, "x"]) == fingerprint(["x", 2])
+    moment = datetime(2026, 12, 6, 9, 0, 0, 123456, tzinfo=UTC)
+    assert canonical(moment) == "2026-12-06T09:00:00+00:00"  # to the second, in UTC
+    assert canonical(Decimal("0.50")) == "0.50" and canonical(True) is True
+    assert fingerprint("a") != fingerprint("b") and len(fingerprint("a")) == 16
+
+
+def test_the_base_is_signed_and_names_only_what_the_person_edits(new_incident):
+    from incidents.forms import FactsForm
+    from incidents.merging import merged_fields, read_base, sign_base, stored_values
+
+    incident = new_incident()
+    form = FactsForm(instance=incident)
+    names = merged_fields(form)
+    assert "version" not in names and "base" not in names and "title" in names
+    stored = stored_values(form, incident)
+    assert set(stored) == set(names) and stored["title"] == incident.title
+    token = sign_base(form, stored)
+    at, seen = read_base(token)
+    assert set(seen) == set(names) and at.tzinfo is not None
+    assert (
+        read_base(token[:-2] + "xx") is None and read_base("") is None and read_base(None) is None
+    )

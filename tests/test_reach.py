@@ -173,3 +173,26 @@ def test_a_new_number_is_checked_and_codes_are_not_sent_in_a_flood(logged_in, ma
         "A code was sent less than a minute ago: wait for it, or try again soon."
     ]
     assert Message.objects.filter(kind="phone_code").count() == 1
+
+
+def test_each_persons_tests_are_their_own_in_their_language_newest_first(
+    logged_in, manager, make_user, channels
+):
+    from notifications import reach
+
+    other = make_user("dpo", "nora", language="nl")
+    reach.send_test(other, "sms")  # another person's test does not hold back the manager's
+    assert Message.objects.get(recipient=other).text == (
+        "Test van de datalekdesk van Conitro voor Dpo: alarmen bereiken u hier. "
+        "U hoeft niets anders te doen."
+    )
+    type(manager).objects.filter(pk=manager.pk).update(email="")
+    assert said(logged_in("/account/test/email/")) == [
+        "You have no e-mail address: add one above first."
+    ]
+    logged_in("/account/test/sms/")
+    logged_in("/account/phone/", {"pending_phone": "+32470999888"})
+    assert [(m.kind, m.channel) for m in reach.recent_tests(manager)] == [
+        ("phone_code", "sms"),
+        ("test", "sms"),
+    ]

@@ -83,8 +83,8 @@ def test_a_burst_pages_each_person_once_a_minute_and_every_incident_is_in_one_pa
     assert set(
         Message.objects.filter(recipient=manager, channel="sms")
         .exclude(pk__in=[first.pk, digest.pk])
-        .values_list("status", "gathered_into")
-    ) == {("gathered", digest.pk)}
+        .values_list("status", "gathered_into", "next_attempt_at")
+    ) == {("gathered", digest.pk, None)}
     (mail_digest,) = went_out(recipient=manager, channel="email")[1:]
     assert listed(mail_digest) == sorted(references[1:])
     assert mail_digest.subject.startswith("[Breach desk] 9 breaches:")
