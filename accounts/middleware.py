@@ -1,6 +1,8 @@
 """Show the pages in the language a person chose in their profile; end an idle session; keep
 a form sent after the session ended."""
 
+import time
+
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,6 +22,10 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
+REFRESHED = "idle_clock_started"
+SESSION_REFRESH_SECONDS = 60
+
+
 class IdleTimeoutMiddleware:
     """A session lasts SESSION_IDLE_MINUTES after the person's last request, not after the
     dashboard's own refresh: an unattended tab refreshing every 10 seconds kept a session alive
@@ -31,13 +37,30 @@ class IdleTimeoutMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
+        # Saved again, so the idle clock starts over, but at most once a minute: a picker
+        # asking the server at each key, or a form saving its draft as one types, would
+        # otherwise write the session on every request.
         if (
             session is not None
             and not request.headers.get("X-Dashboard-Refresh")
             and not session.is_empty()
+            and seconds_left(session) is None
         ):
-            session.modified = True  # saved again: the idle clock starts over
+            restart_idle_clock(session)
         return response
+
+
+def restart_idle_clock(session):
+    session[REFRESHED] = int(time.time())
+
+
+def seconds_left(session):
+    """How long the session lasts as stored, or None when this request saves it again (its
+    idle clock started over a minute ago)."""
+    since = int(time.time()) - session.get(REFRESHED, 0)
+    if since >= SESSION_REFRESH_SECONDS:
+        return None
+    return settings.SESSION_COOKIE_AGE - since
 
 
 # Where a POST without a login is not a person's form: the login itself, the providers'

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from .middleware import restart_idle_clock
 from .models import User
 from .second_factor import confirmed_device, recovery_left
 
@@ -87,6 +88,7 @@ def resume_form(request):
 def keep_alive(request):
     """'Stay logged in', and typing in a form: any request the person makes extends the
     session (IdleTimeoutMiddleware); the seconds it now lasts."""
+    restart_idle_clock(request.session)
     return JsonResponse({"expires_in": settings.SESSION_COOKIE_AGE})
 
 

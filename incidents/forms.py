@@ -3,6 +3,7 @@ by the model and the workflow, whose ValidationErrors are shown on the same form
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -173,6 +174,15 @@ class AssessmentForm(forms.ModelForm):
             if isinstance(field, forms.TypedChoiceField) and choices and choices[0][0] == "":
                 field.choices = [("", _("— choose —")), *list(choices)[1:]]
 
+    def clean(self):
+        cleaned = super().clean()
+        # A kind of breach is asked once: its ENISA grade says how it was hit, and a kind that
+        # was not hit adds nothing to the severity (the grade's field is hidden with it).
+        for kind, grade in Assessment.GRADED_KINDS.items():
+            if not cleaned.get(kind) and grade in cleaned:
+                cleaned[grade] = Decimal(0)
+        return cleaned
+
     def clean_data_unintelligible(self):
         return self.cleaned_data["data_unintelligible"] or Assessment.Unintelligible.UNKNOWN
 
@@ -229,9 +239,17 @@ class AssessmentForm(forms.ModelForm):
             _("What was hit"),
             _(
                 "Confidentiality: data seen by someone who should not. Integrity: data altered. "
-                "Availability: data lost or out of reach. One breach can be all three."
+                "Availability: data lost or out of reach. One breach can be all three. For each "
+                "kind that was hit, how: the circumstances the ENISA severity adds up (CB)."
             ),
-            ["confidentiality", "integrity", "availability"],
+            [
+                "confidentiality",
+                "enisa_confidentiality",
+                "integrity",
+                "enisa_integrity",
+                "availability",
+                "enisa_availability",
+            ],
         ),
         (
             _("Cause"),
@@ -258,17 +276,10 @@ class AssessmentForm(forms.ModelForm):
                 "Severity = DPC × EI + CB. DPC (data processing context): how sensitive the data "
                 "is, 1 to 4, adjusted for context. EI (ease of identification): how easily the "
                 "people can be identified from it, 0.25 to 1. CB (circumstances of the breach): "
-                "loss of confidentiality, integrity and availability, plus 0.5 when it was "
-                "malicious (the cause above)."
+                "how confidentiality, integrity and availability were hit (the first step), plus "
+                "0.5 when it was malicious (the cause)."
             ),
-            [
-                "enisa_dpc",
-                "enisa_dpc_adjustment",
-                "enisa_ease_of_identification",
-                "enisa_confidentiality",
-                "enisa_integrity",
-                "enisa_availability",
-            ],
+            ["enisa_dpc", "enisa_dpc_adjustment", "enisa_ease_of_identification"],
         ),
         (
             _("Risk and who must be told"),
@@ -302,8 +313,22 @@ class AssessmentForm(forms.ModelForm):
     ]
 
     def sections(self):
-        for title, explanation, names in self.SECTIONS:
-            yield title, explanation, [self[name] for name in names if name in self.fields]
+        """Each step: its number, title, explanation, fields, and whether what it requires
+        is answered (the step list at the top of the page marks it done)."""
+        for number, (title, explanation, names) in enumerate(self.SECTIONS, start=1):
+            fields = [self[name] for name in names if name in self.fields]
+            yield number, title, explanation, fields, self.answered(names)
+
+    def answered(self, names):
+        if "confidentiality" in names and not any(
+            self[kind].value() for kind in Assessment.GRADED_KINDS
+        ):
+            return False
+        return all(
+            self[name].value() not in (None, "", [])
+            for name in names
+            if name in self.fields and self.fields[name].required
+        )
 
     def _post_clean(self):
         # Model validation happens in the workflow, under the incident's lock.

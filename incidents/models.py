@@ -910,6 +910,13 @@ class Assessment(models.Model):
     def __str__(self):
         return f"{self.incident.reference} assessment"
 
+    # Each kind of breach and the ENISA grade of how it was hit (asked together, once).
+    GRADED_KINDS = {
+        "confidentiality": "enisa_confidentiality",
+        "integrity": "enisa_integrity",
+        "availability": "enisa_availability",
+    }
+
     @property
     def dpc(self):
         return self.enisa_dpc + self.enisa_dpc_adjustment
@@ -930,6 +937,16 @@ class Assessment(models.Model):
             raise ValidationError(
                 _("Tick at least one kind of breach: confidentiality, integrity or availability.")
             )
+        for kind, grade in self.GRADED_KINDS.items():
+            if not getattr(self, kind) and getattr(self, grade):
+                raise ValidationError(
+                    {
+                        grade: _(
+                            "A loss is graded but this kind of breach is not ticked: tick it, "
+                            "or set the grade to its lowest."
+                        )
+                    }
+                )
         check_art34(self, self)
         if self.risk_level == self.Risk.NONE and not (self.risk_reasoning or "").strip():
             raise ValidationError(
@@ -989,6 +1006,27 @@ class Assessment(models.Model):
         if self.incident.ended_at is None:
             unknown.append(_("end of the breach"))
         return unknown
+
+
+class AssessmentDraft(models.Model):
+    """One person's assessment in progress, saved as they go: what they typed, as typed, even
+    while it is incomplete or a figure is still a guess. It is not the assessment: it moves no
+    state and stops no clock; saving the assessment uses it up."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="assessment_drafts"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField(default=dict)  # the form's fields: name -> the values typed
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "author"], name="one_draft_per_person")
+        ]
+
+    def __str__(self):
+        return f"{self.incident.reference} draft by {self.author}"
 
 
 def check_art34(decision, assessment):

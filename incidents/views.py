@@ -15,11 +15,21 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonRespo
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from . import controller_import, downloads, fact_texts, merging, picker, reference_audit, workflow
+from . import (
+    controller_import,
+    downloads,
+    drafts,
+    fact_texts,
+    merging,
+    picker,
+    reference_audit,
+    workflow,
+)
 from . import severity as enisa
 from .forms import (
     ACTION_FORMS,
@@ -380,6 +390,9 @@ def detail(request, pk):
             and not incident.gba_delay_reason
             and workflow.action_possible(incident, "notify_gba"),
             "assessment": incident.assessment_or_none(),
+            "drafts": incident.assessment_drafts.select_related("author").order_by("-saved_at")
+            if incident.is_open
+            else [],
             "actions": actions,
             "action_forms": forms,
             "may_edit": incident.is_open and request.user.has_perm("incidents.change_incident"),
@@ -504,9 +517,12 @@ def assess(request, pk):
         return not_now(request, incident)
     assessment = incident.assessment_or_none()
 
-    def assessment_form(data=None):
+    def assessment_form(data=None, initial=None):
         return AssessmentForm(
-            data, instance=assessment, initial={"version": incident.version}, incident=incident
+            data,
+            instance=assessment,
+            initial=initial or {"version": incident.version},
+            incident=incident,
         )
 
     def stored(fresh):
@@ -518,6 +534,9 @@ def assess(request, pk):
         # The fields the person did not change hold what is stored now (save_merging).
         return workflow.assess(pk, request.user, form.values(), form.relation_values(), version)
 
+    if request.method == "POST" and "draft" in request.POST:
+        return keep_draft(request, incident, assessment_form())
+    draft = drafts.of(incident, request.user)
     form = assessment_form(request.POST or None)
     conflicts = []
     if request.method == "POST" and form.is_valid():
@@ -525,7 +544,10 @@ def assess(request, pk):
             request, form, pk, stored, save, assessment_form, _("Assessment saved.")
         )
         if done:
+            drafts.use_up(incident, request.user)
             return redirect("incidents:detail", pk=pk)
+    elif request.method != "POST" and draft is not None:
+        form = assessment_form(initial=drafts.as_initial(form, draft))
     elif request.method != "POST":
         form.initial["base"] = merging.sign_base(form, stored(incident))
     return render(
@@ -537,9 +559,42 @@ def assess(request, pk):
             "title": _("Assess the breach"),
             "bands": enisa.BANDS,
             "conflicts": conflicts,
+            "draft": draft,
+            "others_drafting": incident.assessment_drafts.exclude(author=request.user)
+            .select_related("author")
+            .order_by("-saved_at"),
         },
         status=409 if conflicts else 200,
     )
+
+
+def keep_draft(request, incident, form):
+    """Save the person's assessment as typed, as their draft (incidents/drafts.py): from a
+    step's button (back to the page) or from the page as they type (JSON)."""
+    wants_json = request.headers.get("Accept") == "application/json"
+    if not incident.is_open:
+        if wants_json:
+            return JsonResponse(
+                {"error": _("The incident is closed: nothing was saved.")}, status=409
+            )
+        return not_now(request, incident)
+    try:
+        draft = drafts.keep(incident, request.user, form, request.POST)
+    except drafts.TooLong as refused:
+        if wants_json:
+            return JsonResponse({"error": str(refused)}, status=400)
+        messages.error(request, str(refused))
+        return redirect("incidents:assess", pk=incident.pk)
+    said = _(
+        "Draft saved at %(time)s. It is not the assessment yet: the incident stays as it is "
+        "until you save the assessment."
+    ) % {"time": date_format(timezone.localtime(draft.saved_at), "H:i:s T")}
+    if wants_json:
+        return JsonResponse({"saved": said})
+    messages.success(request, said)
+    step = request.POST.get("draft", "")
+    anchor = f"#step-{step}" if step.isdigit() else ""
+    return redirect(reverse("incidents:assess", args=[incident.pk]) + anchor)
 
 
 @login_required

@@ -39,3 +39,61 @@
   form.addEventListener("change", update);
   update();
 })();
+
+// Each kind of breach is asked once: its ENISA grade shows only when the kind is ticked (the
+// server sets the grade of an unticked kind to its lowest, so what is hidden never counts).
+(function () {
+  "use strict";
+  var form = document.querySelector("form.assessment");
+  if (!form) return;
+  ["confidentiality", "integrity", "availability"].forEach(function (kind) {
+    var box = form.elements[kind];
+    var grade = form.querySelector('.field[data-field="enisa_' + kind + '"]');
+    if (!box || !grade) return;
+    function show() { grade.hidden = !box.checked; }
+    box.addEventListener("change", show);
+    show();
+  });
+})();
+
+// Saved as you go: a few seconds after typing stops, what is typed is kept as the person's
+// draft (the server's incidents/drafts.py), which changes no state. The status says when.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.assessment");
+  var status = form && form.querySelector(".draft-status");
+  if (!status || !window.fetch || !window.FormData) return;
+  var timer = null, busy = false, again = false;
+
+  function save() {
+    if (busy) { again = true; return; }
+    busy = true;
+    var data = new FormData(form);
+    data.set("draft", "auto");
+    fetch(form.getAttribute("action") || window.location.pathname, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (response.redirected || !(response.headers.get("Content-Type") || "").match(/json/)) {
+        status.textContent = status.dataset.lost || "";
+        return null;
+      }
+      return response.json();
+    }).then(function (answer) {
+      if (answer) status.textContent = answer.saved || answer.error || "";
+    }).catch(function () {
+      status.textContent = status.dataset.offline || "";
+    }).then(function () {
+      busy = false;
+      if (again) { again = false; save(); }
+    });
+  }
+
+  function soon() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(save, 3000);
+  }
+  form.addEventListener("input", soon);
+  form.addEventListener("change", soon);
+  form.addEventListener("submit", function () { window.clearTimeout(timer); });
+})();

@@ -57,13 +57,23 @@
       matches.hidden = false;
     }
 
+    // One question at a time, a moment after the last key: not a request per letter typed.
+    var waiting = null, pending = null;
     box.addEventListener("input", function () {
       var text = box.value.trim();
+      window.clearTimeout(waiting);
       if (text.indexOf("\n") >= 0 || text.length < 2) { matches.hidden = true; return; }
-      var ask = ++asked;
-      fetch(picker.dataset.lookup + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
-        .then(function (response) { return response.json(); })
-        .then(function (data) { if (ask === asked) show(data.controllers); });
+      waiting = window.setTimeout(function () {
+        var ask = ++asked;
+        if (pending && window.AbortController) { pending.abort(); }
+        pending = window.AbortController ? new AbortController() : null;
+        fetch(picker.dataset.lookup + "?q=" + encodeURIComponent(text), {
+          credentials: "same-origin", signal: pending ? pending.signal : undefined
+        })
+          .then(function (response) { return response.json(); })
+          .then(function (data) { if (ask === asked) show(data.controllers); })
+          .catch(function () { /* replaced by a newer question */ });
+      }, 200);
     });
   });
 })();

@@ -5,9 +5,11 @@
   "use strict";
   var box = document.getElementById("session-warning");
   if (!box) { return; }
-  var lasts = Number(box.dataset.seconds) * 1000;
+  var lasts = Number(box.dataset.lasts) * 1000;
   var warnBefore = 120 * 1000;
-  var extended = Date.now(); // this page's own request extended the session
+  // When the session's idle clock started: the server saves it at most once a minute, so this
+  // page's own request may not have started it over.
+  var extended = Date.now() - (lasts - Number(box.dataset.seconds) * 1000);
   function keepAlive() {
     extended = Date.now();
     box.hidden = true;

@@ -15,15 +15,17 @@ import os
 import re
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from incidents import workflow
-from incidents.models import Incident
+from incidents.models import AssessmentDraft, Incident
 from notifications.models import Message
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,14 +158,16 @@ def tick(driver, name, value):
     driver.find_element(By.CSS_SELECTOR, f"input[name={name}][value='{value}']").click()
 
 
-def submit(driver, form_selector="main form.stacked"):
+def submit(
+    driver, form_selector="main form.stacked", button="button[type=submit]:not([name=draft])"
+):
     form = driver.find_element(By.CSS_SELECTOR, form_selector)
     invalid = driver.execute_script(
         "return [...arguments[0].querySelectorAll(':invalid')].map(e => e.name)", form
     )
     assert invalid == [], f"the browser would refuse to send {invalid}"
     driver.execute_script("window.beforeSubmit = true")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    form.find_element(By.CSS_SELECTOR, button).click()
     next_page_loaded(driver)
 
 
@@ -232,7 +236,29 @@ def test_security_logs_and_assesses_the_manager_acknowledges_on_a_phone_and_file
     check_page(browser)
     typed = {name: value for name, value in assessment_values.items() if value not in (0, False)}
     typed.pop("enisa_malicious")  # not asked: it follows the cause ("malicious")
+    # Each kind of breach is asked once: how integrity was hit shows only once it is ticked.
+    integrity_grade = browser.find_element(By.CSS_SELECTOR, '.field[data-field="enisa_integrity"]')
+    assert not integrity_grade.is_displayed()
+    fill(browser, {"integrity": True})
+    assert integrity_grade.is_displayed()
+    fill(browser, {"integrity": False})
     fill(browser, typed)
+    # Saved as one types: a few seconds after the last key, the page says the draft is kept.
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, ".draft-status").text.startswith(
+            "Draft saved at "
+        )
+    )
+    assert AssessmentDraft.objects.get(incident=incident).data["consequences"] == [
+        assessment_values["consequences"]
+    ]
+    # A step saved on its own comes back where it was, with what was typed.
+    submit(browser, button="#step-3 button[name=draft]")
+    assert browser.current_url.endswith("#step-3")
+    assert "Draft saved at" in browser.find_element(By.CSS_SELECTOR, ".messages").text
+    consequences = browser.find_element(By.NAME, "consequences")
+    assert consequences.get_attribute("value") == assessment_values["consequences"]
+    assert Incident.objects.get(pk=incident.pk).state == "detected"
     tick(browser, "data_categories", categories[0].pk)
     # The ENISA score as it is filled in: DPC 1 x EI 1.00 + 0.50 + 0.50 (malicious, the cause).
     score = browser.find_element(By.CSS_SELECTOR, ".enisa-score").text
@@ -402,7 +428,7 @@ def table_text(driver):
 
 
 def test_on_a_phone_a_colleagues_change_and_an_expired_session_lose_nothing(
-    browser, site, security, manager, new_incident
+    browser, site, security, manager, new_incident, settings
 ):
     """Sam corrects the description while Mia changes it too: the conflict page shows hers
     beside his, and his is saved when he sends it again. Then his session ends while he types:
@@ -438,3 +464,76 @@ def test_on_a_phone_a_colleagues_change_and_an_expired_session_lose_nothing(
     assert "Typed before the phone rang" in browser.find_element(By.TAG_NAME, "main").text
     submit(browser)
     assert Incident.objects.get(pk=incident.pk).title == "Typed before the phone rang"
+
+    # Two minutes before the idle end the page warns, and "Stay logged in" starts it over.
+    settings.SESSION_COOKIE_AGE = 124  # the warning comes 4 s after the page, not 28 min
+    visit(browser, f"{site}/incidents/{incident.pk}/")
+    warning = browser.find_element(By.ID, "session-warning")
+    assert not warning.is_displayed()
+    WebDriverWait(browser, 15).until(lambda driver: warning.is_displayed())
+    check_page(browser)  # the warning, on a phone
+    assert warning.text.startswith("Your session ends in two minutes")
+    clicked = timezone.now()
+    warning.find_element(By.CSS_SELECTOR, ".stay").click()
+    WebDriverWait(browser, 15).until(lambda driver: not warning.is_displayed())
+
+    def extended():  # saved again, to last 124 s from the click
+        lasts = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        try:
+            ends = Session.objects.get().expire_date
+        except OperationalError:  # the server thread is writing it just now (SQLite)
+            return False
+        return clicked + lasts <= ends <= timezone.now() + lasts
+
+    wait_for(extended)
+
+
+def test_on_a_phone_the_forms_are_as_short_with_300_controllers_as_with_one(
+    browser, site, security, controller, new_incident
+):
+    """The log form and the assessment do not grow with the controllers: one is found by its
+    KBO number in the picker, and the Save button stays where it was with 300."""
+    from incidents.models import Controller
+
+    incident = new_incident()
+    as_phone(browser)
+    log_in(browser, site, security)
+
+    def measured():
+        sizes = []
+        for path in ("/incidents/new/", f"/incidents/{incident.pk}/assess/"):
+            visit(browser, f"{site}{path}")
+            sizes.append(
+                browser.execute_script(
+                    "var save = document.querySelector("
+                    " 'main form [type=submit]:not([name=draft])');"
+                    "return [document.documentElement.scrollHeight,"
+                    " Math.round(save.getBoundingClientRect().top + window.scrollY)];"
+                )
+            )
+        return sizes
+
+    with_one = measured()
+    Controller.objects.bulk_create(
+        Controller(
+            name=f"Klant {number:03d} BV",
+            enterprise_number=f"0{number:07d}{97 - number % 97:02d}",
+            email=f"privacy{number}@klant.example",
+            language="nl",
+        )
+        for number in range(1, 300)
+    )
+    assert measured() == with_one
+    check_page(browser)  # the assessment, with 300 controllers
+
+    visit(browser, f"{site}/incidents/new/")
+    fill(browser, {"title": "Found by its number", "description": "A client's shop."})
+    browser.find_element(By.NAME, "controllers_add").send_keys("0000025041")
+    offer = WebDriverWait(browser, 30).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, ".controller-picker .matches button")
+    )
+    assert offer.text == "Add: Klant 250 BV (0000025041)"
+    offer.click()
+    submit(browser)
+    logged = wait_for(lambda: Incident.objects.filter(title="Found by its number").first())
+    assert [c.name for c in logged.controllers.all()] == ["Klant 250 BV"]

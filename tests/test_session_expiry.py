@@ -4,10 +4,13 @@ page says why, and after the login it is offered back to check and send again. A
 does not."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from incidents.models import Incident
 from tests.conftest import VerifiedClient
@@ -78,13 +81,34 @@ def test_stay_logged_in_extends_the_session_and_the_warning_is_on_every_page(
     assert 'data-keep-alive="/account/keep-alive/"' in page
     assert "session.js" in page
     before = Session.objects.get().expire_date
-    import time_machine
-    from django.utils import timezone
-
-    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=20)):
+    with time_machine.travel(timezone.now() + timedelta(minutes=20)):
         assert client.post("/account/keep-alive/").json() == {
             "expires_in": settings.SESSION_COOKIE_AGE
         }
     assert Session.objects.get().expire_date > before
     assert client.get("/account/keep-alive/").status_code == 405
     assert 'id="session-warning"' not in Client().get("/login/").content.decode()
+
+
+def test_the_session_is_saved_again_at_most_once_a_minute_and_pages_say_what_is_left(
+    client, manager, settings
+):
+    """A picker asking at every key and a draft saved as one types wrote the session on every
+    request; the idle clock now starts over at most once a minute, and the warning counts from
+    when it did."""
+    lasts = settings.SESSION_COOKIE_AGE
+    with time_machine.travel(datetime(2026, 7, 1, 9, 0, tzinfo=UTC), tick=False) as clock:
+        client.force_login(manager)
+        client.get("/")
+        started = Session.objects.get().expire_date
+        clock.shift(30)
+        page = client.get("/").text
+        assert Session.objects.get().expire_date == started  # not written again
+        assert f'data-seconds="{lasts - 30}" data-lasts="{lasts}"' in page
+        clock.shift(30)
+        page = client.get("/").text
+        assert Session.objects.get().expire_date == started + timedelta(seconds=60)
+        assert f'data-seconds="{lasts}" data-lasts="{lasts}"' in page
+        clock.shift(10)
+        client.post("/account/keep-alive/")  # "stay logged in" always starts it over
+        assert Session.objects.get().expire_date == started + timedelta(seconds=70)

@@ -315,7 +315,9 @@ def test_a_page_about_an_obligation_names_it_and_its_own_deadline(incident_in, m
     assert "Deadline (GBA and controller)" not in text
 
 
-def test_a_title_is_cut_only_when_the_sms_would_not_fit_and_then_to_fill_it(firing, manager):
+def test_a_title_is_cut_only_when_the_sms_would_not_fit_and_then_to_fill_it(
+    firing, manager, frozen
+):
     manager.language = "en"
     around = sms_with_title(firing, manager, "T").split("T", 1)
     head, tail = around[0], around[1]

@@ -283,7 +283,12 @@ def test_a_breach_of_integrity_alone_is_a_breach(
     new_incident, security, assessment_values, categories, controller
 ):
     incident = new_incident()
-    values = {**assessment_values, "confidentiality": False, "integrity": True}
+    values = {
+        **assessment_values,
+        "confidentiality": False,
+        "enisa_confidentiality": Decimal(0),
+        "integrity": True,
+    }
     relations = {
         "data_categories": [categories[0]],
         "subject_categories": [categories[1]],
