@@ -585,12 +585,13 @@ def keep_draft(request, incident, form):
             return JsonResponse({"error": str(refused)}, status=400)
         messages.error(request, str(refused))
         return redirect("incidents:assess", pk=incident.pk)
+    time = date_format(timezone.localtime(draft.saved_at), "H:i:s T")
+    if wants_json:  # a line at the foot of the screen, under the typing
+        return JsonResponse({"saved": _("Draft saved at %(time)s.") % {"time": time}})
     said = _(
         "Draft saved at %(time)s. It is not the assessment yet: the incident stays as it is "
         "until you save the assessment."
-    ) % {"time": date_format(timezone.localtime(draft.saved_at), "H:i:s T")}
-    if wants_json:
-        return JsonResponse({"saved": said})
+    ) % {"time": time}
     messages.success(request, said)
     step = request.POST.get("draft", "")
     anchor = f"#step-{step}" if step.isdigit() else ""

@@ -2,6 +2,7 @@
 no state and stops no clock; saving the assessment checks it all and uses the draft up. And each
 kind of breach is asked once, with how it was hit."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -63,7 +64,7 @@ def test_typing_saves_the_draft_and_says_when_in_json(sam, new_incident):
     data["consequences"] = "Saved as I type."
     answer = sam.post(url(incident), {**data, "draft": "auto"}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 200
-    assert answer.json()["saved"].startswith("Draft saved at ")
+    assert re.fullmatch(r"Draft saved at \d\d:\d\d:\d\d CES?T\.", answer.json()["saved"])
     assert AssessmentDraft.objects.get(incident=incident).data["consequences"] == [
         "Saved as I type."
     ]
