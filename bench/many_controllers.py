@@ -75,9 +75,18 @@ def timed(label, action):
 
 def pages(incident, options):
     client = verified_client(User.objects.get(username="dirk"))
-    for name, url in [("incident page", f"/incidents/{incident.pk}/"), ("dashboard", "/")]:
+    for name, url in [
+        ("incident page", f"/incidents/{incident.pk}/"),
+        ("dashboard", "/"),
+        ("log form", "/incidents/new/"),
+        ("assessment form", f"/incidents/{incident.pk}/assess/"),
+    ]:
         median, p95, queries = measure(client, url, options.requests)
-        print(f"{name:<20} median {median:6.1f} ms   p95 {p95:6.1f} ms   queries {queries}")
+        size = len(client.get(url).content) / 1000
+        print(
+            f"{name:<20} median {median:6.1f} ms   p95 {p95:6.1f} ms   queries {queries}"
+            f"   {size:,.0f} kB"
+        )
     if options.queries:
         from django.test.utils import CaptureQueriesContext
 

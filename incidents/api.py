@@ -184,6 +184,12 @@ class AssessmentSerializer(ModelSerializer):
         required=False,
         help_text="Also every controller of these processing activities (ids).",
     )
+    conitro_is_controller = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="True when Conitro's own data is affected (Conitro is its controller: the GBA "
+        "as controller, the data subjects); `controllers` may then be empty. Absent: as it was.",
+    )
     assessed_by = serializers.StringRelatedField()
     version = VersionField(
         write_only=True, required=False, help_text="The incident version you last saw."
@@ -254,7 +260,11 @@ class IncidentSerializer(ModelSerializer):
     controllers = controller_ids(
         required=False,
         help_text="Ids of the controllers affected (GET /api/controllers/); replaces the list. "
-        "Each one's own facts: /api/incidents/{id}/controllers/{controller_id}/.",
+        "Each one's own facts: /api/incidents/{id}/controllers/{controller_id}/. Conitro's own "
+        "row is among them when conitro_is_controller is true.",
+    )
+    conitro_is_controller = serializers.BooleanField(
+        read_only=True, help_text="Conitro's own data is affected: Conitro is its controller."
     )
 
     class Meta:
@@ -283,6 +293,8 @@ class IncidentSerializer(ModelSerializer):
             "text_language",
             "gba_combined",
             "controllers",
+            "conitro_is_controller",
+            "told_by",
         ]
         read_only_fields = [
             name
@@ -299,6 +311,7 @@ class IncidentSerializer(ModelSerializer):
                 "gba_combined",
                 "gba_delay_reason",
                 "controllers",
+                "told_by",
             }
         ]
         extra_kwargs = {"aware_at": {"required": False, "help_text": "Defaults to now."}}
@@ -311,6 +324,11 @@ class NewIncidentSerializer(IncidentSerializer):
         write_only=True,
         required=False,
         help_text="Every controller of these processing activities is affected (ids).",
+    )
+    conitro_is_controller = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Conitro's own data is affected: Conitro is its controller.",
     )
 
     class Meta(IncidentSerializer.Meta):
@@ -735,7 +753,7 @@ class ControllerViewSet(
 ):
     permission_classes = [RolePermission]
     serializer_class = ControllerSerializer
-    queryset = Controller.objects.all()
+    queryset = Controller.objects.filter(is_conitro=False)  # Conitro mirrors its settings
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = "[0-9]{1,9}"
 

@@ -92,7 +92,7 @@ def activities_by_name():
 
 def check(rows):
     """The forms to save, or a ValidationError listing every line's errors."""
-    existing = {c.enterprise_number: c for c in Controller.objects.all()}
+    existing = {c.enterprise_number: c for c in Controller.objects.filter(is_conitro=False)}
     known_activities = activities_by_name()
     errors, forms, seen = [], [], {}
     for line, row in rows:

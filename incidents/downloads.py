@@ -72,9 +72,11 @@ def notification_for(incident, asked):
             raise ValidationError(
                 {"controller": _("This incident does not affect that controller.")}
             )
-    elif incident.gba_combined or incident.controllers.count() != 1:
+    elif incident.controllers.count() == 1 and incident.controllers.get().is_conitro:
+        return incident.controllers.get()  # Conitro's own data only: it notifies as controller
+    elif incident.gba_combined or incident.controllers.filter(is_conitro=False).count() != 1:
         if (
-            incident.controllers.exists()
+            incident.controllers.filter(is_conitro=False).exists()
             and not incident.controllers.filter(gba_on_behalf=True).exists()
         ):
             raise NoMandate(
@@ -87,8 +89,8 @@ def notification_for(incident, asked):
             )
         return None
     else:
-        controller = incident.controllers.get()
-    if not controller.gba_on_behalf:
+        controller = incident.controllers.get(is_conitro=False)
+    if not (controller.gba_on_behalf or controller.is_conitro):
         raise NoMandate(
             _(
                 "%(name)s notifies the GBA itself (its processing agreement gives Conitro no "

@@ -21,6 +21,7 @@ from .models import (
     State,
 )
 from .picker import ControllerChoiceField
+from .workflow import named_controllers
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -51,7 +52,21 @@ def controllers_field(**kwargs):
     """The controllers affected, chosen by name or KBO number (picker.py): the page lists
     only those chosen, whatever the number of clients."""
     return ControllerChoiceField(
-        queryset=Controller.objects.all(), label=_("Controllers affected"), **kwargs
+        queryset=Controller.objects.filter(is_conitro=False),
+        label=_("Controllers affected"),
+        **kwargs,
+    )
+
+
+def own_data_field():
+    return forms.BooleanField(
+        required=False,
+        label=_("Conitro's own data is affected: Conitro is its controller"),
+        help_text=_(
+            "Its customers' and prospects' data, orders, reviews, server logs (its privacy "
+            "policy). Conitro then notifies the GBA as controller and informs the people "
+            "concerned when the risk is high."
+        ),
     )
 
 
@@ -71,8 +86,12 @@ class IncidentForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label=_("Every controller of these processing activities"),
-        help_text=_("A breach of a shared platform touches all its clients."),
+        help_text=_(
+            "A breach of a shared platform touches all its clients; one of Conitro's own "
+            "activities makes Conitro the controller."
+        ),
     )
+    conitro_is_controller = own_data_field()
 
     # One incident per form sent: a double-click or a resubmit gives the first one again.
     submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
@@ -83,6 +102,7 @@ class IncidentForm(forms.ModelForm):
             "title",
             "description",
             "aware_at",
+            "told_by",
             "occurred_at",
             "discovered_how",
             "text_language",
@@ -114,6 +134,7 @@ class FactsForm(IncidentForm):
     submission = None
     controllers = None
     activities = None
+    conitro_is_controller = None
 
     class Meta(IncidentForm.Meta):
         fields = [*IncidentForm.Meta.fields, "ended_at", "gba_combined", "gba_delay_reason"]
@@ -142,8 +163,10 @@ class AssessmentForm(forms.ModelForm):
         "processing_activities",
         "controllers",
         "all_controllers_of",
+        "conitro_is_controller",
     ]
     controllers = controllers_field(required=False)
+    conitro_is_controller = own_data_field()
     # The processing activities are asked once (below); this says whether all their clients
     # are affected too (a shared platform).
     all_controllers_of = forms.BooleanField(
@@ -162,7 +185,8 @@ class AssessmentForm(forms.ModelForm):
     def __init__(self, *args, incident=None, **kwargs):
         super().__init__(*args, **kwargs)
         if incident is not None and not self.is_bound:
-            self.initial.setdefault("controllers", list(incident.controllers.all()))
+            for name, value in named_controllers(incident).items():
+                self.initial.setdefault(name, value)
         self.fields["data_unintelligible"].required = False  # not answered: not known yet
         if self.instance.pk is None:
             # The cause is rarely known in the first hours: "not known yet" is an answer the
@@ -307,7 +331,7 @@ class AssessmentForm(forms.ModelForm):
         (
             _("Controllers and processing"),
             "",
-            ["controllers", "processing_activities", "all_controllers_of"],
+            ["conitro_is_controller", "controllers", "processing_activities", "all_controllers_of"],
         ),
         (_("Across borders"), "", ["international", "other_authorities"]),
     ]

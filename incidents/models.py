@@ -202,8 +202,13 @@ class SubjectCategory(TranslatedName):
 
 
 class ProcessingActivity(TranslatedName):
-    """One of Conitro's processing activities for its controllers (the purpose the GBA form
-    asks for), chosen per incident."""
+    """One of Conitro's processing activities (the purpose the GBA form asks for), chosen per
+    incident: for its controllers, or its own (conitro_own: Conitro is the controller, as its
+    privacy policy describes: orders, reviews, server logs, analytics, payments, parcels)."""
+
+    conitro_own = models.BooleanField(
+        gettext_lazy("Conitro's own processing (Conitro is the controller)"), default=False
+    )
 
     class Meta(TranslatedName.Meta):
         verbose_name = gettext_lazy("processing activity")
@@ -211,7 +216,11 @@ class ProcessingActivity(TranslatedName):
 
 
 class Controller(models.Model):
-    """A client of Conitro on whose behalf it processes personal data."""
+    """A client of Conitro on whose behalf it processes personal data; and one row for Conitro
+    itself (is_conitro), the controller of its own processing (customers, orders, reviews, server
+    logs): an incident touching Conitro's own data names it among its controllers, and what is
+    owed for it differs (incidents/obligations.py: the GBA as controller, the data subjects, no
+    letter to itself). That row mirrors settings.ORGANISATION (Controller.conitro())."""
 
     name = models.CharField(gettext_lazy("name"), max_length=200, validators=ONE_LINE)
     enterprise_number = EnterpriseNumberField(gettext_lazy("enterprise number"), unique=True)
@@ -265,6 +274,9 @@ class Controller(models.Model):
         related_name="controllers",
         verbose_name=gettext_lazy("processing activities"),
     )
+    is_conitro = models.BooleanField(
+        gettext_lazy("Conitro itself (its own processing)"), default=False, editable=False
+    )
 
     # What people enter about a controller (forms, API, CSV import, the documents' facts).
     DETAILS = [
@@ -285,9 +297,43 @@ class Controller(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = gettext_lazy("controller")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_conitro"], condition=models.Q(is_conitro=True), name="one_conitro"
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def conitro(cls):
+        """Conitro's own row, made or brought up to date from settings.ORGANISATION (the one
+        source of its name, number, address and DPO)."""
+        organisation = settings.ORGANISATION
+        details = {
+            "name": " ".join(
+                part for part in (organisation["name"], organisation.get("legal_form")) if part
+            ),
+            "enterprise_number": organisation["enterprise_number"],
+            "address": organisation["address"],
+            "contact_person": organisation["dpo_name"],
+            "email": organisation["dpo_email"],
+            "phone": organisation["dpo_phone"],
+            "dpo_name": organisation["dpo_name"],
+            "dpo_email": organisation["dpo_email"],
+            "gba_on_behalf": False,  # it notifies as controller, for nobody else
+            "subjects_informed_by_conitro": True,
+        }
+        row = cls.objects.filter(is_conitro=True).first()
+        if row is None:
+            return cls.objects.create(is_conitro=True, **details)
+        changed = [name for name, value in details.items() if getattr(row, name) != value]
+        if changed:
+            for name in changed:
+                setattr(row, name, details[name])
+            row.save(update_fields=changed)
+        return row
 
     @property
     def enterprise_number_display(self):
@@ -431,6 +477,16 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         gettext_lazy("aware since"),
         validators=[validate_plausible_time],
         help_text=gettext_lazy("When Conitro became reasonably certain personal data was hit."),
+    )
+    told_by = models.CharField(
+        gettext_lazy("reported to Conitro by (a sub-processor)"),
+        max_length=200,
+        blank=True,
+        validators=[validate_single_line],
+        help_text=gettext_lazy(
+            "When one of Conitro's own sub-processors (Mollie, a carrier, the hosting provider) "
+            "reported the breach: its name. “Aware since” is then when it told Conitro."
+        ),
     )
     occurred_at = models.DateTimeField(
         gettext_lazy("started at"), null=True, blank=True, validators=[validate_plausible_time]
@@ -585,6 +641,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             self.next_deadline = annotated.next_deadline
             self.met_any, self.met_late = annotated.met_any, annotated.met_late
         return self.next_deadline, self.met_any, self.met_late
+
+    @property
+    def conitro_is_controller(self):
+        """Conitro's own data is affected (its row among the controllers; prefetched or not)."""
+        return any(controller.is_conitro for controller in self.controllers.all())
 
     def assessment_or_none(self):
         try:

@@ -1,5 +1,5 @@
-"""What Conitro owes, to whom, by when (GDPR art. 33(2), 33(1) on a controller's behalf, 33(4),
-34; Conitro's 24-hour promise).
+"""What Conitro owes, to whom, by when (GDPR art. 33(2), 33(1) on a controller's behalf or as
+controller of its own data, 33(4), 34; Conitro's 24-hour promise).
 
 For every controller an incident touches: *tell the controller*; *notify the GBA* for it when
 the processing agreement lets Conitro do so (Controller.gba_on_behalf); *complete the GBA
@@ -47,8 +47,9 @@ def gba_policy():
 
 
 def gba_not_required_reason(incident, controller):
-    """Why Conitro does not notify the GBA for this controller, or None when it must."""
-    if not controller.gba_on_behalf:
+    """Why Conitro does not notify the GBA for this controller (or, for its own data, as
+    controller), or None when it must."""
+    if not controller.gba_on_behalf and not controller.is_conitro:
         return _("The controller notifies the GBA itself (processing agreement).")
     assessment = incident.assessment_or_none()
     if (
@@ -66,7 +67,7 @@ def subjects_not_required_reason(incident, controller):
     assessment = incident.assessment_or_none()
     if assessment is None or assessment.risk_level != Assessment.Risk.HIGH:
         return _("No high risk assessed.")
-    if not controller.subjects_informed_by_conitro:
+    if not (controller.subjects_informed_by_conitro or controller.is_conitro):
         return _("The controller informs the data subjects itself.")
     return None
 
@@ -112,8 +113,9 @@ def sync(incident, user, now=None):
     # reader is no change of reason. note_shown() gives them in the reader's language.
     with translation.override(settings.LANGUAGE_CODE):
         for controller in controllers.values():
-            aware_deadline = deadline_for(incident.aware_at, delay(Kind.TELL_CONTROLLER))
-            want(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
+            if not controller.is_conitro:  # Conitro's own data: no letter to itself
+                aware_deadline = deadline_for(incident.aware_at, delay(Kind.TELL_CONTROLLER))
+                want(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
             gba_deadline = deadline_for(incident.aware_at, delay(Kind.NOTIFY_GBA))
             want(
                 Kind.NOTIFY_GBA,

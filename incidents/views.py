@@ -379,7 +379,7 @@ def detail(request, pk):
             "affected": affected,
             # A notification exists only in the name of a controller that gave the mandate.
             "gba_notification_possible": not incident.controllers.exists()
-            or incident.controllers.filter(gba_on_behalf=True).exists(),
+            or incident.controllers.filter(Q(gba_on_behalf=True) | Q(is_conitro=True)).exists(),
             "controllers_count": incident.controllers.count(),
             # The latest events; the report holds the whole trail (a platform breach's notices
             # alone make thousands). Loaded without their JSON: the sentences are cached.
@@ -527,7 +527,7 @@ def assess(request, pk):
 
     def stored(fresh):
         return merging.stored_values(
-            form, fresh.assessment_or_none(), {"controllers": list(fresh.controllers.all())}
+            form, fresh.assessment_or_none(), workflow.named_controllers(fresh)
         )
 
     def save(_names, version):
@@ -751,7 +751,7 @@ def register(request):
 @login_required
 @permission_required("incidents.view_controller", raise_exception=True)
 def controllers(request):
-    page = Paginator(Controller.objects.all(), CONTROLLERS_PER_PAGE).get_page(
+    page = Paginator(Controller.objects.filter(is_conitro=False), CONTROLLERS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(

@@ -38,6 +38,7 @@ FACT_FIELDS = [
     "title",
     "description",
     "aware_at",
+    "told_by",
     "occurred_at",
     "ended_at",
     "discovered_how",
@@ -154,7 +155,31 @@ def with_activities(controllers, activities):
     if activities:
         for controller in Controller.objects.filter(activities__in=activities).distinct():
             chosen.setdefault(controller.pk, controller)
+        if any(activity.conitro_own for activity in activities):  # Conitro's own data
+            conitro = Controller.conitro()
+            chosen.setdefault(conitro.pk, conitro)
     return list(chosen.values())
+
+
+def with_own(controllers, own):
+    """The client controllers named, and Conitro itself when its own data is affected (own
+    None: as it was)."""
+    from .models import Controller
+
+    clients = [c for c in controllers if not c.is_conitro]
+    if own is None:
+        own = len(clients) < len(controllers)
+    return clients + ([Controller.conitro()] if own else [])
+
+
+def named_controllers(incident):
+    """{"controllers": the clients named, "conitro_is_controller": whether Conitro's own data
+    is}: what the forms show and merge (Conitro itself is a tick, not a name in the picker)."""
+    named = list(incident.controllers.only("pk", "is_conitro"))
+    return {
+        "controllers": [c for c in named if not c.is_conitro],
+        "conitro_is_controller": any(c.is_conitro for c in named),
+    }
 
 
 def log_incident(
@@ -166,20 +191,22 @@ def log_incident(
     occurred_at=None,
     controllers=(),
     activities=(),
+    conitro_is_controller=False,
     submission="",
     fingerprint="",
     **facts,
 ):
     """Log an incident; the controllers it touches, when already known, get their obligations
     at once (they can be named later, in the assessment). activities: every controller of
-    these processing activities is touched.
+    these processing activities is touched; conitro_is_controller: Conitro's own data is
+    (Conitro itself among the controllers).
 
     submission: the form's one-time token or the API's Idempotency-Key. The same one again
     (a double-click, a resubmit, a retried request) gives the incident it logged the first
     time, marked `repeated`, and logs nothing; two at once log one (a unique key).
     fingerprint: what was sent with it; the same key with something else is refused
     (SubmissionReused)."""
-    controllers = with_activities(controllers, activities)
+    controllers = with_activities(with_own(list(controllers), conitro_is_controller), activities)
     if not user.has_perm("incidents.add_incident"):
         raise PermissionDenied(_("Your role may not log incidents."))
     now = timezone.now()
@@ -599,10 +626,16 @@ def assess(incident_id, user, values, relations, expected_version=None):
     check_permission(user, "assess")
     relations = dict(relations)
     activities = relations.pop("all_controllers_of", None)
-    if activities:
-        relations["controllers"] = with_activities(relations.get("controllers"), activities)
+    own = relations.pop("conitro_is_controller", None)
     with locked(incident_id, expected_version) as incident:
         _check_state(incident, "assess")
+        if own is not None or activities:
+            named = relations.get("controllers")
+            if named is None:
+                named = list(incident.controllers.all())
+            relations["controllers"] = with_own(named, own)
+            if activities:
+                relations["controllers"] = with_activities(relations["controllers"], activities)
         assessment = incident.assessment_or_none() or Assessment(incident=incident)
         before = assessment_snapshot(assessment)
         for field, value in values.items():

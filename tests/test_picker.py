@@ -86,3 +86,17 @@ def test_without_javascript_names_and_numbers_typed_are_matched_or_refused(
         "Klant 008 BV",
         "Klant 009 BV",
     ]
+
+
+def test_past_twelve_chosen_the_list_is_folded_away_but_all_are_still_sent(
+    client, security, many, incident_in
+):
+    client.force_login(security)
+    incident = incident_in("assessed")
+    incident.controllers.add(*many[:11])  # twelve with the fixture's own
+    twelve = client.get(f"/incidents/{incident.pk}/assess/").content.decode()
+    assert "picked-many" not in twelve
+    incident.controllers.add(many[11])
+    thirteen = client.get(f"/incidents/{incident.pk}/assess/").content.decode()
+    assert "<summary>13 controllers chosen: show them to remove one</summary>" in thirteen
+    assert thirteen.count('type="checkbox" name="controllers"') == 13

@@ -84,7 +84,9 @@ def notification_type(assessment, part1, part2):
     return _("Initial notification (to be completed, GDPR art. 33(4))")
 
 
-def organisation_rows(unknown, combined):
+def organisation_rows(unknown, combined, own=False):
+    """Conitro: the processor notifying for its controllers, or (own) the controller of its
+    own processing, notifying for itself."""
     organisation = settings.ORGANISATION
     return [
         (
@@ -103,6 +105,11 @@ def organisation_rows(unknown, combined):
         (
             _("Role of the notifier"),
             _(
+                "Controller (GDPR art. 4(7)) of the personal data concerned: its own "
+                "processing (customers, orders, website), notifying for itself (art. 33(1))"
+            )
+            if own
+            else _(
                 "Processor (GDPR art. 28), notifying on behalf of the controllers listed in the "
                 "annex, as their processing agreements authorise"
             )
@@ -197,12 +204,21 @@ def build_gba_notification(incident, language, controller=None, *, facts_digest)
             # What part 2 will give (GDPR art. 33(4): the information provided in phases).
             kind.append((_("Still to be given"), ", ".join(still_unknown)))
         story += section(_("0. Type of notification"), kind)
-        story += section(
-            _("1. Identification: the notifying processor"),
-            # Without a controller of its own the notification lists them all in its annex.
-            organisation_rows(unknown, combined=controller is None and bool(controllers)),
-        )
-        if controller is not None:
+        own = controller is not None and controller.is_conitro
+        if own:  # Conitro's own data: it is the controller, and nobody else's name is used
+            story += section(
+                _("1. Identification: the controller"),
+                organisation_rows(unknown, combined=False, own=True),
+            )
+        else:
+            story += section(
+                _("1. Identification: the notifying processor"),
+                # Without a controller of its own the notification lists them all in its annex.
+                organisation_rows(unknown, combined=controller is None and bool(controllers)),
+            )
+        if own:
+            pass  # nobody else's name: Conitro notifies for itself
+        elif controller is not None:
             story += section(
                 _("1b. The controller on whose behalf Conitro notifies"),
                 controller_rows(controller, unknown),
@@ -479,25 +495,34 @@ def timeline_rows(incident, affected, part1, part2, language):
     hours of art. 33(1) run from then), the filing. Conitro's own 24-hour promise is internal
     and is not printed here; a reason for delay is asked only past the controller's 72 hours."""
     rows = [(_("Conitro became aware"), local(incident.aware_at))]
-    if affected is not None:
-        told = affected.told_at
-        rows.append(
-            (
-                _("The controller became aware (told by Conitro)"),
-                local(told, _("not told yet")),
-            )
-        )
+    if incident.told_by:
+        rows.append((_("Reported to Conitro by its sub-processor"), incident.told_by))
+    if affected is not None and affected.controller.is_conitro:
+        # Conitro's own data: its own awareness starts the 72 hours of art. 33(1).
+        end = controller_deadline(incident.aware_at)
+        rows.append((_("72 hours from Conitro's awareness end (art. 33(1))"), local(end)))
     else:
-        told = first_told(incident)
-        rows.append(
-            (
-                _("The controllers became aware (told by Conitro)"),
-                _("see the annex") if told else _("not told yet"),
+        if affected is not None:
+            told = affected.told_at
+            rows.append(
+                (
+                    _("The controller became aware (told by Conitro)"),
+                    local(told, _("not told yet")),
+                )
             )
-        )
-    end = controller_deadline(told)
-    if end is not None:
-        rows.append((_("72 hours from the controller's awareness end (art. 33(1))"), local(end)))
+        else:
+            told = first_told(incident)
+            rows.append(
+                (
+                    _("The controllers became aware (told by Conitro)"),
+                    _("see the annex") if told else _("not told yet"),
+                )
+            )
+        end = controller_deadline(told)
+        if end is not None:
+            rows.append(
+                (_("72 hours from the controller's awareness end (art. 33(1))"), local(end))
+            )
     rows += [
         (
             pgettext("GBA notification", "Part 1 submitted"),
