@@ -162,6 +162,8 @@ OTP_TOTP_ISSUER = "Conitro breach desk"
 
 # A session ends after this long without a request (idle timeout); each request extends it.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+# The assessment keeps a person's draft this long after their last key (incidents/drafts.py).
+DRAFT_SAVED_AFTER_SECONDS = 3
 SESSION_SAVE_EVERY_REQUEST = False  # accounts.middleware.IdleTimeoutMiddleware extends it
 
 # Wrong API tokens: this many per address within the window, then 429 (accounts/authentication.py).

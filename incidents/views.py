@@ -560,6 +560,7 @@ def assess(request, pk):
             "bands": enisa.BANDS,
             "conflicts": conflicts,
             "draft": draft,
+            "draft_saved_after_ms": int(settings.DRAFT_SAVED_AFTER_SECONDS * 1000),
             "others_drafting": incident.assessment_drafts.exclude(author=request.user)
             .select_related("author")
             .order_by("-saved_at"),

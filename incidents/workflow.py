@@ -301,18 +301,25 @@ def similar_to(incident, within=timedelta(hours=2)):
     # Logged by the same person minutes earlier is a hint only when it also looks alike (a
     # SIEM logs many different breaches a minute): most of the title's words, or a controller.
     words = title_words(incident.title)
-    controllers = set(incident.controllers.values_list("pk", flat=True))
+    # A controller in common, asked of the database: a platform breach names thousands.
+    through = Incident.controllers.through
+    shares_a_controller = models.Exists(
+        through.objects.filter(
+            incident=models.OuterRef("pk"),
+            controller__in=through.objects.filter(incident=incident).values("controller"),
+        )
+    )
     nearby = recent.filter(
         created_by=incident.created_by_id,
         created_at__gte=incident.created_at - timedelta(minutes=10),
-    ).prefetch_related("controllers")
+    ).annotate(shares_a_controller=shares_a_controller)
     alike = [
         other
         for other in nearby.order_by("-created_at")[:50]
         if other not in same_title
         and (
             len(words & title_words(other.title)) * 2 >= max(len(words), 1)
-            or controllers & {c.pk for c in other.controllers.all()}
+            or other.shares_a_controller
         )
     ]
     return (same_title + alike)[:3]

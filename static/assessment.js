@@ -56,7 +56,7 @@
   });
 })();
 
-// Saved as you go: a few seconds after typing stops, what is typed is kept as the person's
+// Saved as you go: a few seconds after typing stops (DRAFT_SAVED_AFTER_SECONDS), what is typed is kept as the person's
 // draft (the server's incidents/drafts.py), which changes no state. The status says when.
 (function () {
   "use strict";
@@ -91,7 +91,7 @@
 
   function soon() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(save, 3000);
+    timer = window.setTimeout(save, Number(status.dataset.after) || 3000);
   }
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);

@@ -100,3 +100,28 @@ def test_past_twelve_chosen_the_list_is_folded_away_but_all_are_still_sent(
     thirteen = client.get(f"/incidents/{incident.pk}/assess/").content.decode()
     assert "<summary>13 controllers chosen: show them to remove one</summary>" in thirteen
     assert thirteen.count('type="checkbox" name="controllers"') == 13
+
+
+def test_past_fifty_chosen_the_rest_travel_as_one_list_and_all_stay_chosen(
+    client, security, many, incident_in, assessment_values, categories
+):
+    """5,000 chosen made a page of 743 kB: only the first 50 are boxes to untick, the rest one
+    hidden list. Sent back as the browser sends it, every one stays; an unticked one goes."""
+    import re
+
+    from tests.test_merging import assessed
+
+    client.force_login(security)
+    incident = incident_in("assessed")
+    incident.controllers.add(*many[:59])  # sixty with the fixture's own
+    page = client.get(f"/incidents/{incident.pk}/assess/")
+    html = page.content.decode()
+    boxes = re.findall(r'type="checkbox" name="controllers" value="(\d+)"', html)
+    rest = re.search(r'name="controllers_rest" value="([\d,]+)"', html).group(1).split(",")
+    assert len(boxes) == 50 and len(rest) == 10 and not set(boxes) & set(rest)
+    assert "And 10 more, kept as they are." in html
+    data = assessed(page, assessment_values, categories, many[0])
+    data.update(controllers=boxes[1:], controllers_rest=",".join(rest))  # the first unticked
+    assert client.post(f"/incidents/{incident.pk}/assess/", data).status_code == 302
+    kept = {str(pk) for pk in incident.controllers.values_list("pk", flat=True)}
+    assert kept == set(boxes[1:]) | set(rest)
