@@ -70,7 +70,7 @@ def test_seed_demo_is_idempotent(capsys, settings):
     counts = (User.objects.count(), Controller.objects.count(), Incident.objects.count())
     call_command("seed_demo")
     assert (User.objects.count(), Controller.objects.count(), Incident.objects.count()) == counts
-    assert counts[2] == 4
+    assert counts[2] == 5 and Controller.objects.filter(is_conitro=True).count() == 1
     assert "breachdesk-demo" in capsys.readouterr().out
     # The first `make run` pages about the open demo incidents only, not the settled ones.
     from notifications.models import Message

@@ -207,3 +207,14 @@ def test_the_assessment_page_ticks_conitro_and_keeps_it_out_of_the_picker(
     assert client.post(f"/incidents/{incident.pk}/assess/", data).status_code == 302
     assert Incident.objects.get(pk=incident.pk).state == "assessed"
     assert client.get("/controllers/lookup/?q=Conitro").json() == {"controllers": []}
+
+
+def test_the_register_enters_its_own_breach_as_controller(
+    client, dpo, security, controller, assessment_values, categories
+):
+    incident = logged_own(security)
+    assess_own(incident, security, assessment_values, categories, controllers=[controller])
+    client.force_login(dpo)
+    csv = b"".join(client.get("/register.csv?lang=en").streaming_content).decode("utf-8-sig")
+    row = next(line for line in csv.splitlines() if incident.reference in line)
+    assert "Bakkerij Van Damme BV; Conitro BV (controller: Conitro's own data)" in row

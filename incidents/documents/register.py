@@ -53,6 +53,13 @@ def columns():
     ]
 
 
+def controller_named(controller):
+    """A controller as the register names it: Conitro's own data says Conitro's role there."""
+    if controller.is_conitro:
+        return _("%(name)s (controller: Conitro's own data)") % {"name": controller.name}
+    return controller.name
+
+
 def decision(incident, assessment):
     if incident.state == "dismissed":
         return _("Not a personal data breach: %(reason)s") % {"reason": incident.dismissal_reason}
@@ -189,7 +196,7 @@ def rows(incidents):
             subjects,
             people,
             records,
-            "; ".join(c.name for c in incident.controllers.all()),
+            "; ".join(controller_named(c) for c in incident.controllers.all()),
             consequences,
             measures,
             proposed,

@@ -119,6 +119,18 @@ class Command(BaseCommand):
         # The controller was told first, the GBA after: both are Conitro's promise.
         workflow.transition(lost.pk, manager, "notify_controller", how="Telefoon met Els Van Damme")
         workflow.transition(lost.pk, manager, "notify_gba", reference="DBN-2026-000731")
+        # Conitro's own webshop: its customers' data, Conitro the controller; reported by
+        # its payment provider, whose message started Conitro's awareness.
+        workflow.log_incident(
+            security,
+            title="Klantentabel van de eigen webwinkel in een openbare back-up",
+            description="Een back-up met namen, adressen en bestellingen van klanten stond "
+            "twee uur openbaar.",
+            aware_at=now - timedelta(hours=3),
+            told_by="Mollie B.V.",
+            discovered_how="Mollie meldde verdachte betaalpogingen met echte klantgegevens.",
+            conitro_is_controller=True,
+        )
         noise = workflow.log_incident(
             security,
             title="Golf van mislukte aanmeldingen op de webwinkel",
