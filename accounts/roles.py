@@ -23,6 +23,7 @@ _MANAGER_PERMISSIONS = [
     "incidents.add_controller",
     "incidents.change_controller",
     "incidents.download_register",
+    "subjects.send_communication",
 ]
 _DPO_PERMISSIONS = [
     *_MANAGER_PERMISSIONS,
@@ -56,6 +57,8 @@ def grant_roles(group_model, permission_model):
         group, _ = group_model.objects.get_or_create(name=role)
         for name in names:
             app_label, codename = name.split(".")
-            group.permissions.add(
-                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            permission = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:  # a later app's: its own migration grants it
+                group.permissions.add(permission)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accounts",
     "incidents",
     "notifications",
+    "subjects",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +163,12 @@ OTP_TOTP_ISSUER = "Conitro breach desk"
 
 # A session ends after this long without a request (idle timeout); each request extends it.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+# Informing the data subjects (subjects/): SendGrid takes 1,000 personalisations a request; a
+# batch claimed longer ago than this had its worker die; the addresses are erased this many
+# days after the sending ends (the counts stay).
+SUBJECTS_BATCH_SIZE = 1000
+SUBJECTS_CLAIM_STALE = timedelta(minutes=10)
+SUBJECT_ADDRESSES_KEPT_DAYS = int(os.environ.get("SUBJECT_ADDRESSES_KEPT_DAYS", "90"))
 # The assessment keeps a person's draft this long after their last key (incidents/drafts.py).
 DRAFT_SAVED_AFTER_SECONDS = 3
 SESSION_SAVE_EVERY_REQUEST = False  # accounts.middleware.IdleTimeoutMiddleware extends it

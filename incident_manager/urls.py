@@ -24,6 +24,7 @@ handler404 = not_found
 urlpatterns = [
     # notifications first: its incidents/<pk>/notices/ must win over incidents/<pk>/<action>/.
     path("", include("notifications.urls")),
+    path("", include("subjects.urls")),
     path("", include("incidents.urls")),
     path("api/", include("incidents.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
