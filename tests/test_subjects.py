@@ -293,3 +293,25 @@ def test_a_public_notice_instead_for_disproportionate_effort(person, own_breach,
         f"Public notice (art. 34(3)(c)): http://testserver/notice/{communication.public_key}/"
     )
     assert client.get("/notice/not-a-key/").status_code == 404
+
+
+def test_the_addresses_are_erased_after_their_keeping_time_and_the_counts_stay(
+    person, own_breach, settings, django_capture_on_commit_callbacks
+):
+    from subjects.retention import erase_due
+
+    settings.SUBJECT_ADDRESSES_KEPT_DAYS = 30
+    manager = ready(person, own_breach, PEOPLE)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(page_of(own_breach), {"action": "send", "delay_reason": ""})
+    sent = Communication.objects.get().finished_at
+    assert erase_due(now=sent + timedelta(days=29)) == 0
+    assert erase_due(now=sent + timedelta(days=31)) == 3
+    people = list(Recipient.objects.order_by("pk").values_list("pk", "email", "name", "status"))
+    assert people == [(pk, f"{pk}@erased.invalid", "", "accepted") for pk, *_rest in people]
+    assert erase_due(now=sent + timedelta(days=32)) == 0  # once
+    from django_q.models import Schedule
+
+    assert Schedule.objects.get(name="breachdesk-erase-addresses").func == (
+        "subjects.retention.erase_due"
+    )
