@@ -120,6 +120,21 @@ def interrupted(communication_id, now=None):
     ).update(status=Status.UNCERTAIN, error="the worker stopped while handing it over")
 
 
+def again(communication_id, now=None):
+    """A person's "send the uncertain ones again": those claimed over AGAIN_AFTER ago without
+    any word from the provider wait again (some may get it twice: the person was told)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        communication = Communication.objects.select_for_update().get(pk=communication_id)
+        count = communication.recipients.filter(
+            status=Status.UNCERTAIN, claimed_at__lt=now - AGAIN_AFTER
+        ).update(status=Status.PENDING)
+        if count:
+            communication.status = Communication.Status.SENDING
+            communication.save(update_fields=["status"])
+    return count
+
+
 def send_all(communication_id):
     """The task: hand every waiting recipient over, batch by batch; then finish."""
     interrupted(communication_id)

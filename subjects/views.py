@@ -203,17 +203,10 @@ def publish(request, current, form):
 def resend_uncertain(request, current):
     """After an hour without any word from the provider, a person may send the uncertain ones
     again, knowingly: some of them may receive it twice."""
-    cutoff = timezone.now() - sending.AGAIN_AFTER
-    with transaction.atomic():
-        locked = Communication.objects.select_for_update().get(pk=current.pk)
-        again = locked.recipients.filter(
-            status=Recipient.Status.UNCERTAIN, claimed_at__lt=cutoff
-        ).update(status=Recipient.Status.PENDING)
-        if again:
-            locked.status = Communication.Status.SENDING
-            locked.save(update_fields=["status"])
-            transaction.on_commit(lambda: enqueue("subjects.sending.send_all", locked.pk))
-    messages.info(request, _("%(count)s sent again.") % {"count": again})
+    count = sending.again(current.pk)
+    if count:
+        transaction.on_commit(lambda: enqueue("subjects.sending.send_all", current.pk))
+    messages.info(request, _("%(count)s sent again.") % {"count": count})
 
 
 def progress(current):
