@@ -123,6 +123,9 @@ def test_its_gba_notification_names_conitro_as_controller_in_dutch_and_french(
     assert "1. Identificatie: de verwerkingsverantwoordelijke" in dutch
     assert "namens" not in dutch and "Verwerker (AVG art. 28)" not in dutch
     assert "Gemeld aan Conitro door zijn subverwerker Mollie B.V." in dutch
+    assert (
+        "reported by our sub-processor Mollie B.V." in client.get(f"/incidents/{incident.pk}/").text
+    )
     french = pdf_text(
         client.get(
             f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=fr&controller={conitro.pk}"
