@@ -42,6 +42,13 @@ _DPO_PERMISSIONS = [
     "incidents.change_deadlinerule",
     "incidents.view_deadlinerule",
     "incidents.view_obligation",
+    # ... and the other reporting regimes (NIS2 to the CCB) with their reports.
+    "incidents.add_regime",
+    "incidents.change_regime",
+    "incidents.view_regime",
+    "incidents.add_regimerule",
+    "incidents.change_regimerule",
+    "incidents.view_regimerule",
 ]
 
 ROLE_PERMISSIONS = {

@@ -16,6 +16,8 @@ from .models import (
     Obligation,
     ProcessingActivity,
     ReferenceChange,
+    Regime,
+    RegimeRule,
     SubjectCategory,
 )
 from .reference_audit import AuditedAdmin
@@ -47,6 +49,30 @@ class DeadlineRuleAdmin(AuditedAdmin, admin.ModelAdmin):
 class TranslatedNameAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name_en", "name_nl", "name_fr", "position"]
     list_editable = ["position"]
+
+
+class RegimeRuleInline(admin.TabularInline):
+    model = RegimeRule
+    fk_name = "regime"
+    fields = ["position", "name_en", "name_nl", "name_fr", "anchor", "after", "delay", "basis",
+              "document"]  # fmt: skip
+    extra = 0
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # obligations keep the rule they came from
+
+
+@admin.register(Regime)
+class RegimeAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Other reporting regimes (NIS2 to the CCB, a contract's own clock) and their reports:
+    switched on per incident, each report an obligation with its deadline and pages."""
+
+    list_display = ["name_en", "authority", "offered"]
+    fields = ["code", "name_en", "name_nl", "name_fr", "authority", "basis", "offered", "position"]
+    inlines = [RegimeRuleInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from .documents.register import build_register_pdf, csv_lines, register_digest
 from .documents.store import current_document, record_download, store
 from .forms import RegisterFilterForm
-from .models import LANGUAGES, Document, Incident, State
+from .models import LANGUAGES, Document, Incident, RegimeRule, State
 
 LANGUAGE_CODES = [code for code, _label in LANGUAGES]
 
@@ -54,6 +54,23 @@ def incident_document(user, params, pk, kind):
     if kind == Document.Kind.GBA_NOTIFICATION:
         controller = notification_for(incident, params.get("controller"))
     document = current_document(incident, kind, language, user, controller)
+    record_download(document, user)
+    return attachment(document)
+
+
+def regime_document(user, params, pk, rule_id):
+    """The summary of a report another regime asks for, once that report is owed."""
+    if not user.has_perm("incidents.view_incident"):
+        raise PermissionDenied(_("Your role may not download incident documents."))
+    incident = get_object_or_404(Incident.objects.select_related("created_by"), pk=pk)
+    rule = get_object_or_404(RegimeRule.objects.select_related("regime"), pk=rule_id)
+    if not incident.obligations.filter(rule=rule).exists():
+        raise ValidationError(_("This report is not owed for %(reference)s.") % {
+            "reference": incident.reference
+        })  # fmt: skip
+    document = current_document(
+        incident, Document.Kind.REGIME_SUMMARY, language_of(params, user), user, rule=rule
+    )
     record_download(document, user)
     return attachment(document)
 

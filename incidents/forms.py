@@ -12,12 +12,14 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    ONE_LINE,
     AffectedController,
     Assessment,
     Controller,
     Incident,
     Obligation,
     ProcessingActivity,
+    Regime,
     State,
 )
 from .picker import ControllerChoiceField
@@ -136,8 +138,35 @@ class FactsForm(IncidentForm):
     activities = None
     conitro_is_controller = None
 
+    regimes = forms.ModelMultipleChoiceField(
+        queryset=Regime.objects.filter(offered=True),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Also reported under"),
+        help_text=_(
+            "NIS2: tick it when the incident is significant (art. 23): the CCB is owed an "
+            "early warning within 24 hours, a notification within 72 hours and a final report."
+        ),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        # The form shows times to the minute: an unchanged time sent back is the stored one,
+        # seconds and all (an API's 10:02:37 must not move to 10:02:00, nor its deadlines).
+        for name in ("aware_at", "occurred_at", "ended_at"):
+            stored, sent = getattr(self.instance, name, None), cleaned.get(name)
+            if stored and sent and sent == stored.replace(second=0, microsecond=0):
+                cleaned[name] = stored
+        return cleaned
+
     class Meta(IncidentForm.Meta):
-        fields = [*IncidentForm.Meta.fields, "ended_at", "gba_combined", "gba_delay_reason"]
+        fields = [
+            *IncidentForm.Meta.fields,
+            "ended_at",
+            "gba_combined",
+            "gba_delay_reason",
+            "regimes",
+        ]
         field_classes = {**IncidentForm.Meta.field_classes, "ended_at": forms.DateTimeField}
         widgets = {
             **IncidentForm.Meta.widgets,
@@ -451,6 +480,27 @@ class GbaNotificationForm(ObligationForm):
         _("Shown by the GBA portal after part 1 is submitted."), required=True
     )
     submitted_at = when_field(_("Submitted at"))
+    delay_reason = delay_reason_field()
+
+
+class RegimeReportForm(VersionedForm):
+    """A report another regime asks for was made (NIS2's early warning to the CCB, say)."""
+
+    at = when_field(_("Made at"))
+    reference = forms.CharField(
+        label=_("Its reference"),
+        max_length=44,
+        required=False,
+        validators=ONE_LINE,
+        help_text=_("What the authority's portal gave (Safeonweb@work), if anything."),
+    )
+    how = forms.CharField(
+        label=_("How"),
+        max_length=200,
+        required=False,
+        validators=ONE_LINE,
+        help_text=_("Safeonweb@work, e-mail, phone."),
+    )
     delay_reason = delay_reason_field()
 
 

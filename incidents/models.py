@@ -215,6 +215,12 @@ class ProcessingActivity(TranslatedName):
         verbose_name_plural = gettext_lazy("processing activities")
 
 
+def organisation_name():
+    """Conitro's name with its legal form ("Conitro BV"), from settings.ORGANISATION."""
+    organisation = settings.ORGANISATION
+    return " ".join(part for part in (organisation["name"], organisation.get("legal_form")) if part)
+
+
 class Controller(models.Model):
     """A client of Conitro on whose behalf it processes personal data; and one row for Conitro
     itself (is_conitro), the controller of its own processing (customers, orders, reviews, server
@@ -312,9 +318,7 @@ class Controller(models.Model):
         source of its name, number, address and DPO)."""
         organisation = settings.ORGANISATION
         details = {
-            "name": " ".join(
-                part for part in (organisation["name"], organisation.get("legal_form")) if part
-            ),
+            "name": organisation_name(),
             "enterprise_number": organisation["enterprise_number"],
             "address": organisation["address"],
             "contact_person": organisation["dpo_name"],
@@ -338,6 +342,67 @@ class Controller(models.Model):
     @property
     def enterprise_number_display(self):
         return format_enterprise_number(self.enterprise_number)
+
+
+class Regime(TranslatedName):
+    """A reporting regime beside the GDPR's (whose clocks are the DeadlineRule table): the
+    Belgian NIS2 law's reports to the CCB, a contract's own clock. Data: an administrator adds a
+    regime and its rules; a person switches it on for an incident (NIS2: when the incident is
+    significant), and its rules become obligations with their own deadlines and pages."""
+
+    code = models.SlugField(gettext_lazy("code"), max_length=40, unique=True)
+    authority = models.CharField(gettext_lazy("reported to"), max_length=200, validators=ONE_LINE)
+    basis = models.CharField(gettext_lazy("legal basis"), max_length=300, blank=True)
+    offered = models.BooleanField(
+        gettext_lazy("offered on incidents"),
+        default=True,
+        help_text=gettext_lazy("Off: it cannot be switched on for new incidents."),
+    )
+
+    class Meta(TranslatedName.Meta):
+        verbose_name = gettext_lazy("reporting regime")
+        verbose_name_plural = gettext_lazy("reporting regimes")
+
+
+class RegimeRule(TranslatedName):
+    """One report a regime asks for: owed from awareness, or after another of its reports was
+    made, within its delay; with the document that goes with it."""
+
+    class Anchor(models.TextChoices):
+        AWARE = "aware", gettext_lazy("Conitro became aware")
+        AFTER = "after", gettext_lazy("the report named below was made")
+
+    class Document(models.TextChoices):
+        NONE = "", gettext_lazy("none")
+        SUMMARY = "summary", gettext_lazy("a one-page summary")
+
+    regime = models.ForeignKey(Regime, on_delete=models.PROTECT, related_name="rules")
+    anchor = models.CharField(gettext_lazy("from"), max_length=10, choices=Anchor.choices)
+    after = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followers",
+        verbose_name=gettext_lazy("after the report"),
+    )
+    delay = models.DurationField(gettext_lazy("within"))
+    basis = models.CharField(gettext_lazy("legal basis"), max_length=300, blank=True)
+    document = models.CharField(
+        gettext_lazy("document"), max_length=10, choices=Document.choices, blank=True
+    )
+
+    class Meta(TranslatedName.Meta):
+        verbose_name = gettext_lazy("report of a regime")
+        verbose_name_plural = gettext_lazy("reports of a regime")
+
+    def clean(self):
+        if (self.anchor == self.Anchor.AFTER) != (self.after_id is not None):
+            raise ValidationError(
+                {"after": _("Name the report it follows exactly when it counts from one.")}
+            )
+        if self.after_id is not None and self.after.regime_id != self.regime_id:
+            raise ValidationError({"after": _("It follows a report of the same regime.")})
 
 
 class ReferenceCounter(models.Model):
@@ -559,6 +624,16 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         through="AffectedController",
         related_name="incidents",
         verbose_name=gettext_lazy("controllers affected"),
+    )
+    regimes = models.ManyToManyField(
+        Regime,
+        blank=True,
+        related_name="incidents",
+        verbose_name=gettext_lazy("also reported under"),
+        help_text=gettext_lazy(
+            "NIS2: tick it when the incident is significant (art. 23): the CCB is owed an early "
+            "warning within 24 hours, a notification within 72 hours and a final report."
+        ),
     )
     text_language = models.CharField(
         gettext_lazy("language of the texts"),
@@ -1197,11 +1272,14 @@ class Document(AppendOnly):
         CONTROLLER_NOTICE = "controller_notice", gettext_lazy("Notice to the controller")
         REGISTER_PDF = "register_pdf", gettext_lazy("Breach register (PDF)")
         REGISTER_CSV = "register_csv", gettext_lazy("Breach register (CSV)")
+        REGIME_SUMMARY = "regime_summary", gettext_lazy("Report under another regime")
 
     incident = models.ForeignKey(
         Incident, on_delete=models.PROTECT, null=True, related_name="documents"
     )
     controller = models.ForeignKey(Controller, on_delete=models.PROTECT, null=True)
+    # The report of another regime this document is for (NIS2's early warning to the CCB, say).
+    rule = models.ForeignKey(RegimeRule, on_delete=models.PROTECT, null=True, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     language = models.CharField(max_length=2, choices=LANGUAGES)
     version = models.PositiveIntegerField()
@@ -1222,8 +1300,13 @@ class Document(AppendOnly):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "kind", "language", "version"],
-                condition=models.Q(controller=None, incident__isnull=False),
+                condition=models.Q(controller=None, incident__isnull=False, rule=None),
                 name="one_incident_document_version",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "rule", "language", "version"],
+                condition=models.Q(rule__isnull=False),
+                name="one_regime_document_version",
             ),
             models.UniqueConstraint(
                 fields=["incident", "controller", "kind", "language", "version"],
@@ -1401,6 +1484,8 @@ class DeadlineRule(models.Model):
         UPDATE_CONTROLLER = "update_controller", gettext_lazy("Update the controller")
         GBA_FOLLOW_UP = "gba_follow_up", gettext_lazy("Send the GBA a follow-up")
         GBA_WITHDRAWAL = "gba_withdrawal", gettext_lazy("Withdraw the GBA notification")
+        # A report another regime asks for (RegimeRule): to the CCB under NIS2, say.
+        REGIME = "regime", gettext_lazy("Report under another regime")
 
     class Anchor(models.TextChoices):
         AWARE = "aware", gettext_lazy("Conitro became aware")
@@ -1456,6 +1541,10 @@ class Obligation(models.Model):
     )
     # An update or a follow-up is owed again after each change: round 1, 2, … (0 for the rest).
     round = models.PositiveSmallIntegerField(default=0)
+    # Which report of another regime (kind "regime"); owed by Conitro itself.
+    rule = models.ForeignKey(
+        RegimeRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -1464,8 +1553,14 @@ class Obligation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "kind", "controller", "round"],
+                condition=models.Q(rule=None),
                 name="one_obligation_per_controller_and_round",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "rule"],
+                condition=models.Q(rule__isnull=False),
+                name="one_obligation_per_regime_rule",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "deadline_at"]),

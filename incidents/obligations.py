@@ -26,6 +26,7 @@ from .models import (
     Incident,
     IncidentEvent,
     Obligation,
+    RegimeRule,
     validate_not_in_future,
 )
 from .signals import incident_saving
@@ -78,7 +79,7 @@ def sync(incident, user, now=None):
     policy or the assessment does not ask for, and open again what it asks for once more."""
     now = now or timezone.now()
     controllers = {c.pk: c for c in incident.controllers.all()}
-    everything = list(incident.obligations.select_related("controller"))
+    everything = list(incident.obligations.select_related("controller", "rule"))
     existing = {(o.kind, o.controller_id): o for o in everything if o.round == 0}
     delays = {rule.kind: rule.delay for rule in DeadlineRule.objects.all()}
 
@@ -131,18 +132,74 @@ def sync(incident, user, now=None):
                 subjects_not_required_reason(incident, controller),
             )
         for obligation in everything:
-            if obligation.controller_id not in controllers and obligation.status in {
-                Status.OPEN,
-                Status.NOT_REQUIRED,
-            }:
+            if (
+                obligation.rule_id is None
+                and obligation.controller_id not in controllers
+                and obligation.status in {Status.OPEN, Status.NOT_REQUIRED}
+            ):
                 obligation.status = Status.WITHDRAWN
                 obligation.note = _("The controller is no longer among those affected.")
                 changed.append(obligation)
+        regime_created, regime_changed = sync_regimes(incident, everything)
+        created += regime_created
+        changed += regime_changed
     Obligation.objects.bulk_create(created, batch_size=1000)
     if changed:
         Obligation.objects.bulk_update(changed, ["status", "note", "updated_at"], batch_size=1000)
     record_event(incident, user, created, changed)
     return created, changed
+
+
+def sync_regimes(incident, everything):
+    """The reports of the regimes switched on for the incident (NIS2 to the CCB): those owed
+    from awareness exist, with the rule's deadline; a regime switched off withdraws its open
+    ones. Owed by Conitro itself (its row), whatever the controllers."""
+    rules = list(
+        RegimeRule.objects.filter(regime__in=incident.regimes.all(), anchor=RegimeRule.Anchor.AWARE)
+    )
+    on = set(incident.regimes.values_list("pk", flat=True))
+    existing = {o.rule_id: o for o in everything if o.rule_id is not None}
+    created, changed = [], []
+    conitro = Controller.conitro() if rules else None
+    for rule in rules:
+        obligation = existing.get(rule.pk)
+        if obligation is None:
+            created.append(
+                Obligation(
+                    incident=incident,
+                    controller=conitro,
+                    kind=Kind.REGIME,
+                    rule=rule,
+                    deadline_at=deadline_for(incident.aware_at, rule.delay),
+                )
+            )
+        elif obligation.status == Status.WITHDRAWN:
+            obligation.status, obligation.note = Status.OPEN, ""
+            changed.append(obligation)
+    for obligation in existing.values():
+        if obligation.rule.regime_id not in on and obligation.status == Status.OPEN:
+            obligation.status = Status.WITHDRAWN
+            obligation.note = _("The regime no longer applies to the incident.")
+            changed.append(obligation)
+    return created, changed
+
+
+def report_made(incident, user, rule, at):
+    """A regime's report was made: the reports that follow it are owed from now."""
+    followers = [
+        Obligation(
+            incident=incident,
+            controller=Controller.conitro(),
+            kind=Kind.REGIME,
+            rule=follower,
+            deadline_at=deadline_for(at, follower.delay),
+        )
+        for follower in rule.followers.all()
+        if not incident.obligations.filter(rule=follower).exists()
+    ]
+    Obligation.objects.bulk_create(followers)
+    record_event(incident, user, followers, [])
+    return followers
 
 
 def owe_updates(incident, user, controllers=None, *, gba=True, now=None):
@@ -235,7 +292,8 @@ def summary(obligations):
     grouped = {}
     for obligation in obligations:
         key = f"{obligation.kind}:{obligation.status}"
-        grouped.setdefault(key, []).append(obligation.controller.name)
+        who = str(obligation.rule) if obligation.rule_id else obligation.controller.name
+        grouped.setdefault(key, []).append(who)
     return grouped
 
 

@@ -15,6 +15,16 @@ urlpatterns = [
         name="gba-notification-pdf",
     ),
     path("incidents/<int:pk>/documents/report.pdf", views.report_pdf, name="report-pdf"),
+    path(
+        "incidents/<int:pk>/regimes/<int:rule_id>/",
+        views.regime_report,
+        name="regime-report",
+    ),
+    path(
+        "incidents/<int:pk>/regimes/<int:rule_id>/summary.pdf",
+        views.regime_summary_pdf,
+        name="regime-summary-pdf",
+    ),
     path("register.csv", views.register_csv, name="register-csv"),
     path("register.pdf", views.register_pdf, name="register-pdf"),
     path(

@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import (
@@ -39,6 +39,7 @@ from .forms import (
     DashboardFilterForm,
     FactsForm,
     IncidentForm,
+    RegimeReportForm,
     RegisterFilterForm,
     TextsForm,
 )
@@ -48,6 +49,7 @@ from .models import (
     Document,
     Incident,
     Obligation,
+    RegimeRule,
     State,
 )
 
@@ -342,7 +344,7 @@ def detail(request, pk):
         .order_by("-at", "-id")[:EVENTS_LISTED]
     )
     events_count = incident.events.count() if len(events) == EVENTS_LISTED else len(events)
-    listed = incident.obligations.select_related("controller", "met_by")
+    listed = incident.obligations.select_related("controller", "met_by", "rule__regime")
     obligations = list(
         listed.filter(status=Obligation.Status.OPEN).order_by("deadline_at")[:OBLIGATIONS_LISTED]
     )
@@ -840,6 +842,46 @@ def downloading(fetch):
     return view
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+@back_on_conflict
+def regime_report(request, pk, rule_id):
+    """Record a report another regime asks for (NIS2's to the CCB): it meets that obligation,
+    and the reports that follow it are owed from then."""
+    incident = get_object_or_404(Incident, pk=pk)
+    rule = get_object_or_404(RegimeRule.objects.select_related("regime"), pk=rule_id)
+    if (
+        request.method == "GET"
+        and not incident.obligations.filter(rule=rule, status=Obligation.Status.OPEN).exists()
+    ):
+        return not_now(request, incident)
+    form = RegimeReportForm(request.POST or None, initial={"version": incident.version})
+    if request.method == "POST" and form.is_valid():
+        arguments = dict(form.cleaned_data)
+        version = arguments.pop("version")
+        if run(
+            form,
+            lambda: workflow.report_under_regime(pk, request.user, rule.pk, version, **arguments),
+        ):
+            messages.success(
+                request, _("Recorded: %(report)s.") % {"report": rule.name_in(get_language())}
+            )
+            return redirect("incidents:detail", pk=pk)
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "title": f"{rule} — {rule.regime.authority}",
+            "submit_label": _("Record the report"),
+        },
+    )
+
+
+regime_summary_pdf = downloading(
+    lambda user, params, pk, rule_id: downloads.regime_document(user, params, pk, rule_id)
+)
 gba_notification_pdf = downloading(
     lambda user, params, pk: downloads.incident_document(
         user, params, pk, Document.Kind.GBA_NOTIFICATION

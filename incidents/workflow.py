@@ -417,6 +417,7 @@ def update_facts(incident_id, user, changes, expected_version=None):
         raise PermissionDenied(_("Your role may not change incidents."))
     changes = dict(changes)
     controllers = changes.pop("controllers", None)
+    regimes = changes.pop("regimes", None)
     unknown = set(changes) - set(FACT_FIELDS)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed.") for field in unknown})
@@ -457,7 +458,27 @@ def update_facts(incident_id, user, changes, expected_version=None):
             obligations.owe_updates(incident, user)
         if controllers is not None:
             set_controllers(incident, user, controllers)
+        if regimes is not None:
+            set_regimes(incident, user, regimes)
     return incident
+
+
+def set_regimes(incident, user, regimes):
+    """Switch regimes on or off for the incident (NIS2 once it is significant): their reports
+    are owed, or their open ones withdrawn."""
+    before = sorted(str(regime) for regime in incident.regimes.all())
+    incident.regimes.set(regimes)
+    after = sorted(str(regime) for regime in incident.regimes.all())
+    if before != after:
+        IncidentEvent.objects.create(
+            incident=incident,
+            actor=user,
+            kind=IncidentEvent.Kind.CHANGED,
+            field="regimes",
+            before=before,
+            after=after,
+        )
+        obligations.sync(incident, user)
 
 
 def retire_translations(incident, user, instance, changed, earlier):
@@ -777,6 +798,66 @@ def record(
     )
     summarise(incident, user)
     return met
+
+
+def report_under_regime(
+    incident_id, user, rule_id, expected_version=None, *, at=None, reference="", how="",
+    delay_reason="",
+):  # fmt: skip
+    """A report another regime asks for was made (NIS2's early warning to the CCB, say): it
+    meets that obligation, and the reports that follow it are owed from then (the final report
+    a month after the notification)."""
+    if not user.has_perm("incidents.notify_incident"):
+        raise PermissionDenied(
+            _("Your role may not do this: reports are recorded by managers and the DPO.")
+        )
+    with locked(incident_id, expected_version) as incident:
+        if not incident.is_open:
+            raise TransitionRefused(incident, "report")
+        obligation = (
+            incident.obligations.select_related("rule")
+            .filter(rule_id=rule_id, status=Obligation.Status.OPEN)
+            .first()
+        )
+        if obligation is None:
+            raise ValidationError(
+                _("This report is not owed now: it was recorded already, or its regime is off.")
+            )
+        at = at or timezone.now()
+        delay_reason = (delay_reason or "").strip()
+        obligations.check_time(incident, at, "notified_at")
+        obligations.check_late([obligation], at, delay_reason)
+        obligation.status, obligation.met_at, obligation.met_by = (
+            Obligation.Status.MET,
+            at,
+            user,
+        )
+        obligation.reference = (reference or "").strip()[:44]
+        obligation.how = (how or "").strip()[:200]
+        obligation.delay_reason = delay_reason if at > obligation.deadline_at else ""
+        obligation.full_clean(exclude=["incident", "controller", "met_by", "rule"])
+        obligation.save()
+        IncidentEvent.objects.create(
+            incident=incident,
+            actor=user,
+            kind=IncidentEvent.Kind.RECORDED,
+            field=Obligation.Kind.REGIME,
+            after={
+                "controllers": [str(obligation.rule)],
+                "at": as_json(at),
+                **{
+                    name: value
+                    for name, value in (
+                        ("reference", obligation.reference),
+                        ("how", obligation.how),
+                        ("delay_reason", obligation.delay_reason),
+                    )
+                    if value
+                },
+            },
+        )
+        obligations.report_made(incident, user, obligation.rule, at)
+    return incident
 
 
 def reopen_obligation(incident_id, obligation_id, reason):

@@ -17,6 +17,9 @@
    60 min.
 10-12. the deadline of an update owed to a controller, of a follow-up or of a withdrawal owed to
    the GBA, until it is sent: managers and DPO, SMS + e-mail saying OVERDUE, every 4 h.
+13. 4 hours before a report another regime asks for is due (NIS2's to the CCB), until it is
+   made: managers and DPO, SMS + e-mail, every 60 min.
+14. its deadline: managers and DPO, SMS + call + e-mail saying OVERDUE, every 60 min.
 """
 
 from datetime import timedelta
@@ -48,6 +51,8 @@ OBLIGATION_STEPS = [
     (10, "update_controller", 0 * H, ["manager", "dpo"], False, 4 * H, True),
     (11, "gba_follow_up", 0 * H, ["manager", "dpo"], False, 4 * H, True),
     (12, "gba_withdrawal", 0 * H, ["manager", "dpo"], False, 4 * H, True),
+    (13, "regime", -4 * H, ["manager", "dpo"], False, 60 * M, False),
+    (14, "regime", 0 * H, ["manager", "dpo"], True, 60 * M, True),
 ]  # fmt: skip
 
 
@@ -65,6 +70,8 @@ NAMES = {
     10: gettext_noop("OVERDUE: controller update"),
     11: gettext_noop("OVERDUE: GBA follow-up"),
     12: gettext_noop("OVERDUE: GBA withdrawal"),
+    13: gettext_noop("Report to the CCB (or another regime) due"),
+    14: gettext_noop("OVERDUE: report to the CCB (or another regime)"),
 }
 
 

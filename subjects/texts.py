@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from incidents.fact_texts import text
+from incidents.models import organisation_name
 
 from .models import LANGUAGES
 
@@ -15,10 +16,7 @@ GREETING = "-greeting-"  # where each person's own greeting goes (the provider f
 
 def sender(controller):
     """Who the message is from: Conitro for its own data, else the controller it informs for."""
-    if controller.is_conitro:
-        organisation = settings.ORGANISATION
-        return " ".join(p for p in (organisation["name"], organisation.get("legal_form")) if p)
-    return controller.name
+    return organisation_name() if controller.is_conitro else controller.name
 
 
 def defaults(incident, controller):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from ..fact_texts import LANGUAGE_NAMES, label, missing, text
 from ..identifiers import format_enterprise_number, format_phone
-from ..models import Assessment, IncidentEvent, Obligation
+from ..models import Assessment, IncidentEvent, Obligation, organisation_name
 from ..obligations import controller_deadline
 from ..timeline import label as label_of
 from .base import data_table, local, number, paragraph, render, section
@@ -89,11 +89,7 @@ def organisation_rows(unknown, combined, own=False):
     own processing, notifying for itself."""
     organisation = settings.ORGANISATION
     return [
-        (
-            _("Name"),
-            " ".join(v for v in (organisation["name"], organisation.get("legal_form", "")) if v)
-            or unknown,
-        ),
+        (_("Name"), organisation_name() or unknown),
         (
             _("Enterprise number"),
             format_enterprise_number(organisation["enterprise_number"]) or unknown,

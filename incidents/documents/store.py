@@ -16,16 +16,18 @@ from .facts import incident_facts
 def builder(kind):
     from .gba import build_gba_notification
     from .notice import build_controller_notice
+    from .regime import build_regime_summary
     from .report import build_incident_report
 
     return {
         Document.Kind.GBA_NOTIFICATION: build_gba_notification,
         Document.Kind.REPORT: build_incident_report,
         Document.Kind.CONTROLLER_NOTICE: build_controller_notice,
+        Document.Kind.REGIME_SUMMARY: build_regime_summary,
     }[kind]
 
 
-def current_document(incident, kind, language, user, controller=None, facts_digest=None):
+def current_document(incident, kind, language, user, controller=None, facts_digest=None, rule=None):
     """facts_digest: the hash of the incident's facts when the caller already has it (5,000
     notices of one incident share it; hashing the facts 5,000 times would be most of the work).
     A controller's document hashes the incident's facts with the controller."""
@@ -39,8 +41,13 @@ def current_document(incident, kind, language, user, controller=None, facts_dige
             )
         facts_digest = facts_hash(facts)
     digest = facts_hash([facts_digest, controller.pk]) if controller else facts_digest
+    if rule is not None:  # the report's own state (made, when, its reference) is printed
+        obligation = incident.obligations.filter(rule=rule).values_list(
+            "status", "met_at", "reference", "deadline_at"
+        )
+        digest = facts_hash([digest, rule.pk, [list(row) for row in obligation]])
     versions = Document.objects.filter(
-        incident=incident, kind=kind, language=language, controller=controller
+        incident=incident, kind=kind, language=language, controller=controller, rule=rule
     )
     latest = versions.order_by("-version").first()
     if latest and latest.facts_sha256 == digest:
@@ -48,12 +55,15 @@ def current_document(incident, kind, language, user, controller=None, facts_dige
     build = builder(kind)
     if controller is not None:
         content = build(incident, language, controller, facts_digest=digest)
+    elif rule is not None:
+        content = build(incident, language, rule, facts_digest=digest)
     else:
         content = build(incident, language, facts_digest=digest)
     return store(
         content,
         incident=incident,
         controller=controller,
+        rule=rule,
         kind=kind,
         language=language,
         version=(latest.version + 1) if latest else 1,
@@ -74,6 +84,7 @@ def store(content, **fields):
         return Document.objects.get(
             incident=fields["incident"],
             controller=fields.get("controller"),
+            rule=fields.get("rule"),
             kind=fields["kind"],
             language=fields["language"],
             version=fields["version"],
