@@ -154,12 +154,12 @@ def sync_regimes(incident, everything):
     """The reports of the regimes switched on for the incident (NIS2 to the CCB): those owed
     from awareness exist, with the rule's deadline; a regime switched off withdraws its open
     ones. Owed by Conitro itself (its row), whatever the controllers."""
-    rules = list(
-        RegimeRule.objects.filter(regime__in=incident.regimes.all(), anchor=RegimeRule.Anchor.AWARE)
-    )
     on = set(incident.regimes.values_list("pk", flat=True))
     existing = {o.rule_id: o for o in everything if o.rule_id is not None}
     created, changed = [], []
+    if not on and not existing:
+        return created, changed  # the common case: the GDPR's clocks only
+    rules = list(RegimeRule.objects.filter(regime__in=on, anchor=RegimeRule.Anchor.AWARE))
     conitro = Controller.conitro() if rules else None
     for rule in rules:
         obligation = existing.get(rule.pk)

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Max, Min, Q, Value, When
+from django.db.models import Case, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,9 +43,26 @@ ABANDONED_FOR_GOOD = "Every try was interrupted before the provider answered; ne
 CLOSED_STATES = {State.CLOSED, State.DISMISSED}
 
 
-def anchor_time(incident, step):
-    """When the step is due; None for a step whose obligation is not open (not owed yet)."""
-    base = incident.aware_at if step.anchor == step.Anchor.AWARE else step.deadline_for(incident)
+def earliest_open(incident):
+    """{kind: the earliest deadline of its open obligations}, in one query."""
+    return dict(
+        incident.obligations.filter(status=Obligation.Status.OPEN)
+        .order_by()
+        .values("kind")
+        .annotate(first=Min("deadline_at"))
+        .values_list("kind", "first")
+    )
+
+
+def anchor_time(incident, step, earliest=None):
+    """When the step is due; None for a step whose obligation is not open (not owed yet).
+    earliest: earliest_open(incident), read once for all the steps."""
+    if step.anchor == step.Anchor.AWARE:
+        base = incident.aware_at
+    elif step.obligation and earliest is not None:
+        base = earliest.get(step.obligation)
+    else:
+        base = step.deadline_for(incident)
     return None if base is None else base + step.offset
 
 
@@ -76,12 +93,26 @@ def plan_new_rounds(incident):
     if policy is None:
         return []
     made = []
-    for step in policy.steps.filter(anchor=EscalationStep.Anchor.OBLIGATION):
-        due = anchor_time(incident, step)
-        earlier = Firing.objects.filter(incident=incident, step=step)
-        if due is None or not earlier.exists() or earlier.filter(fired_at=None).exists():
+    steps = list(policy.steps.filter(anchor=EscalationStep.Anchor.OBLIGATION))
+    earliest = earliest_open(incident)
+    # Each step's firings so far, in one query: the last repetition, the last due time, and
+    # whether one still waits.
+    rounds = {
+        row["step"]: row
+        for row in Firing.objects.filter(incident=incident, step__in=steps)
+        .order_by()
+        .values("step")
+        .annotate(
+            repetition=Max("repetition"),
+            due_at=Max("due_at"),
+            waiting=Count("pk", filter=Q(fired_at=None)),
+        )
+    }
+    for step in steps:
+        due = anchor_time(incident, step, earliest)
+        last = rounds.get(step.pk)
+        if due is None or last is None or last["waiting"]:
             continue  # not owed, planned by _plan, or still running
-        last = earlier.aggregate(repetition=Max("repetition"), due_at=Max("due_at"))
         if due > last["due_at"]:
             made.append(
                 Firing(
@@ -100,7 +131,10 @@ def _plan(incident, chosen, now):
     policy = EscalationPolicy.objects.filter(is_active=True).prefetch_related("steps").first()
     if policy is None:
         return []
-    due = {step: anchor_time(incident, step) for step in policy.steps.all() if chosen(step)}
+    earliest = earliest_open(incident)
+    due = {
+        step: anchor_time(incident, step, earliest) for step in policy.steps.all() if chosen(step)
+    }
     due = {step: at for step, at in due.items() if at is not None}
     overdue = [step for step, at in due.items() if step.waits and at <= now]
     superseded = set(overdue[:-1])
@@ -123,12 +157,7 @@ def replan(incident):
     back and forth can never ring a phone again and again.
     """
     pending = list(Firing.objects.filter(incident=incident, fired_at=None).select_related("step"))
-    earliest = dict(
-        incident.obligations.filter(status=Obligation.Status.OPEN)
-        .values("kind")
-        .annotate(first=Min("deadline_at"))
-        .values_list("kind", "first")
-    )
+    earliest = earliest_open(incident)
     moved = {}
     for firing in pending:
         step = firing.step
