@@ -151,12 +151,17 @@ class ObligationSerializer(serializers.ModelSerializer):
     controller = serializers.PrimaryKeyRelatedField(read_only=True)
     controller_name = serializers.CharField(source="controller.name", read_only=True)
     met_by = serializers.StringRelatedField(allow_null=True)
+    rule_name = serializers.StringRelatedField(
+        source="rule", allow_null=True, help_text="Kind `regime`: which report (NIS2's, say)."
+    )
 
     class Meta:
         model = Obligation
         fields = [
             "id",
             "kind",
+            "rule",
+            "rule_name",
             "controller",
             "controller_name",
             "deadline_at",
@@ -295,6 +300,7 @@ class IncidentSerializer(ModelSerializer):
             "controllers",
             "conitro_is_controller",
             "told_by",
+            "regimes",
         ]
         read_only_fields = [
             name
@@ -312,9 +318,17 @@ class IncidentSerializer(ModelSerializer):
                 "gba_delay_reason",
                 "controllers",
                 "told_by",
+                "regimes",
             }
         ]
-        extra_kwargs = {"aware_at": {"required": False, "help_text": "Defaults to now."}}
+        extra_kwargs = {
+            "aware_at": {"required": False, "help_text": "Defaults to now."},
+            "regimes": {
+                "required": False,
+                "help_text": "Other regimes this incident is reported under (ids; NIS2 when "
+                "significant): each report becomes an obligation. PATCH to switch on or off.",
+            },
+        }
 
 
 class NewIncidentSerializer(IncidentSerializer):
@@ -333,6 +347,7 @@ class NewIncidentSerializer(IncidentSerializer):
 
     class Meta(IncidentSerializer.Meta):
         fields = [*IncidentSerializer.Meta.fields, "activities"]
+        read_only_fields = [*IncidentSerializer.Meta.read_only_fields, "regimes"]
 
 
 class IncidentDetailSerializer(IncidentSerializer):
@@ -395,6 +410,22 @@ class GbaFollowUpSerializer(CompleteGbaSerializer):
         allow_blank=True,
         help_text="Empty: the reference of the filing it follows.",
     )
+
+
+class RegimeReportSerializer(VersionSerializer):
+    at = serializers.DateTimeField(required=False, help_text="When it was made; empty: now.")
+    reference = serializers.CharField(
+        max_length=44, required=False, allow_blank=True, default="",
+        validators=[validate_one_line],
+    )  # fmt: skip
+    how = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        validators=[validate_one_line],
+    )  # fmt: skip
+    delay_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MEDIUM_TEXT,
+        validators=limited_text(MEDIUM_TEXT),
+    )  # fmt: skip
 
 
 class DismissSerializer(VersionSerializer):
@@ -472,6 +503,7 @@ class RolePermission(permissions.DjangoModelPermissions):
 
 
 TRANSITION_SERIALIZERS = {
+    "regime_report": RegimeReportSerializer,
     "notify_gba": NotifyGbaSerializer,
     "complete_gba": CompleteGbaSerializer,
     "notify_controller": NotifyControllerSerializer,
@@ -495,7 +527,7 @@ def with_details(incidents):
         "assessment__subject_categories",
         "assessment__processing_activities",
         "controllers",
-        Prefetch("obligations", Obligation.objects.select_related("controller", "met_by")),
+        Prefetch("obligations", Obligation.objects.select_related("controller", "met_by", "rule")),
         Prefetch("events", IncidentEvent.objects.select_related("actor")),
     )
 
@@ -622,6 +654,24 @@ class IncidentViewSet(
                 incident.pk, request.user, affected.controller_id, values, version
             )
         return Response(AffectedControllerSerializer(affected).data)
+
+    @extend_schema(request=RegimeReportSerializer, responses=IncidentDetailSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"regimes/(?P<rule_id>[0-9]{1,9})/report",
+    )
+    def regime_report(self, request, pk, rule_id):
+        """Record a report another regime asks for (NIS2's early warning to the CCB, say):
+        it meets that obligation; the reports that follow it are owed from then."""
+        serializer = RegimeReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        arguments = dict(serializer.validated_data)
+        version = arguments.pop("version", None)
+        incident = workflow.report_under_regime(
+            int(pk), request.user, int(rule_id), version, **arguments
+        )
+        return self._detail(incident)
 
     @extend_schema(request=NotifyGbaSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"], url_path="notify-gba")

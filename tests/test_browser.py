@@ -25,7 +25,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from incidents import workflow
-from incidents.models import AssessmentDraft, Incident
+from incidents.models import AssessmentDraft, Controller, Incident
 from notifications.models import Message
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -342,6 +342,29 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
     digest = Message.objects.get(recipient=manager, channel="sms", also_for__incident=pair[1])
     ack = re.search(r"/ack/\S+/", digest.text).group(0)
     TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    # The controller asked Conitro to inform its people (a draft with its preview), the
+    # incident is significant under NIS2 (its report's page), and a public notice.
+    from datetime import timedelta
+
+    from incidents.models import Regime, RegimeRule
+    from subjects.models import Communication
+    from subjects.texts import defaults
+
+    Controller.objects.filter(pk=controller.pk).update(subjects_informed_by_conitro=True)
+    # (A browser test's database is flushed between tests: the seeded NIS2 regime is gone.)
+    nis2 = Regime.objects.create(code="nis2", name_en="NIS2", authority="CCB")
+    warning = RegimeRule.objects.create(
+        regime=nis2, name_en="Early warning", anchor="aware", delay=timedelta(hours=24)
+    )
+    workflow.update_facts(incident.pk, manager, {"regimes": [nis2]})
+    notice = Communication.objects.create(
+        incident=followed,
+        controller=controller,
+        created_by=manager,
+        texts=defaults(followed, controller),
+        status="published",
+        finished_at=timezone.now(),
+    )
     if width == PHONE[0]:
         as_phone(browser)
     log_in(browser, site, manager)
@@ -359,6 +382,9 @@ def test_every_page_of_an_incident_fits_the_screen_and_passes_axe(
         f"/incidents/{incident.pk}/dismiss/",
         f"/incidents/{incident.pk}/notices/",
         f"/incidents/{incident.pk}/texts/fr/",
+        f"/incidents/{incident.pk}/subjects/{controller.pk}/",
+        f"/incidents/{incident.pk}/regimes/{warning.pk}/",
+        f"/notice/{notice.public_key}/?lang=fr",
         "/incidents/new/",
         "/register/",
         "/controllers/",

@@ -151,3 +151,29 @@ def test_correcting_a_fact_on_the_page_keeps_the_awareness_to_the_second(
     incident.refresh_from_db()
     assert incident.title == "A better title" and incident.aware_at == aware
     assert not incident.events.filter(kind="aware_at_corrected").exists()
+
+
+def test_the_api_switches_nis2_on_and_records_its_reports(api, new_incident, nis2):
+    incident = new_incident()
+    manager = api("manager")
+    switched = manager.patch(
+        f"/api/incidents/{incident.pk}/", {"regimes": [nis2.pk]}, format="json"
+    )
+    assert switched.status_code == 200, switched.content[:300]
+    shown = manager.get(f"/api/incidents/{incident.pk}/").json()
+    assert shown["regimes"] == [nis2.pk]
+    reports = {o["rule_name"]: o for o in shown["obligations"] if o["kind"] == "regime"}
+    assert sorted(reports) == ["Early warning", "Incident notification"]
+    warning = reports["Early warning"]["rule"]
+    refused = api("security").post(
+        f"/api/incidents/{incident.pk}/regimes/{warning}/report/", {}, format="json"
+    )
+    assert refused.status_code == 403
+    made = manager.post(
+        f"/api/incidents/{incident.pk}/regimes/{warning}/report/",
+        {"reference": "SOW-2026-1", "how": "Safeonweb@work"},
+        format="json",
+    )
+    assert made.status_code == 200, made.content[:300]
+    met = next(o for o in made.json()["obligations"] if o["rule"] == warning)
+    assert (met["status"], met["reference"], met["how"]) == ("met", "SOW-2026-1", "Safeonweb@work")
