@@ -315,3 +315,17 @@ def test_the_addresses_are_erased_after_their_keeping_time_and_the_counts_stay(
     assert Schedule.objects.get(name="breachdesk-erase-addresses").func == (
         "subjects.retention.erase_due"
     )
+
+
+def test_the_page_counts_the_people_and_the_progress_follows_the_sending(
+    person, own_breach, django_capture_on_commit_callbacks
+):
+    manager = ready(person, own_breach, PEOPLE)
+    assert "3 people to inform." in manager.get(page_of(own_breach)).text
+    progress = page_of(own_breach) + "progress/"
+    assert manager.get(progress).json() == {"total": 3, "handed": 0, "running": False}
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(page_of(own_breach), {"action": "send", "delay_reason": ""})
+    assert manager.get(progress).json() == {"total": 3, "handed": 3, "running": False}
+    page = manager.get(page_of(own_breach)).text
+    assert "3 of 3 handed to the mail provider" in page
