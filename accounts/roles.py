@@ -69,3 +69,19 @@ def grant_roles(group_model, permission_model):
             ).first()
             if permission is not None:  # a later app's: its own migration grants it
                 group.permissions.add(permission)
+
+
+def grant_in_migration(apps, app_label, codenames, roles):
+    """A later migration's grant: these permissions of this app to these roles (the
+    permissions are made first: Django makes them only after all migrations)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    permissions = apps.get_model("auth", "Permission").objects.filter(
+        content_type__app_label=app_label, codename__in=codenames
+    )
+    for group in apps.get_model("auth", "Group").objects.filter(name__in=roles):
+        group.permissions.add(*permissions)

@@ -42,10 +42,14 @@ MAX_ROWS = 20_000
 MAX_ERRORS = 200  # a file with the wrong layout fails on every line: say so, not 5,000 times
 
 
-def read(content):
-    """(header, rows with their line numbers) from the file's bytes, or a ValidationError."""
-    if len(content) > MAX_BYTES:
-        raise ValidationError(_("The file is larger than 10 MB: split it."))
+def csv_text(content, max_bytes):
+    """The text of a CSV file as Excel saves it (UTF-8, perhaps with its BOM) and the
+    delimiter its first line uses (`;` or `,`), or a ValidationError that says what to do."""
+    if len(content) > max_bytes:
+        raise ValidationError(
+            _("The file is larger than %(size)s MB: split it.")
+            % {"size": max_bytes // (1024 * 1024)}
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -53,7 +57,12 @@ def read(content):
             _("The file is not UTF-8 text: in Excel, save it as “CSV UTF-8”.")
         ) from error
     first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    return text, ";" if first.count(";") >= first.count(",") else ","
+
+
+def read(content):
+    """(header, rows with their line numbers) from the file's bytes, or a ValidationError."""
+    text, delimiter = csv_text(content, MAX_BYTES)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [name for name in REQUIRED if name not in header]

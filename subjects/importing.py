@@ -14,6 +14,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from incidents.controller_import import csv_text
+
 from .models import Communication, Recipient
 
 COLUMNS = ["email", "name", "language"]
@@ -25,16 +27,8 @@ SAVED_AT_ONCE = 5_000
 
 
 def rows_of(content):
-    if len(content) > MAX_BYTES:
-        raise ValidationError(_("The file is larger than 40 MB: split it."))
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            _("The file is not UTF-8 text: in Excel, save it as “CSV UTF-8”.")
-        ) from error
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if ";" in first else ",")
+    text, delimiter = csv_text(content, MAX_BYTES)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [name.strip().lower() for name in next(reader, [])]
         if "email" not in header:

@@ -1,7 +1,8 @@
 """The DPO keeps the other reporting regimes (NIS2 to the CCB) and their reports in the admin."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from accounts.roles import grant_in_migration
 
 CODENAMES = [
     "add_regime",
@@ -14,15 +15,7 @@ CODENAMES = [
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    permissions = apps.get_model("auth", "Permission").objects.filter(
-        content_type__app_label="incidents", codename__in=CODENAMES
-    )
-    for group in apps.get_model("auth", "Group").objects.filter(name="dpo"):
-        group.permissions.add(*permissions)
+    grant_in_migration(apps, "incidents", CODENAMES, ["dpo"])
 
 
 class Migration(migrations.Migration):
