@@ -233,3 +233,16 @@ def test_a_wrong_enterprise_number_of_the_organisation_stops_the_desk_at_start(s
     assert "its check digits do not match" in str(refused.value)
     settings.ORGANISATION = {**settings.ORGANISATION, "enterprise_number": "0694.679.950"}
     management.call_command("check")
+
+
+def test_the_migrations_make_the_models_as_they_are():
+    """SQLite's test databases are made from the models (make test), PostgreSQL's from the
+    migrations: a model changed without its migration would pass on one and not the other."""
+    from io import StringIO
+
+    from django.test.utils import override_settings
+
+    out = StringIO()
+    with override_settings(MIGRATION_MODULES={}):  # seen even under --no-migrations
+        call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert out.getvalue() == "No changes detected\n"
