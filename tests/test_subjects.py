@@ -329,3 +329,21 @@ def test_the_page_counts_the_people_and_the_progress_follows_the_sending(
     assert manager.get(progress).json() == {"total": 3, "handed": 3, "running": False}
     page = manager.get(page_of(own_breach)).text
     assert "3 of 3 handed to the mail provider" in page
+
+
+def test_only_for_conitros_own_data_or_a_controller_that_asked_conitro(
+    person, incident_in, controller
+):
+    incident = incident_in("assessed")  # the bakery informs its own customers
+    manager = person("manager")
+    url = f"/incidents/{incident.pk}/subjects/{controller.pk}/"
+    assert manager.get(url).status_code == 404
+    Controller.objects.filter(pk=controller.pk).update(subjects_informed_by_conitro=True)
+    page = manager.get(url)
+    assert page.status_code == 200
+    assert "For Bakkerij Van Damme BV, which asked Conitro to inform its data subjects" in (
+        page.text
+    )
+    dutch = {p["language"]: p for p in page.context["previews"]}["nl"]
+    assert "bij Conitro, dat gegevens verwerkt voor Bakkerij Van Damme BV." in dutch["body"]
+    assert dutch["body"].endswith("Met vriendelijke groeten,\nBakkerij Van Damme BV\n")
