@@ -428,6 +428,10 @@ class RegimeReportSerializer(VersionSerializer):
     )  # fmt: skip
 
 
+class RegimeRequestSerializer(VersionSerializer):
+    due_at = serializers.DateTimeField(help_text="The time the authority gave.")
+
+
 class DismissSerializer(VersionSerializer):
     reason = serializers.CharField(max_length=MEDIUM_TEXT, validators=limited_text(MEDIUM_TEXT))
 
@@ -504,6 +508,7 @@ class RolePermission(permissions.DjangoModelPermissions):
 
 TRANSITION_SERIALIZERS = {
     "regime_report": RegimeReportSerializer,
+    "regime_request": RegimeRequestSerializer,
     "notify_gba": NotifyGbaSerializer,
     "complete_gba": CompleteGbaSerializer,
     "notify_controller": NotifyControllerSerializer,
@@ -670,6 +675,22 @@ class IncidentViewSet(
         version = arguments.pop("version", None)
         incident = workflow.report_under_regime(
             int(pk), request.user, int(rule_id), version, **arguments
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=RegimeRequestSerializer, responses=IncidentDetailSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"regimes/(?P<rule_id>[0-9]{1,9})/request",
+    )
+    def regime_request(self, request, pk, rule_id):
+        """The authority asked for a report (NIS2's intermediate report): owed by `due_at`."""
+        serializer = RegimeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        incident = workflow.request_regime_report(
+            int(pk), request.user, int(rule_id), values["due_at"], values.get("version")
         )
         return self._detail(incident)
 

@@ -504,6 +504,14 @@ class RegimeReportForm(VersionedForm):
     delay_reason = delay_reason_field()
 
 
+class RegimeRequestForm(VersionedForm):
+    """The authority asked for a report (NIS2's intermediate report): by when."""
+
+    due_at = datetime_field(
+        label=_("Due by"), required=True, help_text=_("The time the authority gave.")
+    )
+
+
 class GbaCompletionForm(ObligationForm):
     kind = Obligation.Kind.COMPLETE_GBA
     reference = reference_field(_("Empty: the reference of part 1."))

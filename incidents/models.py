@@ -371,6 +371,8 @@ class RegimeRule(TranslatedName):
     class Anchor(models.TextChoices):
         AWARE = "aware", gettext_lazy("Conitro became aware")
         AFTER = "after", gettext_lazy("the report named below was made")
+        # NIS2's intermediate report: owed when the CCB asks, by the time it gives.
+        REQUEST = "request", gettext_lazy("the authority asked for it (due when it says)")
 
     class Document(models.TextChoices):
         NONE = "", gettext_lazy("none")
@@ -1557,7 +1559,7 @@ class Obligation(models.Model):
                 name="one_obligation_per_controller_and_round",
             ),
             models.UniqueConstraint(
-                fields=["incident", "rule"],
+                fields=["incident", "rule", "round"],
                 condition=models.Q(rule__isnull=False),
                 name="one_obligation_per_regime_rule",
             ),

@@ -176,12 +176,36 @@ def sync_regimes(incident, everything):
         elif obligation.status == Status.WITHDRAWN:
             obligation.status, obligation.note = Status.OPEN, ""
             changed.append(obligation)
-    for obligation in existing.values():
+    for obligation in (o for o in everything if o.rule_id is not None):
         if obligation.rule.regime_id not in on and obligation.status == Status.OPEN:
             obligation.status = Status.WITHDRAWN
             obligation.note = _("The regime no longer applies to the incident.")
             changed.append(obligation)
     return created, changed
+
+
+def report_requested(incident, user, rule, due_at):
+    """The authority asked for a report (NIS2's intermediate report): owed by the time it gave,
+    a new round each time it asks."""
+    if rule.regime_id not in set(incident.regimes.values_list("pk", flat=True)):
+        raise ValidationError(_("Its regime is off for this incident: switch it on first."))
+    if rule.anchor != RegimeRule.Anchor.REQUEST:
+        raise ValidationError(_("This report is owed on its own clock, not on request."))
+    earlier = incident.obligations.filter(rule=rule)
+    if earlier.filter(status=Status.OPEN).exists():
+        raise ValidationError(_("This report is already owed: record it first."))
+    last = earlier.order_by("-round").values_list("round", flat=True).first()
+    obligation = Obligation(
+        incident=incident,
+        controller=Controller.conitro(),
+        kind=Kind.REGIME,
+        rule=rule,
+        deadline_at=due_at,
+        round=0 if last is None else last + 1,
+    )
+    obligation.save()
+    record_event(incident, user, [obligation], [])
+    return obligation
 
 
 def report_made(incident, user, rule, at):

@@ -21,6 +21,11 @@ urlpatterns = [
         name="regime-report",
     ),
     path(
+        "incidents/<int:pk>/regimes/<int:rule_id>/request/",
+        views.regime_request,
+        name="regime-request",
+    ),
+    path(
         "incidents/<int:pk>/regimes/<int:rule_id>/summary.pdf",
         views.regime_summary_pdf,
         name="regime-summary-pdf",

@@ -40,6 +40,7 @@ from .forms import (
     FactsForm,
     IncidentForm,
     RegimeReportForm,
+    RegimeRequestForm,
     RegisterFilterForm,
     TextsForm,
 )
@@ -392,6 +393,12 @@ def detail(request, pk):
             and not incident.gba_delay_reason
             and workflow.action_possible(incident, "notify_gba"),
             "assessment": incident.assessment_or_none(),
+            # Reports an authority may ask for (NIS2's intermediate report), regime switched on.
+            "requestable": RegimeRule.objects.filter(
+                regime__in=incident.regimes.all(), anchor=RegimeRule.Anchor.REQUEST
+            ).select_related("regime")
+            if incident.is_open
+            else [],
             "drafts": incident.assessment_drafts.select_related("author").order_by("-saved_at")
             if incident.is_open
             else [],
@@ -875,6 +882,45 @@ def regime_report(request, pk, rule_id):
             "incident": incident,
             "title": f"{rule} — {rule.regime.authority}",
             "submit_label": _("Record the report"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@back_on_conflict
+def regime_request(request, pk, rule_id):
+    """The authority asked for a report (NIS2's intermediate report to the CCB): owed from
+    now, by the time it gave."""
+    incident = get_object_or_404(Incident, pk=pk)
+    rule = get_object_or_404(RegimeRule.objects.select_related("regime"), pk=rule_id)
+    if request.method == "GET" and not incident.is_open:
+        return not_now(request, incident)
+    form = RegimeRequestForm(request.POST or None, initial={"version": incident.version})
+    if request.method == "POST" and form.is_valid():
+        due_at, version = form.cleaned_data["due_at"], form.cleaned_data["version"]
+        if run(
+            form,
+            lambda: workflow.request_regime_report(pk, request.user, rule.pk, due_at, version),
+        ):
+            messages.success(
+                request,
+                _("Owed now: %(report)s, by %(due)s.")
+                % {
+                    "report": rule.name_in(get_language()),
+                    "due": date_format(timezone.localtime(due_at), "d/m/Y H:i T"),
+                },
+            )
+            return redirect("incidents:detail", pk=pk)
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "title": _("%(authority)s asked for: %(report)s")
+            % {"authority": rule.regime.authority, "report": rule},
+            "submit_label": _("Record the request"),
         },
     )
 

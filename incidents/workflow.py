@@ -29,6 +29,7 @@ from .models import (
     IncidentEvent,
     Obligation,
     ReferenceCounter,
+    RegimeRule,
     State,
     Submission,
 )
@@ -857,6 +858,25 @@ def report_under_regime(
             },
         )
         obligations.report_made(incident, user, obligation.rule, at)
+    return incident
+
+
+def request_regime_report(incident_id, user, rule_id, due_at, expected_version=None):
+    """The authority asked for a report (NIS2's intermediate report to the CCB): it is owed by
+    the time it gave, paged and recorded like the others."""
+    if not user.has_perm("incidents.notify_incident"):
+        raise PermissionDenied(
+            _("Your role may not do this: reports are recorded by managers and the DPO.")
+        )
+    with locked(incident_id, expected_version) as incident:
+        if not incident.is_open:
+            raise TransitionRefused(incident, "report")
+        if due_at is None or due_at <= timezone.now():
+            raise ValidationError({"due_at": _("Give the time it is due by, in the future.")})
+        rule = RegimeRule.objects.filter(pk=rule_id).first()
+        if rule is None:
+            raise ValidationError(_("No such report."))
+        obligations.report_requested(incident, user, rule, due_at)
     return incident
 
 

@@ -35,6 +35,7 @@ def test_nis2_is_seeded_and_off_until_an_incident_is_significant(new_incident, n
         ("Early warning", "aware", timedelta(hours=24)),
         ("Incident notification", "aware", timedelta(hours=72)),
         ("Final report", "after", timedelta(days=30)),
+        ("Intermediate report", "request", timedelta(0)),  # by the time the CCB gives
     ]
     assert owed(new_incident()) == []
 
@@ -177,3 +178,42 @@ def test_the_api_switches_nis2_on_and_records_its_reports(api, new_incident, nis
     assert made.status_code == 200, made.content[:300]
     met = next(o for o in made.json()["obligations"] if o["rule"] == warning)
     assert (met["status"], met["reference"], met["how"]) == ("met", "SOW-2026-1", "Safeonweb@work")
+
+
+def test_the_ccb_asks_for_an_intermediate_report_and_it_is_owed_by_the_time_it_gave(
+    client, api, manager, new_incident, nis2
+):
+    from django.utils import timezone
+
+    incident = new_incident()
+    workflow.update_facts(incident.pk, manager, {"regimes": [nis2]})
+    intermediate = nis2.rules.get(name_en="Intermediate report")
+    assert intermediate.anchor == "request"
+    assert not incident.obligations.filter(rule=intermediate).exists()  # not on its own
+    client.force_login(manager)
+    page = client.get(f"/incidents/{incident.pk}/").text
+    assert "may ask for: Intermediate report." in page
+    due = (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+    form = client.get(f"/incidents/{incident.pk}/regimes/{intermediate.pk}/request/")
+    asked = client.post(
+        f"/incidents/{incident.pk}/regimes/{intermediate.pk}/request/",
+        {
+            "version": form.context["form"].initial["version"],
+            "due_at": timezone.localtime(due).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert asked.status_code == 302
+    owed_now = incident.obligations.get(rule=intermediate)
+    assert (owed_now.status, owed_now.deadline_at, owed_now.round) == ("open", due, 0)
+    # Asked again while it is owed: refused; once made, a second request is a new round.
+    manager_api = api("manager")
+    url = f"/api/incidents/{incident.pk}/regimes/{intermediate.pk}/request/"
+    again = manager_api.post(url, {"due_at": due.isoformat()}, format="json")
+    assert again.status_code == 400
+    workflow.report_under_regime(incident.pk, manager, intermediate.pk)
+    second = manager_api.post(url, {"due_at": (due + timedelta(days=7)).isoformat()}, format="json")
+    assert second.status_code == 200, second.content[:300]
+    assert list(incident.obligations.filter(rule=intermediate).values_list("round", "status")) == [
+        (0, "met"),
+        (1, "open"),
+    ]
