@@ -562,7 +562,9 @@ class IncidentViewSet(
                     {"state": f"Unknown state {state!r}; one of: {', '.join(State.values)}."}
                 )
             incidents = incidents.filter(state=state)
-        return incidents
+        # Each incident lists its controllers' ids, whether Conitro's own data is among them,
+        # and its regimes: read for the whole page at once, not per incident.
+        return incidents.prefetch_related("controllers", "regimes")
 
     def get_serializer_class(self):
         if self.action == "retrieve":

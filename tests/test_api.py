@@ -345,3 +345,19 @@ def test_a_path_the_api_does_not_know_is_a_json_404(api):
     response = api("dpo").get("/api/incidents/abc/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_the_list_of_incidents_reads_the_same_queries_for_one_or_six(api, incident_in):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api("manager")
+    incident_in("assessed")
+    client.get("/api/incidents/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/api/incidents/")
+    for _ in range(5):
+        incident_in("assessed")
+    with CaptureQueriesContext(connection) as six:
+        assert len(client.get("/api/incidents/").json()["results"]) == 6
+    assert len(six) == len(one)
