@@ -35,10 +35,15 @@ def attachment(document):
     )
 
 
-def incident_document(user, params, pk, kind):
+def downloadable(user, pk):
+    """The incident whose documents this person may download."""
     if not user.has_perm("incidents.view_incident"):
         raise PermissionDenied(_("Your role may not download incident documents."))
-    incident = get_object_or_404(Incident.objects.select_related("created_by"), pk=pk)
+    return get_object_or_404(Incident.objects.select_related("created_by"), pk=pk)
+
+
+def incident_document(user, params, pk, kind):
+    incident = downloadable(user, pk)
     language = language_of(params, user)
     if kind == Document.Kind.GBA_NOTIFICATION and incident.state == State.DISMISSED:
         # Before the assessment it is an initial notification (art. 33(4)): what is known,
@@ -60,9 +65,7 @@ def incident_document(user, params, pk, kind):
 
 def regime_document(user, params, pk, rule_id):
     """The summary of a report another regime asks for, once that report is owed."""
-    if not user.has_perm("incidents.view_incident"):
-        raise PermissionDenied(_("Your role may not download incident documents."))
-    incident = get_object_or_404(Incident.objects.select_related("created_by"), pk=pk)
+    incident = downloadable(user, pk)
     rule = get_object_or_404(RegimeRule.objects.select_related("regime"), pk=rule_id)
     if not incident.obligations.filter(rule=rule).exists():
         raise ValidationError(_("This report is not owed for %(reference)s.") % {

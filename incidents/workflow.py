@@ -470,16 +470,23 @@ def set_regimes(incident, user, regimes):
     before = sorted(str(regime) for regime in incident.regimes.all())
     incident.regimes.set(regimes)
     after = sorted(str(regime) for regime in incident.regimes.all())
-    if before != after:
-        IncidentEvent.objects.create(
-            incident=incident,
-            actor=user,
-            kind=IncidentEvent.Kind.CHANGED,
-            field="regimes",
-            before=before,
-            after=after,
-        )
+    if record_change(incident, user, "regimes", before, after):
         obligations.sync(incident, user)
+
+
+def record_change(incident, user, field, before, after):
+    """An audit event for a changed list (controllers, regimes); whether it changed."""
+    if before == after:
+        return False
+    IncidentEvent.objects.create(
+        incident=incident,
+        actor=user,
+        kind=IncidentEvent.Kind.CHANGED,
+        field=field,
+        before=before,
+        after=after,
+    )
+    return True
 
 
 def retire_translations(incident, user, instance, changed, earlier):
@@ -505,16 +512,7 @@ def set_controllers(incident, user, controllers):
     """The controllers the incident touches changed: their obligations follow."""
     before = as_json(list(incident.controllers.all()))
     incident.controllers.set(controllers)
-    after = as_json(list(controllers))
-    if before != after:
-        IncidentEvent.objects.create(
-            incident=incident,
-            actor=user,
-            kind=IncidentEvent.Kind.CHANGED,
-            field="controllers",
-            before=before,
-            after=after,
-        )
+    record_change(incident, user, "controllers", before, as_json(list(controllers)))
     obligations.sync(incident, user)
     summarise(incident, user)
 

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from incidents import workflow
+from incidents import obligations, workflow
 from incidents.models import Incident, Obligation
 from notifications.tasks import enqueue
 
@@ -132,10 +132,16 @@ def import_people(request, current, form):
 
 
 def late_without_reason(current, form):
+    """Past the obligation's deadline a reason is asked before anything goes out (the
+    obligation would refuse it afterwards, once the people were told)."""
     obligation = owed(current)
-    late = obligation is not None and obligation.deadline_at < timezone.now()
-    if late and not form.cleaned_data["delay_reason"].strip():
-        form.add_error("delay_reason", _("The deadline has passed: say why it is late."))
+    if obligation is None or obligation.status != Obligation.Status.OPEN:
+        return False
+    try:
+        obligations.check_late([obligation], timezone.now(), form.cleaned_data["delay_reason"])
+    except ValidationError as refused:
+        for error in refused.message_dict["delay_reason"]:
+            form.add_error("delay_reason", error)
         return True
     return False
 

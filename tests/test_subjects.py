@@ -347,3 +347,23 @@ def test_only_for_conitros_own_data_or_a_controller_that_asked_conitro(
     dutch = {p["language"]: p for p in page.context["previews"]}["nl"]
     assert "bij Conitro, dat gegevens verwerkt voor Bakkerij Van Damme BV." in dutch["body"]
     assert dutch["body"].endswith("Met vriendelijke groeten,\nBakkerij Van Damme BV\n")
+
+
+def test_past_the_deadline_a_reason_is_asked_before_anyone_is_told(
+    person, own_breach, django_capture_on_commit_callbacks
+):
+    manager = ready(person, own_breach, PEOPLE)
+    informed = own_breach.obligations.filter(kind=Obligation.Kind.INFORM_SUBJECTS)
+    informed.update(deadline_at=timezone.now() - timedelta(hours=1))
+    refused = manager.post(page_of(own_breach), {"action": "send", "delay_reason": ""})
+    assert refused.status_code == 400
+    assert (
+        refused.context["send_form"]
+        .errors["delay_reason"][0]
+        .startswith("This comes after its deadline of ")
+    )
+    assert Communication.objects.get().status == "draft" and not mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(page_of(own_breach), {"action": "send", "delay_reason": "Addresses late."})
+    assert informed.get().delay_reason == "Addresses late."
+    assert len(mail.outbox) == 3
