@@ -60,7 +60,6 @@ def seed(count, start, user, template):
             deadline_at=now - timedelta(hours=6 + n),
             state=states[n % 4],
             dismissal_reason="Not personal data" if n % 4 == 1 else "",
-            gba_reference=f"DBN-{n:06d}" if n % 4 in (0, 2) else "",
             created_by=user,
         )
         for n in range(start, start + count)

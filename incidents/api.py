@@ -271,6 +271,38 @@ class IncidentSerializer(ModelSerializer):
     conitro_is_controller = serializers.BooleanField(
         read_only=True, help_text="Conitro's own data is affected: Conitro is its controller."
     )
+    # Read from the obligations (the one source): the first GBA filing, the latest notice to
+    # a controller. Each controller's own are in the obligations.
+    gba_reference = serializers.CharField(
+        source="gba_filing.reference",
+        read_only=True,
+        default="",
+        help_text="The DBN of the first GBA filing (each filing's: the obligations).",
+    )
+    gba_submitted_at = serializers.DateTimeField(
+        source="gba_filing.met_at",
+        read_only=True,
+        default=None,
+        help_text="When the GBA was first notified.",
+    )
+    controller_notified_at = serializers.DateTimeField(
+        source="last_controller_notice.met_at",
+        read_only=True,
+        default=None,
+        help_text="When a controller was last told (each one's: the obligations).",
+    )
+    controller_notification_method = serializers.CharField(
+        source="last_controller_notice.how",
+        read_only=True,
+        default="",
+        help_text="How that controller was told.",
+    )
+    controller_delay_reason = serializers.CharField(
+        source="last_controller_notice.delay_reason",
+        read_only=True,
+        default="",
+        help_text="Why that notice came after its deadline (empty when in time).",
+    )
 
     class Meta:
         model = Incident
@@ -527,7 +559,8 @@ def with_details(incidents):
     """What the detail representation reads, fetched in a fixed number of queries. The
     obligations' controllers and people come by a join, not by a list of their ids: 5,000
     controllers' ids in one query are more than SQLite takes."""
-    return incidents.select_related("assessment", "assessment__assessed_by").prefetch_related(
+    incidents = incidents.with_notices().select_related("assessment", "assessment__assessed_by")
+    return incidents.prefetch_related(
         "assessment__data_categories",
         "assessment__subject_categories",
         "assessment__processing_activities",
@@ -564,7 +597,7 @@ class IncidentViewSet(
             incidents = incidents.filter(state=state)
         # Each incident lists its controllers' ids, whether Conitro's own data is among them,
         # and its regimes: read for the whole page at once, not per incident.
-        return incidents.prefetch_related("controllers", "regimes")
+        return incidents.with_notices().prefetch_related("controllers", "regimes")
 
     def get_serializer_class(self):
         if self.action == "retrieve":

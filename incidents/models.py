@@ -499,6 +499,14 @@ class IncidentQuerySet(models.QuerySet):
             incidents = incidents.filter(state=state)
         return incidents
 
+    def with_notices(self):
+        """Read each incident's filings and controller notices with the page's rows (one
+        query for all), for `Incident.gba_filing` and `Incident.last_controller_notice`."""
+        met = Obligation.objects.filter(status="met", kind__in=Incident.NOTICE_KINDS)
+        return self.prefetch_related(
+            models.Prefetch("obligations", met.order_by("met_at", "pk"), to_attr="met_notices")
+        )
+
     def delete(self):
         raise ValidationError(_("Incidents are never deleted; dismiss one instead."))
 
@@ -597,24 +605,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         verbose_name=gettext_lazy("duplicate of"),
         help_text=gettext_lazy("Merged into this incident: not counted in the register."),
     )
-    gba_reference = models.CharField(gettext_lazy("GBA reference"), max_length=44, blank=True)
-    gba_submitted_at = models.DateTimeField(
-        gettext_lazy("submitted to the GBA"), null=True, blank=True
-    )
+    # Given before the filing when Conitro's 24 hours have passed: the filing takes it as its
+    # reason. What was filed, when and with which reason is the obligations' (one source).
     gba_delay_reason = models.TextField(
         gettext_lazy("reason for the late GBA notice"),
-        blank=True,
-        max_length=MEDIUM_TEXT,
-        validators=limited_text(MEDIUM_TEXT),
-    )
-    controller_notified_at = models.DateTimeField(
-        gettext_lazy("controllers notified"), null=True, blank=True
-    )
-    controller_notification_method = models.CharField(
-        gettext_lazy("how the controllers were notified"), max_length=200, blank=True
-    )
-    controller_delay_reason = models.TextField(
-        gettext_lazy("reason for the late controller notice"),
         blank=True,
         max_length=MEDIUM_TEXT,
         validators=limited_text(MEDIUM_TEXT),
@@ -663,6 +657,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     )
 
     objects = IncidentQuerySet.as_manager()
+
+    # The obligations whose recording the register and the API summarise per incident.
+    NOTICE_KINDS = ["notify_gba", "tell_controller"]
 
     class Meta:
         ordering = ["deadline_at"]
@@ -733,6 +730,27 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def assessment_complete(self):
         assessment = self.assessment_or_none()
         return assessment is not None and not assessment.missing_items()
+
+    def _met_notice(self, kind, last=False):
+        """The first (or latest) obligation of this kind met: from `with_notices()` when the
+        page read them, else one query."""
+        if "met_notices" in self.__dict__:
+            met = [o for o in self.met_notices if o.kind == kind]
+        else:
+            met = self.obligations.filter(kind=kind, status=Obligation.Status.MET)
+            met = met.order_by(*(["-met_at", "-pk"] if last else ["met_at", "pk"]))[:1]
+            last = False
+        return (met[-1] if last else met[0]) if met else None
+
+    @property
+    def gba_filing(self):
+        """The first GBA notification filed (its reference, time and delay reason), or None."""
+        return self._met_notice(Obligation.Kind.NOTIFY_GBA)
+
+    @property
+    def last_controller_notice(self):
+        """The latest notice to a controller recorded (when, how, why late), or None."""
+        return self._met_notice(Obligation.Kind.TELL_CONTROLLER, last=True)
 
     def live_obligations(self, *kinds):
         """The obligations that count (a withdrawn one does not), of these kinds or all."""

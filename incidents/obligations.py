@@ -397,6 +397,7 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
     delay_reason = (delay_reason or "").strip()
     how = (how or "").strip()
     reference = (reference or "").strip().upper()
+    check_texts(how=how, reference=reference, delay_reason=delay_reason)
     # The workflow refuses a recording with nothing open (TransitionRefused, with
     # nothing_open_message) before it gets here.
     obligations = open_obligations(incident, kind, controllers)
@@ -435,7 +436,7 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
         obligation.status = Status.MET
         obligation.met_at = at
         obligation.met_by = user
-        obligation.how = how[:200]
+        obligation.how = how
         obligation.reference = reference or filed_references.get(obligation.controller_id, "")
         obligation.delay_reason = delay_reason if at > obligation.deadline_at else ""
     Obligation.objects.bulk_update(
@@ -447,6 +448,19 @@ def meet(incident, user, kind, *, at=None, how="", reference="", delay_reason=""
         # What was met is in the workflow's "recorded" event; a part 2 owed is new.
         record_event(incident, user, part_two_owed(incident, obligations, at), [])
     return obligations
+
+
+def check_texts(**typed):
+    """What a person typed for a recording, checked against the obligation's own limits
+    (characters, lines) before anything is written."""
+    errors = {}
+    for name, value in typed.items():
+        try:
+            Obligation._meta.get_field(name).clean(value, None)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 def check_reference_unused(incident, obligations, reference):

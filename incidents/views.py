@@ -742,7 +742,7 @@ DONE_MESSAGES = {
 def register(request):
     form = RegisterFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    incidents = Incident.objects.register(**filters).select_related("assessment")
+    incidents = Incident.objects.register(**filters).select_related("assessment").with_notices()
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

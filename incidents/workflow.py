@@ -49,13 +49,7 @@ FACT_FIELDS = [
 ]
 # A change to these after a controller was told, or the GBA notified, is owed to them.
 REPORTED_FACTS = {"description", "aware_at", "occurred_at", "ended_at", "discovered_how"}
-TRANSITION_FIELDS = [
-    "dismissal_reason",
-    "gba_reference",
-    "gba_delay_reason",
-    "controller_notification_method",
-    "controller_delay_reason",
-]
+TRANSITION_FIELDS = ["dismissal_reason"]
 
 
 class TransitionRefused(Exception):
@@ -768,22 +762,11 @@ def record(
         delay_reason=delay_reason,
         controllers=controllers,
     )
-    first = met[0]
     if not any(o.delay_reason for o in met):
         entered.pop("delay_reason")  # in time: no delay, so no reason for one
     if kind == Obligation.Kind.NOTIFY_GBA:
         # The letter promised the DBN: the controllers told before the filing are owed it.
         obligations.owe_updates(incident, user, [o.controller_id for o in met], gba=False)
-        incident.gba_reference = incident.gba_reference or first.reference
-        incident.gba_submitted_at = max(first.met_at, incident.gba_submitted_at or first.met_at)
-        incident.gba_delay_reason = first.delay_reason or incident.gba_delay_reason
-    elif kind == Obligation.Kind.TELL_CONTROLLER:
-        incident.controller_notified_at = max(
-            first.met_at, incident.controller_notified_at or first.met_at
-        )
-        incident.controller_notification_method = first.how
-        incident.controller_delay_reason = first.delay_reason or incident.controller_delay_reason
-    incident.clean_fields(exclude=[f for f in _all_fields(incident) if f not in TRANSITION_FIELDS])
     IncidentEvent.objects.create(
         incident=incident,
         actor=user,

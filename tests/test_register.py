@@ -282,3 +282,31 @@ def test_the_register_keeps_each_decision_as_it_was_taken(
     # Stored when taken, in the desk's language (settings.LANGUAGE_CODE): kept as it was.
     taken = "Zal waarschijnlijk geen risico inhouden: opgenomen in het register, niet gemeld."
     assert row["Decision"] == f"Not notified to the GBA: {taken} Hashed passwords."
+
+
+def test_the_register_page_shows_each_filing_and_notice_from_the_obligations_in_few_queries(
+    client, dpo, incident_in
+):
+    """The page's GBA and controller columns read the obligations (no copy on the incident),
+    for a page of 20 incidents in the queries of one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(dpo)
+
+    def page():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/register/").content.decode()
+        return html, len(queries)
+
+    first = incident_in("controller_notified")
+    page()  # the session's first request writes it
+    html, one = page()
+    filing = first.obligations.get(kind="notify_gba")
+    told = timezone.localtime(first.obligations.get(kind="tell_controller").met_at)
+    assert f"{filing.reference}<br>{timezone.localtime(filing.met_at):%d/%m/%Y %H:%M}" in html
+    assert f"<td>{told:%d/%m/%Y %H:%M}</td>" in html
+    for _ in range(19):
+        incident_in("gba_notified")
+    html, twenty = page()
+    assert (html.count("DBN-2026-"), twenty) == (20, one)

@@ -190,7 +190,7 @@ def test_controller_notices_go_out_with_the_letter_in_their_language(
     assert incident.reference in text
     incident.refresh_from_db()
     assert incident.state == "controller_notified"  # every notice accepted by SendGrid
-    assert "accepted by the provider" in incident.controller_notification_method
+    assert "accepted by the provider" in incident.last_controller_notice.how
     notices = Message.objects.filter(incident=incident, controller__isnull=False)
     assert {m.status for m in notices} == {"sent"}
     (sending,) = incident.events.filter(kind="notice_sent")

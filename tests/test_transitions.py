@@ -141,7 +141,7 @@ def test_a_late_controller_notification_needs_a_reason(incident_in, manager):
         workflow.transition(incident.pk, manager, "notify_controller", how="Phone call")
     assert "delay_reason" in refused.value.message_dict
     incident.refresh_from_db()
-    assert incident.state == "gba_notified" and incident.controller_notified_at is None
+    assert incident.state == "gba_notified" and incident.last_controller_notice is None
 
 
 def test_a_controller_notification_in_time_needs_no_reason(incident_in, manager):

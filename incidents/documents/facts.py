@@ -16,12 +16,7 @@ INCIDENT_FIELDS = [
     "state",
     "deadline_at",
     "dismissal_reason",
-    "gba_reference",
-    "gba_submitted_at",
     "gba_delay_reason",
-    "controller_notified_at",
-    "controller_notification_method",
-    "controller_delay_reason",
     "closed_at",
 ]
 
