@@ -540,6 +540,37 @@ def validate_not_in_future(value):
         )
 
 
+class Settled:
+    """The one rule of what is done, read by the state (the FSM's conditions), the pages and
+    the escalation: `owes(kind)` whether a live obligation of that kind exists, `waits(kind)`
+    whether one is open (any kind without one)."""
+
+    def __init__(self, owes, waits):
+        self.owes, self.waits = owes, waits
+
+    def known(self):
+        """Whose data it is is known: a client to tell, or a GBA filing owed (Conitro's own
+        data has no controller to tell)."""
+        return self.owes(Obligation.Kind.TELL_CONTROLLER) or self.owes(Obligation.Kind.NOTIFY_GBA)
+
+    def gba(self):
+        """Every GBA notification Conitro owes is filed or not required (a controller that
+        notifies the GBA itself gives Conitro none); until whose data it is is known, not."""
+        return self.known() and not self.waits(Obligation.Kind.NOTIFY_GBA)
+
+    def notifications(self):
+        return self.gba() and not self.waits(Obligation.Kind.TELL_CONTROLLER)
+
+    def everything(self):
+        return self.known() and not self.waits()
+
+    def reached(self, state):
+        """Whether what a state stands for is done (the state itself may lag behind)."""
+        return {State.GBA_NOTIFIED: self.gba, State.CONTROLLER_NOTIFIED: self.notifications}.get(
+            state, lambda: False
+        )()
+
+
 class Incident(ConcurrentTransitionMixin, models.Model):
     reference = models.CharField(gettext_lazy("reference"), max_length=20, unique=True)
     title = models.CharField(
@@ -760,23 +791,23 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def _open(self, *kinds):
         return self.live_obligations(*kinds).filter(status=Obligation.Status.OPEN).exists()
 
-    # Each of these is one indexed query, whatever the number of controllers (5,000 on a
-    # shared platform): the obligations are never all loaded to summarise them.
-
-    def controllers_known(self):
-        return self.live_obligations(Obligation.Kind.TELL_CONTROLLER).exists()
+    def settled(self):
+        """What the obligations say is done (Settled: the rule the escalation reads too). Each
+        question is one indexed query, whatever the number of controllers (5,000 on a shared
+        platform): the obligations are never all loaded to summarise them."""
+        return Settled(
+            owes=lambda kind: self.live_obligations(kind).exists(),
+            waits=lambda kind=None: self._open(*([kind] if kind else [])),
+        )
 
     def gba_settled(self):
-        """Every GBA notification Conitro owes is filed or not required (a controller that
-        notifies the GBA itself gives Conitro none); until the controllers are known, it is
-        not."""
-        return self.controllers_known() and not self._open(Obligation.Kind.NOTIFY_GBA)
+        return self.settled().gba()
 
     def notifications_settled(self):
-        return self.gba_settled() and not self._open(Obligation.Kind.TELL_CONTROLLER)
+        return self.settled().notifications()
 
     def everything_settled(self):
-        return self.controllers_known() and not self._open()
+        return self.settled().everything()
 
     # The state is a summary of the obligations: the workflow moves it (summarise()) after
     # every change to them. People act on obligations, not on these transitions, except for

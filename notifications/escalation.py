@@ -22,7 +22,7 @@ from django.db.models import Case, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
-from incidents.models import Incident, Obligation, State
+from incidents.models import Incident, Obligation, Settled, State
 
 from . import storm
 from .models import (
@@ -422,14 +422,8 @@ class Facts:
             return False
         if has_reached(incident.state, step.until_state):
             return True
-        gba_settled = Obligation.Kind.TELL_CONTROLLER in live and (
-            Obligation.Kind.NOTIFY_GBA not in open_
-        )
-        if step.until_state == State.GBA_NOTIFIED:
-            return gba_settled
-        if step.until_state == State.CONTROLLER_NOTIFIED:
-            return gba_settled and Obligation.Kind.TELL_CONTROLLER not in open_
-        return False
+        waits = lambda kind=None: kind in open_ if kind else bool(open_)  # noqa: E731
+        return Settled(live.__contains__, waits).reached(step.until_state)
 
     def same_wait(self, step, later):
         """The policy's later (or earlier) steps that wait for what this one waits for: the

@@ -11,6 +11,8 @@ from pypdf import PdfReader
 
 from incidents import workflow
 from incidents.models import Controller, Incident, Obligation, ProcessingActivity
+from tests.test_sendgrid import sendgrid as sendgrid  # noqa: F401 - the fixture
+from tests.test_subjects import person as person  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +223,100 @@ def test_the_register_enters_its_own_breach_as_controller(
     csv = b"".join(client.get("/register.csv?lang=en").streaming_content).decode("utf-8-sig")
     row = next(line for line in csv.splitlines() if incident.reference in line)
     assert "Bakkerij Van Damme BV; Conitro BV (controller: Conitro's own data)" in row
+
+
+def test_a_webshop_breach_walked_from_logging_to_the_register(
+    client,
+    person,
+    manager,
+    dpo,
+    security,
+    assessment_values,
+    categories,
+    sendgrid,
+    django_capture_on_commit_callbacks,
+):
+    """Conitro's own webshop: the GBA notification as controller (nl, fr), filed; its three
+    customers told in their own language through SendGrid; the register entry; closed."""
+    import json
+
+    from django.utils import timezone
+
+    from tests.test_documents import csv_rows
+    from tests.test_register import row_of
+    from tests.test_subjects import PEOPLE, SEND, page_of, ready
+
+    incident = logged_own(security)
+    assess_own(incident, security, assessment_values, categories)
+    client.force_login(manager)
+    gba = f"/incidents/{incident.pk}/documents/gba-notification.pdf"
+    dutch, french = (pdf_text(client.get(f"{gba}?lang={code}")) for code in ("nl", "fr"))
+    assert "1. Identificatie: de verwerkingsverantwoordelijke" in dutch and "namens" not in dutch
+    assert "1. Identification : le responsable du traitement" in french
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-900")
+    sender = ready(person, incident, PEOPLE)
+    with django_capture_on_commit_callbacks(execute=True):
+        sender.post(page_of(incident), {"action": "send", "delay_reason": ""})
+    bodies = [json.loads(c.request.body) for c in sendgrid.calls if c.request.url == SEND]
+    told = {
+        p["to"][0]["email"]: (body["subject"], p["substitutions"]["-greeting-"])
+        for body in bodies
+        for p in body["personalizations"]
+    }
+    assert {email: greeting for email, (_subject, greeting) in told.items()} == {
+        "jan@example.be": "Beste Jan Peeters,",
+        "marie@example.be": "Bonjour Marie Dubois,",
+        "ann@example.com": "Dear Ann Smith,",
+    }
+    assert owed(incident) == [
+        ("complete_gba", "Conitro BV", "open"),  # the facts not known at part 1
+        ("inform_subjects", "Conitro BV", "met"),
+        ("notify_gba", "Conitro BV", "met"),
+    ]
+    client.force_login(dpo)
+    row = row_of(csv_rows(client.get("/register.csv?lang=en")), incident)
+    assert (row["Controllers affected"], row["GBA reference"]) == (
+        "Conitro BV (controller: Conitro's own data)",
+        "DBN-2026-900",
+    )
+    informed = incident.obligations.get(kind="inform_subjects")
+    assert row["Data subjects informed (art. 34)"] == (
+        "Will be informed: E-mail to each customer.\n"
+        f"Conitro BV: informed by Conitro {timezone.localtime(informed.met_at):%d/%m/%Y %H:%M %Z}"
+        f" ({informed.how})"
+    )
+    assert informed.how.startswith("E-mail to 3 people (communication ")
+    workflow.transition(incident.pk, manager, "complete_gba")
+    workflow.transition(incident.pk, manager, "close")
+    assert Incident.objects.get(pk=incident.pk).state == "closed"
+
+
+def test_its_own_breach_filed_moves_on_and_stops_the_pages_about_the_filing(
+    security, manager, assessment_values, categories
+):
+    """The state, the pages and closing read one rule of what is done: with no client to tell,
+    the filing settles the notifications (an own breach stayed 'assessed', paged on about the
+    filing and could never be closed)."""
+    from django.utils import timezone
+
+    from notifications.escalation import Facts
+    from notifications.models import Firing
+
+    incident = logged_own(security)
+    assess_own(incident, security, assessment_values, categories, risk="risk")
+    now = timezone.now()
+    pending = Firing.objects.filter(incident=incident, fired_at=None, step__until_state__gt="")
+    waiting = list(pending.select_related("incident", "step"))  # the steps "until notified"
+
+    def to_go_out():
+        facts = Facts(waiting, now)
+        return sorted({f.step.until_state for f in waiting if facts.stops(f) is None})
+
+    assert to_go_out() == ["controller_notified", "gba_notified"]
+    incident = workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-901")
+    assert incident.state == "controller_notified"
+    for firing in waiting:
+        firing.incident.refresh_from_db()
+    assert to_go_out() == []
+    workflow.transition(incident.pk, manager, "complete_gba")  # part 2: the facts not known
+    assert workflow.transition(incident.pk, manager, "close").state == "closed"
