@@ -61,8 +61,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser(request, tmp_path):
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """One Chromium for the module's tests (starting one took about a second a test); each
+    test gets it back clean (the `browser` fixture)."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=en"]:
@@ -70,14 +72,25 @@ def browser(request, tmp_path):
     options.add_experimental_option(
         "prefs",
         {
-            "download.default_directory": str(tmp_path),
             "download.prompt_for_download": False,
             "plugins.always_open_pdf_externally": True,  # a PDF link downloads the file
             "intl.accept_languages": "en",
         },
     )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(chromium, request, tmp_path):
+    driver = chromium
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
     driver.downloads = tmp_path
+    driver.get("about:blank")
+    driver.delete_all_cookies()
     as_desktop(driver)
     yield driver
     report = getattr(request.node, "report_call", None)
@@ -85,7 +98,8 @@ def browser(request, tmp_path):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
         (ARTIFACTS / f"{request.node.name}.html").write_text(driver.page_source)
-    driver.quit()
+    driver.get("about:blank")  # no page of this test polls the next one's server
+    driver.delete_all_cookies()
 
 
 def as_phone(driver):
