@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("subjects.urls")),
     path("", include("incidents.urls")),
     path("api/", include("incidents.api_urls")),
+    path("api/", include("notifications.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("account/two-factor/", second_factor.two_factor, name="two-factor"),

@@ -468,61 +468,6 @@ class DismissSerializer(VersionSerializer):
     reason = serializers.CharField(max_length=MEDIUM_TEXT, validators=limited_text(MEDIUM_TEXT))
 
 
-class SendNoticesSerializer(serializers.Serializer):
-    delay_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=MEDIUM_TEXT,
-        validators=limited_text(MEDIUM_TEXT), help_text="Required once the deadline passed.",
-    )  # fmt: skip
-
-
-class NoticeSerializer(serializers.Serializer):
-    controller = serializers.IntegerField()
-    controller_name = serializers.CharField()
-    to = serializers.CharField()
-    language = serializers.CharField()
-    told = serializers.CharField(help_text="The obligation's status: open, met, withdrawn.")
-    told_at = serializers.DateTimeField(allow_null=True)
-    message = serializers.IntegerField(allow_null=True)
-    status = serializers.CharField(allow_null=True, help_text="queued, sending, sent, delivered…")
-    sent_at = serializers.DateTimeField(allow_null=True)
-    delivered_at = serializers.DateTimeField(allow_null=True)
-    error = serializers.CharField(allow_blank=True)
-    document_version = serializers.IntegerField(allow_null=True)
-
-
-def notice_rows(incident):
-    from notifications.notices import latest_notices
-
-    latest = latest_notices(incident)
-    told = {
-        o.controller_id: o
-        for o in incident.obligations.filter(kind=Obligation.Kind.TELL_CONTROLLER)
-    }
-    rows = []
-    for controller in incident.controllers.order_by("name"):
-        message = latest.get(controller.pk)
-        obligation = told.get(controller.pk)
-        rows.append(
-            {
-                "controller": controller.pk,
-                "controller_name": controller.name,
-                "to": controller.email,
-                "language": controller.language,
-                "told": obligation.status if obligation else "",
-                "told_at": obligation.met_at if obligation else None,
-                "message": message.pk if message else None,
-                "status": message.status if message else None,
-                "sent_at": message.sent_at if message else None,
-                "delivered_at": message.delivered_at if message else None,
-                "error": message.error if message else "",
-                "document_version": message.document.version
-                if message and message.document
-                else None,
-            }
-        )
-    return rows
-
-
 class RolePermission(permissions.DjangoModelPermissions):
     """Reading needs view_*; transitions check their own permission in the workflow."""
 
@@ -548,7 +493,6 @@ TRANSITION_SERIALIZERS = {
     "update_controller": UpdateControllerSerializer,
     "gba_follow_up": GbaFollowUpSerializer,
     "gba_withdrawal": GbaFollowUpSerializer,
-    "controller_notices": SendNoticesSerializer,
     "close": VersionSerializer,
     "dismiss": DismissSerializer,
     "assess": AssessmentSerializer,
@@ -738,32 +682,6 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"], url_path="notify-controller")
     def notify_controller(self, request, pk):
         return self._transition(request, pk, "notify_controller")
-
-    @extend_schema(
-        methods=["POST"],
-        request=SendNoticesSerializer,
-        responses={202: NoticeSerializer(many=True)},
-    )
-    @extend_schema(methods=["GET"], responses=NoticeSerializer(many=True))
-    @action(
-        detail=True, methods=["get", "post"], url_path="controller-notices", pagination_class=None
-    )
-    def controller_notices(self, request, pk):
-        """GET: each affected controller's notice and its delivery. POST: send the notices of
-        the controllers not told yet (idempotent: a notice on its way or accepted by the
-        provider is never sent again); 202 with the list."""
-        from notifications import notices
-
-        incident = self.get_object()
-        code = status.HTTP_200_OK
-        if request.method == "POST":
-            serializer = SendNoticesSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            notices.send_notices(
-                incident.pk, request.user, serializer.validated_data["delay_reason"]
-            )
-            code = status.HTTP_202_ACCEPTED
-        return Response(NoticeSerializer(notice_rows(incident), many=True).data, status=code)
 
     @extend_schema(request=CompleteGbaSerializer, responses=IncidentDetailSerializer)
     @action(detail=True, methods=["post"], url_path="complete-gba")

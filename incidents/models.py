@@ -1625,12 +1625,6 @@ class Obligation(models.Model):
         return f"{self.incident_id} {self.kind} {self.controller_id}: {self.status}"
 
     @property
-    def note_shown(self):
-        from .obligations import note_shown
-
-        return note_shown(self)
-
-    @property
     def late(self):
         at = self.met_at if self.status == self.Status.MET else timezone.now()
         return self.status in {self.Status.OPEN, self.Status.MET} and at > self.deadline_at

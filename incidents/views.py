@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,9 +27,11 @@ from . import (
     fact_texts,
     merging,
     picker,
+    ports,
     reference_audit,
     workflow,
 )
+from . import obligations as obligations_rules
 from . import severity as enisa
 from .forms import (
     ACTION_FORMS,
@@ -138,11 +140,6 @@ def controller_lookup(request):
 def dashboard(request):
     """The open incidents, most urgent first; searchable, filtered, kept current by
     dashboard.js, which fetches the table again every DASHBOARD_REFRESH_SECONDS."""
-    # Through the reverse relations: incidents never imports notifications.
-    acknowledgement, firing, message = (
-        Incident._meta.get_field(name).related_model
-        for name in ("acknowledgements", "firings", "messages")
-    )
     filters = DashboardFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     now = timezone.now()
@@ -155,26 +152,14 @@ def dashboard(request):
     if chosen.get("state"):
         incidents = incidents.filter(state=chosen["state"])
     if chosen.get("mine"):
-        # EXISTS, not joins: an incident paged for 30 hours has thousands of messages.
-        paging_me = message.objects.filter(
-            Q(incident=OuterRef("pk")) | Q(also_for__incident=OuterRef("pk")),
-            recipient=request.user,
+        incidents = incidents.filter(
+            Q(created_by=request.user) | ports.paging.paging_person(request.user)
         )
-        incidents = incidents.filter(Q(created_by=request.user) | Exists(paging_me))
     if chosen.get("overdue"):
         incidents = incidents.filter(next_deadline__lte=now)
-    acknowledgements = acknowledgement.objects.filter(incident=OuterRef("pk")).order_by("-at")
-    incidents = (
-        incidents.select_related("assessment")
-        .annotate(
-            acknowledged_by=Subquery(acknowledgements.values("user__display_name")[:1]),
-            acknowledged_by_username=Subquery(acknowledgements.values("user__username")[:1]),
-            acknowledged_at=Subquery(acknowledgements.values("at")[:1]),
-            paged=Exists(
-                firing.objects.filter(incident=OuterRef("pk"), outcome=firing.Outcome.SENT)
-            ),
-        )
-        .order_by(*DASHBOARD_ORDER[chosen.get("sort") or "deadline"])
+    # Who acknowledged last and whether anyone was paged: the paging app's answers.
+    incidents = ports.paging.annotate(incidents.select_related("assessment")).order_by(
+        *DASHBOARD_ORDER[chosen.get("sort") or "deadline"]
     )
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     # The rows as objects once: the table's "next alert" (notifications' next_alerts tag, the
@@ -353,6 +338,8 @@ def detail(request, pk):
         obligations += listed.exclude(status=Obligation.Status.OPEN).order_by("-updated_at")[
             : OBLIGATIONS_LISTED - len(obligations)
         ]
+    for o in obligations:
+        o.shown_note = obligations_rules.note_shown(o)  # why not owed, in the reader's language
     counts = {
         (Obligation.Kind(row["kind"]).label, Obligation.Status(row["status"]).label): row["n"]
         for row in incident.obligations.values("kind", "status").annotate(n=Count("id"))
@@ -412,13 +399,7 @@ def detail(request, pk):
             .defer("content"),
             "letters": incident.documents.exclude(controller=None).count(),
             # Alerts to people; the notices to controllers are on the notices' page and API.
-            "notices_by_status": [
-                (incident.messages.model.Status(row["status"]).label, row["n"])
-                for row in incident.messages.exclude(controller=None)
-                .values("status")
-                .annotate(n=Count("id"))
-                .order_by("status")
-            ],
+            "notices_by_status": ports.paging.notices_by_status(incident),
         },
     )
 

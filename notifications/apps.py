@@ -7,4 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Escalation and messages")
 
     def ready(self):
+        from incidents import ports
+
         from . import receivers  # noqa: F401 - connects the signal receivers
+        from .ports import Paging
+
+        ports.fill(Paging())

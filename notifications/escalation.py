@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 
@@ -34,8 +34,8 @@ from .models import (
     Message,
     has_reached,
 )
+from .queue import enqueue_send
 from .rotas import on_call
-from .sending import fall_back
 from .texts import call_script, email_subject_and_body, sms_text
 
 LATE_AFTER = timedelta(minutes=2)
@@ -224,6 +224,39 @@ def build_message(firing, user, channel, fallback_for=None, also=(), link=None):
         message.status = Message.Status.FAILED
         message.error = f"{user} has no {'e-mail address' if channel == 'email' else 'phone'}"
     return message
+
+
+# The next channel when one fails: a call after an SMS, an e-mail after a call.
+FALLBACK = {Channel.SMS: Channel.CALL, Channel.CALL: Channel.EMAIL}
+
+
+def fall_back(message):
+    """Reach the same person on the next channel; returns the new message's id or None."""
+    channel = FALLBACK.get(message.channel)
+    if channel is None or message.firing_id is None or message.recipient is None:
+        return None
+    taken = set(
+        Message.objects.filter(firing=message.firing_id, recipient=message.recipient).values_list(
+            "channel", flat=True
+        )
+    )
+    while channel in taken:
+        channel = FALLBACK.get(channel)
+        if channel is None:
+            return None
+    also = list(message.also_for.select_related("step", "incident"))
+    fallback = build_message(
+        message.firing, message.recipient, channel, fallback_for=message, also=also
+    )
+    try:
+        with transaction.atomic():
+            fallback.save()
+            fallback.also_for.set(also)
+    except IntegrityError:
+        return None  # another worker made the same fallback
+    if fallback.status == Message.Status.QUEUED:
+        transaction.on_commit(lambda: enqueue_send(fallback.pk))
+    return fallback.pk
 
 
 def next_slot(due_at, every, now):

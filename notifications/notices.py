@@ -18,6 +18,7 @@ from incidents.documents.store import current_document
 from incidents.models import Document, Incident, IncidentEvent, Obligation
 
 from .models import Channel, Message
+from .queue import enqueue
 
 ACCEPTED = [Message.Status.SENT, Message.Status.DELIVERED]
 TELL = Obligation.Kind.TELL_CONTROLLER
@@ -178,8 +179,6 @@ def sent_to(queued):
 
 
 def enqueue_on_commit(ids):
-    from .tasks import enqueue
-
     for start in range(0, len(ids), NOTICES_PER_TASK):
         chunk = ids[start : start + NOTICES_PER_TASK]
         transaction.on_commit(

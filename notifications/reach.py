@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 
 from .models import Channel, Message
-from .sending import enqueue_send
+from .queue import enqueue_send
 
 
 class NewPhoneForm(forms.ModelForm):

@@ -11,8 +11,9 @@ from incidents.signals import incident_changed, incident_saving
 
 from . import escalation
 from .models import Message
+from .queue import enqueue
 from .sending import update_status
-from .tasks import enqueue, rearm
+from .tasks import rearm
 
 
 @receiver(incident_saving)

@@ -16,17 +16,17 @@ from anymail.exceptions import (
 )
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
+from . import notices
 from .backends import TransportError, backend_for
+from .escalation import fall_back
 from .models import Channel, Message
 from .texts import written_again
 
 logger = logging.getLogger(__name__)
-
-FALLBACK = {Channel.SMS: Channel.CALL, Channel.CALL: Channel.EMAIL}
 
 
 def backoff(attempts):
@@ -63,9 +63,7 @@ def send_message(message_id):
         return record_refusal(message, TransportError(f"{type(error).__name__}: {error}"))
     record_sent(message.pk, provider_id)
     if message.controller_id:
-        from .notices import told_when_accepted
-
-        told_when_accepted(message.incident_id, Message.objects.get(pk=message.pk))
+        notices.told_when_accepted(message.incident_id, Message.objects.get(pk=message.pk))
     return Message.Status.SENT
 
 
@@ -151,43 +149,6 @@ def record_refusal(message, error):
     return Message.Status.QUEUED
 
 
-def fall_back(message):
-    """Reach the same person on the next channel; returns the new message's id or None."""
-    from .escalation import build_message
-
-    channel = FALLBACK.get(message.channel)
-    if channel is None or message.firing_id is None or message.recipient is None:
-        return None
-    taken = set(
-        Message.objects.filter(firing=message.firing_id, recipient=message.recipient).values_list(
-            "channel", flat=True
-        )
-    )
-    while channel in taken:
-        channel = FALLBACK.get(channel)
-        if channel is None:
-            return None
-    also = list(message.also_for.select_related("step", "incident"))
-    fallback = build_message(
-        message.firing, message.recipient, channel, fallback_for=message, also=also
-    )
-    try:
-        with transaction.atomic():
-            fallback.save()
-            fallback.also_for.set(also)
-    except IntegrityError:
-        return None  # another worker made the same fallback
-    if fallback.status == Message.Status.QUEUED:
-        transaction.on_commit(lambda: enqueue_send(fallback.pk))
-    return fallback.pk
-
-
-def enqueue_send(message_id):
-    from .tasks import enqueue
-
-    enqueue("notifications.tasks.send_messages", [message_id])
-
-
 # A later callback never takes a message back: a final status (delivered or a failure) stays.
 RANK = {
     Message.Status.QUEUED: 0,
@@ -214,6 +175,4 @@ def update_status(message, status, error=""):
     if updated and status in Message.FINAL_FAILURES:
         fall_back(message)
         if message.controller_id:
-            from .notices import untold_when_bounced
-
-            untold_when_bounced(message, error)
+            notices.untold_when_bounced(message, error)

@@ -3,18 +3,13 @@ goes through `async_task` at once. Tasks only carry ids and are safe to run twic
 
 from django.utils import timezone
 from django_q.models import Schedule
-from django_q.tasks import async_task
 
 from . import escalation
+from .queue import enqueue
 from .sending import send_message
 
 SCHEDULE_NAME = "breachdesk-escalation"
 SEND_CHUNK = 20  # messages per send task: the workers send side by side
-
-
-def enqueue(func, *args):
-    """Hand work to the cluster (run inline when Q_CLUSTER["sync"] is set, as in tests)."""
-    return async_task(func, *args)
 
 
 def dispatch(incident_id=None):

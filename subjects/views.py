@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from incidents import obligations, workflow
 from incidents.models import Incident, Obligation
-from notifications.tasks import enqueue
+from notifications.queue import enqueue
 
 from . import importing, sending, texts
 from .forms import RecipientsForm, SendForm, TextsForm

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ..fact_texts import LANGUAGE_NAMES, missing, text
 from ..identifiers import format_enterprise_number, format_phone
 from ..models import Assessment, IncidentEvent, Obligation, State
-from ..obligations import controller_deadline
+from ..obligations import controller_deadline, note_shown
 from ..timeline import label as label_of
 from ..timeline import value_text
 from ..workflow import REPORTED_FACTS
@@ -31,7 +31,7 @@ def gba_status(incident, controller):
     if filing.status == Obligation.Status.MET:
         status.update(reference=filing.reference, submitted=local(filing.met_at))
     elif filing.status == Obligation.Status.NOT_REQUIRED:
-        status["not_required"] = filing.note_shown
+        status["not_required"] = note_shown(filing)
     return status
 
 

@@ -15,6 +15,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
 from ..models import AffectedController, Assessment, Incident, Obligation, State
+from ..obligations import note_shown
 from .base import facts_hash, local, number
 
 CHUNK = 500  # rows fetched at a time: the CSV's memory is bounded by this, not by the register
@@ -68,7 +69,7 @@ def decision(incident, assessment):
         return _("Notified to the GBA")
     if gba and all(o.status == Obligation.Status.NOT_REQUIRED for o in gba):
         why = " ".join(
-            dict.fromkeys(o.note_shown for o in gba)
+            dict.fromkeys(note_shown(o) for o in gba)
         )  # each reason once, first seen first
         return _("Not notified to the GBA: %(why)s") % {"why": why}
     if assessment and assessment.risk_level == "none":
@@ -140,7 +141,7 @@ def one_obligation(o):
     if o.delay_reason:
         line += " — " + _("late: %(reason)s") % {"reason": o.delay_reason}
     elif o.note:
-        line += f" — {o.note_shown}"
+        line += f" — {note_shown(o)}"
     return line
 
 

@@ -5,6 +5,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 
+from .. import ports
+from ..obligations import note_shown
 from ..timeline import sentence
 from .base import data_table, local, paragraph, render, section
 from .facts import assessment_rows
@@ -80,13 +82,7 @@ def build_incident_report(incident, language, *, facts_digest):
             )
         )
         story.append(paragraph(_("Alerts and messages"), "h1"))
-        messages = (
-            incident.messages.model.objects.about(incident)
-            .distinct()
-            .select_related("recipient", "firing__step")
-            .prefetch_related("also_for__step")
-            .order_by("created_at", "id")
-        )
+        messages = ports.paging.messages_about(incident)
         rows = [
             [
                 local(message.created_at, ""),
@@ -149,7 +145,7 @@ def obligation_tables(incident, per_table=25):
             local(o.deadline_at, ""),
             o.get_status_display() + (f" {local(o.met_at, '')}" if o.met_at else ""),
             o.reference or "—",
-            o.delay_reason or o.note_shown or "—",
+            o.delay_reason or note_shown(o) or "—",
         ]
         for o in obligations
     ] or [["—"] * 6]

@@ -8,6 +8,7 @@ import hashlib
 
 from django.db import IntegrityError, transaction
 
+from .. import ports
 from ..models import Document, DocumentDownload, IncidentEvent
 from .base import facts_hash
 from .facts import incident_facts
@@ -35,7 +36,7 @@ def current_document(incident, kind, language, user, controller=None, facts_dige
         facts = incident_facts(incident)
         if kind == Document.Kind.REPORT:
             # The report also prints every message and document: new ones make a new version.
-            facts["messages"] = list(incident.messages.values_list("pk", "status"))
+            facts["messages"] = ports.paging.message_states(incident)
             facts["documents"] = list(
                 incident.documents.exclude(kind=kind).values_list("pk", flat=True)
             )

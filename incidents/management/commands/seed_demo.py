@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from incidents import workflow
+from incidents import ports, workflow
 from incidents.models import (
     Controller,
     DataCategory,
@@ -146,7 +146,7 @@ class Command(BaseCommand):
         # The first `make run` pages about what is still open, not about demo incidents that
         # were settled before anyone could be paged: their pages are recorded as not needed.
         for settled in (lost, noise):
-            settled.firings.filter(fired_at=None).update(fired_at=now, outcome="state_reached")
+            ports.paging.settle_unpaged(settled)
 
     def assess(self, incident, user, controllers, known=True):
         """known=False: a phased notification, the numbers and the cause not known yet."""
