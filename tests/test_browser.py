@@ -578,3 +578,63 @@ def test_on_a_phone_the_forms_are_as_short_with_300_controllers_as_with_one(
     submit(browser)
     logged = wait_for(lambda: Incident.objects.filter(title="Found by its number").first())
     assert [c.name for c in logged.controllers.all()] == ["Klant 250 BV"]
+
+
+def test_on_a_phone_the_progress_bar_follows_a_sending_to_its_end(
+    browser, site, manager, security, categories, assessment_values, settings
+):
+    """The communication to Conitro's customers while a worker hands it over, batch by batch
+    (here the test is the worker, through the real sending code): the bar follows without a
+    reload, and the page shows the final figures when nobody is waiting any more."""
+    from subjects import sending
+    from subjects.models import Communication, Recipient
+    from subjects.texts import defaults
+
+    settings.SUBJECTS_BATCH_SIZE = 1
+    incident = workflow.log_incident(
+        security, title="Webshop table exposed", description="d", conitro_is_controller=True
+    )
+    workflow.assess(
+        incident.pk,
+        security,
+        {**assessment_values, "risk_level": "high", "subjects_informed": "planned"},
+        {
+            "data_categories": [categories[0]],
+            "subject_categories": [categories[1]],
+            "conitro_is_controller": True,
+        },
+    )
+    conitro = Controller.conitro()
+    communication = Communication.objects.create(
+        incident=incident,
+        controller=conitro,
+        created_by=manager,
+        sent_by=manager,
+        texts=defaults(incident, conitro),
+        status="sending",
+        started_at=timezone.now(),
+    )
+    Recipient.objects.bulk_create(
+        Recipient(communication=communication, email=f"klant{n}@example.be", language="nl")
+        for n in range(4)
+    )
+    TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    as_phone(browser)
+    log_in(browser, site, manager)
+    visit(browser, f"{site}/incidents/{incident.pk}/subjects/{conitro.pk}/")
+    bar = browser.find_element(By.ID, "sent-progress")
+    assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("0", "4")
+    for handed in (1, 2):
+        sending.hand_over(communication, sending.claim(communication.pk))
+        shown = str(handed)
+        WebDriverWait(browser, 10).until(lambda d, shown=shown: bar.get_attribute("value") == shown)
+    assert browser.find_element(By.ID, "status-title").text == "Status: sending"
+    browser.execute_script("window.beforeSubmit = true")
+    sending.send_all(communication.pk)  # the rest, and the obligation is met
+    next_page_loaded(browser)
+    assert browser.find_element(By.ID, "status-title").text == (
+        "Status: handed to the mail provider"
+    )
+    assert "4 of 4 handed to the mail provider" in browser.find_element(By.TAG_NAME, "main").text
+    check_page(browser)
+    assert incident.obligations.get(kind="inform_subjects").status == "met"
