@@ -6,11 +6,15 @@ register); the PDF is short tables that repeat their header, every column wrappe
 
 import csv
 import re
+from collections.abc import Callable
 from datetime import date
+from operator import itemgetter
+from typing import NamedTuple
 
 from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
@@ -23,35 +27,93 @@ ROWS_PER_TABLE = 10
 OBLIGATIONS_LISTED = 10  # per incident; beyond, counted per kind and status (late ones named)
 
 
-def columns():
-    return [
-        _("Reference"),
-        _("Title"),
-        _("State"),
-        _("Decision"),
-        _("Reasoning"),
-        _("Aware since"),
-        _("Deadline"),
-        _("Start of the breach"),
-        _("End of the breach"),
-        _("How it was discovered"),
-        _("What happened"),
-        _("Type of breach"),
-        _("Categories of personal data"),
-        _("Categories of data subjects"),
-        _("Approximate number of data subjects"),
-        _("Approximate number of records"),
-        _("Controllers affected"),
-        _("Likely consequences"),
-        _("Measures taken"),
-        _("Measures proposed"),
-        _("Risk to the data subjects"),
-        _("Severity (ENISA)"),
-        _("Data subjects informed (art. 34)"),
-        _("Obligations"),
-        _("GBA reference"),
-        _("Reason for the delay"),
-    ]
+class Column(NamedTuple):
+    """One column of the register: its header, and its value read from an incident's fields
+    (`fields()`); in the PDF, also its share of the page's width."""
+
+    header: str
+    value: Callable[[dict], str]
+    width: float = 0
+
+
+def field(name):
+    return itemgetter(name)
+
+
+def lines(*values):
+    """Several fields in one PDF cell, a line each, the empty ones left out."""
+    return lambda row: "\n".join(v for v in (value(row) for value in values) if v)
+
+
+# The CSV: every field of the register in its own column (GDPR art. 33(5)).
+COLUMNS = [
+    Column(gettext_lazy("Reference"), field("reference")),
+    Column(gettext_lazy("Title"), field("title")),
+    Column(gettext_lazy("State"), field("state")),
+    Column(gettext_lazy("Decision"), field("decision")),
+    Column(gettext_lazy("Reasoning"), field("reasoning")),
+    Column(gettext_lazy("Aware since"), field("aware")),
+    Column(gettext_lazy("Deadline"), field("deadline")),
+    Column(gettext_lazy("Start of the breach"), field("start")),
+    Column(gettext_lazy("End of the breach"), field("end")),
+    Column(gettext_lazy("How it was discovered"), field("how")),
+    Column(gettext_lazy("What happened"), field("what")),
+    Column(gettext_lazy("Type of breach"), field("kinds")),
+    Column(gettext_lazy("Categories of personal data"), field("data")),
+    Column(gettext_lazy("Categories of data subjects"), field("subjects")),
+    Column(gettext_lazy("Approximate number of data subjects"), field("people")),
+    Column(gettext_lazy("Approximate number of records"), field("records")),
+    Column(gettext_lazy("Controllers affected"), field("controllers")),
+    Column(gettext_lazy("Likely consequences"), field("consequences")),
+    Column(gettext_lazy("Measures taken"), field("measures")),
+    Column(gettext_lazy("Measures proposed"), field("proposed")),
+    Column(gettext_lazy("Risk to the data subjects"), field("risk")),
+    Column(gettext_lazy("Severity (ENISA)"), field("score")),
+    Column(gettext_lazy("Data subjects informed (art. 34)"), field("informed")),
+    Column(gettext_lazy("Obligations"), field("obligations")),
+    Column(gettext_lazy("GBA reference"), field("references")),
+    Column(gettext_lazy("Reason for the delay"), field("delays")),
+]
+
+
+def period(row):
+    start = row["start"] and f"{row['start']} – {row['end'] or _('not known yet')}"
+    return "\n".join(v for v in (row["aware"], f"→ {row['deadline']}", start) if v)
+
+
+def counted(row):
+    people = f"{row['people']} / {row['records']}"
+    return people if people.strip(" /") else ""
+
+
+# The PDF: eight columns on a landscape page, each cell a wrapped paragraph that gathers
+# several of the fields above.
+PDF_COLUMNS = [
+    Column(gettext_lazy("Reference"), field("reference"), 0.095),
+    Column(gettext_lazy("Facts"), lines(field("title"), field("what")), 0.15),
+    Column(
+        gettext_lazy("State and decision"),
+        lines(field("state"), field("decision"), field("reasoning")),
+        0.10,
+    ),
+    Column(gettext_lazy("Aware since → deadline"), period, 0.09),
+    Column(
+        gettext_lazy("Data and people"),
+        lines(field("kinds"), field("data"), field("subjects"), counted),
+        0.12,
+    ),
+    Column(
+        gettext_lazy("Effects and remedial action"),
+        lines(field("consequences"), field("measures"), field("proposed"), field("informed")),
+        0.13,
+    ),
+    Column(
+        gettext_lazy("Controllers and obligations"),
+        lines(field("controllers"), field("obligations"), field("references"), field("delays")),
+        0.19,
+    ),
+    Column(gettext_lazy("Risk"), lines(field("risk"), field("score")), 0.125),
+]
 
 
 def controller_named(controller):
@@ -156,7 +218,8 @@ def with_everything(incidents):
 
 
 def rows(incidents):
-    """The register's fields per incident, in the active language."""
+    """The register's fields per incident (by name; COLUMNS shows them), in the active
+    language."""
     language = translation.get_language()
     for incident in with_everything(incidents).iterator(chunk_size=CHUNK):
         assessment = incident.assessment_or_none()
@@ -180,34 +243,34 @@ def rows(incidents):
         obligations = list(incident.obligations.all())
         references = sorted({o.reference for o in obligations if o.reference})
         delays = sorted({o.delay_reason for o in obligations if o.delay_reason})
-        yield [
-            incident.reference,
-            incident.title,
-            incident.get_state_display(),
-            decision(incident, assessment),
-            incident.dismissal_reason if incident.state == "dismissed" else reasoning,
-            local(incident.aware_at),
-            local(incident.deadline_at),
-            local(incident.occurred_at),
-            local(incident.ended_at),
-            incident.discovered_how,
-            incident.description,
-            kinds,
-            data,
-            subjects,
-            people,
-            records,
-            "; ".join(controller_named(c) for c in incident.controllers.all()),
-            consequences,
-            measures,
-            proposed,
-            risk,
-            score,
-            "\n".join(art34_lines(incident, assessment)),
-            "\n".join(obligation_lines(incident)),
-            ", ".join(references),
-            "\n".join(delays),
-        ]
+        yield {
+            "reference": incident.reference,
+            "title": incident.title,
+            "state": incident.get_state_display(),
+            "decision": decision(incident, assessment),
+            "reasoning": incident.dismissal_reason if incident.state == "dismissed" else reasoning,
+            "aware": local(incident.aware_at),
+            "deadline": local(incident.deadline_at),
+            "start": local(incident.occurred_at),
+            "end": local(incident.ended_at),
+            "how": incident.discovered_how,
+            "what": incident.description,
+            "kinds": kinds,
+            "data": data,
+            "subjects": subjects,
+            "people": people,
+            "records": records,
+            "controllers": "; ".join(controller_named(c) for c in incident.controllers.all()),
+            "consequences": consequences,
+            "measures": measures,
+            "proposed": proposed,
+            "risk": risk,
+            "score": score,
+            "informed": "\n".join(art34_lines(incident, assessment)),
+            "obligations": "\n".join(obligation_lines(incident)),
+            "references": ", ".join(references),
+            "delays": "\n".join(delays),
+        }
 
 
 class Echo:
@@ -219,9 +282,9 @@ def csv_lines(incidents, language):
     """UTF-8 with a byte-order mark and semicolons: what a Belgian Excel opens correctly."""
     with translation.override(language):
         writer = csv.writer(Echo(), delimiter=";", lineterminator="\r\n")
-        yield "\ufeff" + writer.writerow(columns())
+        yield "\ufeff" + writer.writerow([str(column.header) for column in COLUMNS])
         for row in rows(incidents):
-            yield writer.writerow([inert(cell) for cell in row])
+            yield writer.writerow([inert(column.value(row)) for column in COLUMNS])
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -234,43 +297,6 @@ def inert(cell):
     if isinstance(cell, str) and cell.startswith(FORMULA_START) and not NUMBER.match(cell):
         return "'" + cell
     return cell
-
-
-# The PDF: eight columns, each cell a wrapped paragraph that may hold several register fields.
-PDF_WIDTHS = (0.095, 0.15, 0.10, 0.09, 0.12, 0.13, 0.19, 0.125)
-
-
-def pdf_row(row):
-    (reference, title, state, decided, reasoning, aware, deadline, start, end, how, what,
-     kinds, data, subjects, people, records, controllers, consequences, measures, proposed,
-     risk, score, informed, obligations, references, delays) = row  # fmt: skip
-    return [
-        reference,
-        "\n".join(v for v in (title, what) if v),
-        "\n".join(v for v in (state, decided, reasoning) if v),
-        "\n".join(
-            v
-            for v in (aware, f"→ {deadline}", start and f"{start} – {end or _('not known yet')}")
-            if v
-        ),
-        "\n".join(v for v in (kinds, data, subjects, f"{people} / {records}") if v.strip(" /")),
-        "\n".join(v for v in (consequences, measures, proposed, informed) if v),
-        "\n".join(v for v in (controllers, obligations, references, delays) if v),
-        "\n".join(v for v in (risk, score) if v),
-    ]
-
-
-def pdf_header():
-    return [
-        _("Reference"),
-        _("Facts"),
-        _("State and decision"),
-        _("Aware since → deadline"),
-        _("Data and people"),
-        _("Effects and remedial action"),
-        _("Controllers and obligations"),
-        _("Risk"),
-    ]
 
 
 def describe(filters):
@@ -299,14 +325,14 @@ def build_register_pdf(incidents, language, filters, facts_digest):
 
     with translation.override(language):
         width = landscape(A4)[0] - 36 * mm
-        widths = [w * width for w in PDF_WIDTHS]
-        header = pdf_header()
+        widths = [column.width * width for column in PDF_COLUMNS]
+        header = [str(column.header) for column in PDF_COLUMNS]
         story = [paragraph(_("Breach register"), "title"), paragraph(describe(filters), "small")]
         chunks = [[]]  # an empty register is one table with a row of dashes
         for row in rows(incidents):
             if len(chunks[-1]) == ROWS_PER_TABLE:
                 chunks.append([])
-            chunks[-1].append([cell or "—" for cell in pdf_row(row)])
+            chunks[-1].append([column.value(row) or "—" for column in PDF_COLUMNS])
         for chunk in chunks:
             story.append(data_table(header, chunk or [["—"] * len(header)], widths))
         return render(
