@@ -37,7 +37,7 @@ def incident_of(instance):
     return instance if hasattr(instance, "text_language") else instance.incident
 
 
-def text(instance, field, language):
+def text_in(instance, field, language):
     """The free text in this language: its translation, else the original."""
     original = getattr(instance, field) or ""
     if language == incident_of(instance).text_language:
@@ -89,5 +89,5 @@ def retire_stale(instance, fields, earlier):
     return retired
 
 
-def label(instance, field):
+def verbose_name(instance, field):
     return instance._meta.get_field(field).verbose_name

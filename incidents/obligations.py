@@ -88,7 +88,7 @@ def sync(incident, user, now=None):
 
     created, changed = [], []
 
-    def want(kind, controller, deadline, not_required):
+    def require(kind, controller, deadline, not_required):
         status = Status.NOT_REQUIRED if not_required else Status.OPEN
         obligation = existing.get((kind, controller.pk))
         if obligation is None:
@@ -116,16 +116,16 @@ def sync(incident, user, now=None):
         for controller in controllers.values():
             if not controller.is_conitro:  # Conitro's own data: no letter to itself
                 aware_deadline = deadline_for(incident.aware_at, delay(Kind.TELL_CONTROLLER))
-                want(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
+                require(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
             gba_deadline = deadline_for(incident.aware_at, delay(Kind.NOTIFY_GBA))
-            want(
+            require(
                 Kind.NOTIFY_GBA,
                 controller,
                 gba_deadline,
                 gba_not_required_reason(incident, controller),
             )
             subjects_deadline = now + delay(Kind.INFORM_SUBJECTS)
-            want(
+            require(
                 Kind.INFORM_SUBJECTS,
                 controller,
                 subjects_deadline,

@@ -34,7 +34,7 @@ def when(value):
     return f"{shown:%d/%m/%Y %H:%M} {shown.tzname()}"
 
 
-def label(name):
+def field_label(name):
     for model in (Incident, Assessment):
         try:
             return str(model._meta.get_field(name).verbose_name)
@@ -98,7 +98,7 @@ def sentence(event):
             "Translations out of date since their original changed, to be given again: %(texts)s."
         ) % {
             "texts": "; ".join(
-                f"{language}: {', '.join(sorted(label(name) for name in texts))}"
+                f"{language}: {', '.join(sorted(field_label(name) for name in texts))}"
                 for language, texts in sorted(before.items())
             )
         }
@@ -108,13 +108,13 @@ def sentence(event):
             "language": {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}.get(
                 language, language
             ),
-            "fields": ", ".join(sorted(label(name) for name in after)) or _("none"),
+            "fields": ", ".join(sorted(field_label(name) for name in after)) or _("none"),
         }
     if event.kind == Kind.CHANGED and event.field == "affected_controller":
         changes = [
             _("%(field)s “%(before)s” → “%(after)s”")
             % {
-                "field": label(name),
+                "field": field_label(name),
                 "before": value_text(name, before.get(name)),
                 "after": value_text(name, value),
             }
@@ -127,12 +127,12 @@ def sentence(event):
         }
     if event.kind == Kind.CHANGED:
         return _("%(field)s changed from “%(before)s” to “%(after)s”.") % {
-            "field": label(event.field).capitalize(),
+            "field": field_label(event.field).capitalize(),
             "before": value_text(event.field, event.before),
             "after": value_text(event.field, event.after),
         }
     if event.kind == Kind.ASSESSED:
-        fields = ", ".join(sorted(label(name) for name in after))
+        fields = ", ".join(sorted(field_label(name) for name in after))
         return _("Assessment saved: %(fields)s.") % {"fields": fields}
     if event.kind == Kind.RECORDED:
         kind = Obligation.Kind(ACTIONS.get(event.field, event.field)).label

@@ -68,7 +68,7 @@ def add_errors(form, error):
         form.add_error(None, error)
 
 
-def run(form, change):
+def apply_or_show(form, change):
     """Run a workflow change; a ValidationError, or a refusal of the person's role (changed
     since the page was shown), is shown on the form, whose input stays, and None returned."""
     try:
@@ -199,7 +199,7 @@ def create(request):
         typed = {name: value for name, value in values.items() if name != "submission"}
         values["fingerprint"] = merging.fingerprint(typed)
         try:
-            incident = run(form, lambda: workflow.log_incident(request.user, **values))
+            incident = apply_or_show(form, lambda: workflow.log_incident(request.user, **values))
         except workflow.SubmissionReused as reused:
             return changed_resubmission(request, reused.incident)
         if incident:
@@ -307,7 +307,7 @@ def missing_texts(incident):
                 {
                     "language": language,
                     "name": name,
-                    "fields": ", ".join(str(fact_texts.label(i, f)) for i, f in fields),
+                    "fields": ", ".join(str(fact_texts.verbose_name(i, f)) for i, f in fields),
                 }
             )
     return missing
@@ -458,7 +458,7 @@ def save_merging(request, form, pk, stored, save, rebuild, said=None):
         names = [name for name in merging.merged_fields(form) if name not in theirs]
         for name in theirs:
             form.cleaned_data[name] = now[name]
-        saved = run(form, lambda: save(names, fresh.version))
+        saved = apply_or_show(form, lambda: save(names, fresh.version))
         if saved:
             messages.success(request, said or _("Saved."))
         return saved, [], form
@@ -489,7 +489,7 @@ def save_merging(request, form, pk, stored, save, rebuild, said=None):
     for name in merging.merged_fields(form):
         if name not in names and outcome.changed_by_others(name, now):
             form.cleaned_data[name] = now[name]  # what others saved meanwhile stays
-    saved = run(form, lambda: save(names, fresh.version))
+    saved = apply_or_show(form, lambda: save(names, fresh.version))
     if saved:
         messages.success(
             request,
@@ -605,7 +605,7 @@ def affected_controller(request, pk, controller_id):
     )
     if request.method == "POST" and form.is_valid():
         values, version = form.values(), form.cleaned_data["version"]
-        if run(
+        if apply_or_show(
             form, lambda: workflow.update_affected(pk, request.user, controller_id, values, version)
         ):
             messages.success(
@@ -645,7 +645,9 @@ def translate_texts(request, pk, language):
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
         version = values.pop("version")
-        if run(form, lambda: workflow.translate(pk, request.user, language, values, version)):
+        if apply_or_show(
+            form, lambda: workflow.translate(pk, request.user, language, values, version)
+        ):
             messages.success(request, _("Saved."))
             return redirect("incidents:detail", pk=pk)
     names = {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}
@@ -682,7 +684,7 @@ def action(request, pk, action):
             change = lambda: workflow.merge(pk, request.user, arguments["original"], version)  # noqa: E731
         else:
             change = lambda: workflow.transition(pk, request.user, action, version, **arguments)  # noqa: E731
-        if run(form, change):
+        if apply_or_show(form, change):
             messages.success(request, DONE_MESSAGES[action])
             return redirect("incidents:detail", pk=pk)
     return render(
@@ -847,7 +849,7 @@ def regime_report(request, pk, rule_id):
     if request.method == "POST" and form.is_valid():
         arguments = dict(form.cleaned_data)
         version = arguments.pop("version")
-        if run(
+        if apply_or_show(
             form,
             lambda: workflow.report_under_regime(pk, request.user, rule.pk, version, **arguments),
         ):
@@ -880,7 +882,7 @@ def regime_request(request, pk, rule_id):
     form = RegimeRequestForm(request.POST or None, initial={"version": incident.version})
     if request.method == "POST" and form.is_valid():
         due_at, version = form.cleaned_data["due_at"], form.cleaned_data["version"]
-        if run(
+        if apply_or_show(
             form,
             lambda: workflow.request_regime_report(pk, request.user, rule.pk, due_at, version),
         ):

@@ -285,7 +285,7 @@ def fire_due(now=None, incident=None, limit=BATCH):
             due = due.filter(incident=incident)
         due = due.order_by("due_at").values_list("incident_id", flat=True)[:limit]
         candidates = list(dict.fromkeys(due))
-        claimed = claim(free(candidates), now)
+        claimed = claim(not_being_fired(candidates), now)
         fired, messages = fire_claimed(claimed, now)
         return Fired(fired, messages, len(due) == limit and bool(claimed))
 
@@ -325,7 +325,7 @@ def claim(incident_ids, now):
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def free(incident_ids):
+def not_being_fired(incident_ids):
     """The incidents no other dispatcher is firing right now; leave the others to it (it
     takes what is due for them, in one page per person) rather than queue behind its row
     locks. On PostgreSQL a transaction-level advisory lock per incident, taken for the whole
@@ -350,7 +350,7 @@ def decide_claimed(claimed, now):
     those that page supersede their earlier steps. The facts read for the batch, and the
     firings that page, the most urgent first."""
     firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
-    facts = Facts(firings, now)
+    facts = FiringDecisions(firings, now)
     for firing in firings:
         firing.step = facts.steps[firing.step_id]
     firings.sort(key=Firing.urgency)
@@ -377,7 +377,7 @@ def fire_claimed(claimed, now):
     return fired, [m.pk for m in messages if m.status == Message.Status.QUEUED]
 
 
-class Facts:
+class FiringDecisions:
     """What deciding a batch of firings needs, read in a few queries for the whole batch:
     the policies' steps, the open obligations, the acknowledgements, what else is due."""
 
@@ -526,7 +526,7 @@ def companions(sent, facts, now):
         chosen.append(firing.incident_id)
         for pk in people:
             room[pk].add(firing.incident_id)
-    claimed = claim(free(chosen), now)
+    claimed = claim(not_being_fired(chosen), now)
     if not claimed:
         return [], []
     return claimed, decide_claimed(claimed, now)[1]
@@ -599,7 +599,7 @@ def still_to_page(firings, now):
     stopped with the incident, not acknowledged by anyone meanwhile."""
     if not firings:
         return []
-    facts = Facts(firings, now)
+    facts = FiringDecisions(firings, now)
     return [
         firing
         for firing in firings
@@ -707,7 +707,7 @@ def next_pages(incident_ids, now=None):
     )
     if not pending:
         return {}
-    facts = Facts(pending, now)
+    facts = FiringDecisions(pending, now)
     upcoming = {}
     for firing in pending:
         if firing.incident_id not in upcoming and facts.stops(firing) is None:

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from incidents.documents.base import local
+from incidents.documents.base import brussels_time
 from incidents.models import Obligation
 
 GSM7_BASIC = (
@@ -210,14 +210,14 @@ def page_items(firing, also=()):
             spoken_reference=" ".join(incident.reference.replace("INC-", "")),
             late=first.late,
             deadline=short(due),
-            aware_since=local(incident.aware_at),
+            aware_since=brussels_time(incident.aware_at),
             link=incident_link(incident),
         )
     return list(items.values())
 
 
 def deadline_line(firing, due):
-    time = f"{local(due)} ({how_long(due - timezone.now(), spoken=True)})"
+    time = f"{brussels_time(due)} ({how_long(due - timezone.now(), spoken=True)})"
     if firing.step.obligation:
         return _("%(obligation)s by: %(time)s") % {
             "obligation": firing.step.get_obligation_display(),
@@ -246,7 +246,7 @@ def by_headline(items):
     return list(groups.values())
 
 
-def one_line(template, context):
+def rendered_on_one_line(template, context):
     return " ".join(render_to_string(f"notifications/page/{template}", context).split())
 
 
@@ -263,11 +263,11 @@ def sms_text(firing, user, also=(), link=None):
             "link": ack_link(link or firing, user),
         }
         title = " ".join(to_gsm7(firing.incident.title).split())
-        text = to_gsm7(one_line("sms.txt", {**context, "title": title}))
+        text = to_gsm7(rendered_on_one_line("sms.txt", {**context, "title": title}))
         if len(text) > SMS_LENGTH and len(context["items"]) == 1:
             room = len(title) - (len(text) - SMS_LENGTH)
             title = title[: max(room - 2, 12)].rstrip() + ".."
-            text = to_gsm7(one_line("sms.txt", {**context, "title": title}))
+            text = to_gsm7(rendered_on_one_line("sms.txt", {**context, "title": title}))
         return text
 
 
@@ -275,7 +275,7 @@ def email_subject_and_body(firing, user, also=(), link=None):
     with translation.override(user.language):
         items, more = named(page_items(firing, also), EMAIL_MAX_ITEMS)
         context = {"items": items, "more": more, "link": ack_link(link or firing, user)}
-        subject = one_line("email_subject.txt", context)
+        subject = rendered_on_one_line("email_subject.txt", context)
         body = render_to_string("notifications/page/email.txt", context)
         return subject[:200], body.strip()
 
@@ -283,7 +283,7 @@ def email_subject_and_body(firing, user, also=(), link=None):
 def call_script(firing, user, also=()):
     with translation.override(user.language):
         items, more = named(page_items(firing, also))
-        return one_line("call.txt", {"items": items, "more": more})
+        return rendered_on_one_line("call.txt", {"items": items, "more": more})
 
 
 def named(items, limit=None):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from incidents.fact_texts import text
+from incidents.fact_texts import text_in
 from incidents.models import organisation_name
 
 from .models import LANGUAGES
@@ -34,14 +34,14 @@ def defaults(incident, controller):
             context = {
                 "own": controller.is_conitro,
                 "sender": sender(controller),
-                "what": text(incident, "description", language),
+                "what": text_in(incident, "description", language),
                 "data": "; ".join(
                     category.name_in(language) for category in assessment.data_categories.all()
                 )
                 if assessment
                 else "",
-                "consequences": text(assessment, "consequences", language) if assessment else "",
-                "measures": text(assessment, "measures_taken", language) if assessment else "",
+                "consequences": text_in(assessment, "consequences", language) if assessment else "",
+                "measures": text_in(assessment, "measures_taken", language) if assessment else "",
                 "dpo": dpo,
             }
             texts[language] = {

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from incidents import workflow
-from incidents.documents.base import local
+from incidents.documents.base import brussels_time
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_each_controller_s_decision_is_its_own_in_its_documents(
     french = read(client.get(f"/incidents/{incident.pk}/notices/{second.pk}.pdf"))
     assert (
         "Conitro les informe en votre nom, comme vous l'avez demandé, au plus tard le "
-        f"{local(informed.deadline_at)}"
+        f"{brussels_time(informed.deadline_at)}"
     ) in french, french
 
 
@@ -120,6 +120,9 @@ def test_recording_the_communication_for_a_controller_with_nothing_open_is_refus
         f"/api/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en"
         f"&controller={second.pk}"
     )
-    assert f"Informed by Conitro {local(informed.met_at)} — E-mail to each customer" in read(pdf)
+    assert (
+        f"Informed by Conitro {brussels_time(informed.met_at)} — E-mail to each customer"
+        in read(pdf)
+    )
     again = api("manager").post(url, body, format="json")
     assert again.status_code == 409

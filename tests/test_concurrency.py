@@ -164,10 +164,10 @@ def test_a_dispatcher_leaves_alone_the_incidents_another_is_firing_in_this_datab
                 "pg_advisory_xact_lock(hashtext('firing some_other_desk'), 8)"
             )
             with transaction.atomic():
-                assert escalation.free([7, 8, 9]) == [8, 9]
+                assert escalation.not_being_fired([7, 8, 9]) == [8, 9]
             cursor.execute("COMMIT")
         with transaction.atomic():
-            assert escalation.free([7, 8, 9]) == [7, 8, 9]
+            assert escalation.not_being_fired([7, 8, 9]) == [7, 8, 9]
     finally:
         other.close()
 

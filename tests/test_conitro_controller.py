@@ -299,7 +299,7 @@ def test_its_own_breach_filed_moves_on_and_stops_the_pages_about_the_filing(
     filing and could never be closed)."""
     from django.utils import timezone
 
-    from notifications.escalation import Facts
+    from notifications.escalation import FiringDecisions
     from notifications.models import Firing
 
     incident = logged_own(security)
@@ -309,7 +309,7 @@ def test_its_own_breach_filed_moves_on_and_stops_the_pages_about_the_filing(
     waiting = list(pending.select_related("incident", "step"))  # the steps "until notified"
 
     def to_go_out():
-        facts = Facts(waiting, now)
+        facts = FiringDecisions(waiting, now)
         return sorted({f.step.until_state for f in waiting if facts.stops(f) is None})
 
     assert to_go_out() == ["controller_notified", "gba_notified"]

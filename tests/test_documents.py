@@ -11,7 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from incidents import workflow
-from incidents.documents.base import local
+from incidents.documents.base import brussels_time
 from incidents.models import DataCategory, Document, DocumentDownload, SubjectCategory
 
 pytestmark = pytest.mark.django_db
@@ -478,8 +478,8 @@ def test_a_filing_within_the_controllers_72_hours_admits_no_delay(
     text = gba_text(client, incident)
     assert "Reason for the delay" not in text
     assert (
-        f"The controller became aware (told by Conitro) {local(told)} 72 hours from the "
-        f"controller's awareness end (art. 33(1)) {local(told + timedelta(hours=72))}"
+        f"The controller became aware (told by Conitro) {brussels_time(told)} 72 hours from the "
+        f"controller's awareness end (art. 33(1)) {brussels_time(told + timedelta(hours=72))}"
     ) in text, text
 
 
@@ -569,7 +569,7 @@ def test_every_column_of_the_register_csv(api, manager, incident_in):
         "Obligations", "GBA reference", "Reason for the delay",
     ]  # fmt: skip
     row = dict(zip(table[0], next(r for r in table if r[0] == notified.reference), strict=True))
-    local = lambda moment: f"{timezone.localtime(moment):%d/%m/%Y %H:%M %Z}"  # noqa: E731
+    brussels_time = lambda moment: f"{timezone.localtime(moment):%d/%m/%Y %H:%M %Z}"  # noqa: E731
     told = notified.obligations.get(kind="tell_controller")
     filed = notified.obligations.get(kind="notify_gba")
     assert row == {
@@ -578,10 +578,10 @@ def test_every_column_of_the_register_csv(api, manager, incident_in):
         "State": "Controller notified",
         "Decision": "Notified to the GBA",
         "Reasoning": "",
-        "Aware since": local(notified.aware_at),
-        "Deadline": local(notified.deadline_at),
+        "Aware since": brussels_time(notified.aware_at),
+        "Deadline": brussels_time(notified.deadline_at),
         "Start of the breach": "",
-        "End of the breach": local(notified.ended_at),
+        "End of the breach": brussels_time(notified.ended_at),
         "How it was discovered": "",
         "What happened": "Password entered on a fake login page.",
         "Type of breach": "confidentiality",
@@ -598,8 +598,9 @@ def test_every_column_of_the_register_csv(api, manager, incident_in):
         "Data subjects informed (art. 34)": "Will be informed: E-mail to each customer.",
         "Obligations": (
             f"Notify the GBA for the controller — Bakkerij Van Damme BV: met "
-            f"{local(filed.met_at)} DBN-2026-1234 — late: x\n"
-            f"Tell the controller — Bakkerij Van Damme BV: met {local(told.met_at)} — late: x"
+            f"{brussels_time(filed.met_at)} DBN-2026-1234 — late: x\n"
+            "Tell the controller — Bakkerij Van Damme BV: met "
+            f"{brussels_time(told.met_at)} — late: x"
         ),
         "GBA reference": "DBN-2026-1234",
         "Reason for the delay": "x",
@@ -733,12 +734,12 @@ def test_numbers_are_written_the_belgian_way_per_language(language, count, score
 
 
 def test_times_in_documents_carry_their_zone_across_the_clock_change():
-    from incidents.documents.base import local
+    from incidents.documents.base import brussels_time
 
     before = datetime(2026, 10, 24, 19, 15, tzinfo=UTC)  # Saturday evening, summer time
     after = before + timedelta(hours=24)  # the clocks went back on Sunday at 03:00
-    assert local(before) == "24/10/2026 21:15 CEST"
-    assert local(after) == "25/10/2026 20:15 CET"
+    assert brussels_time(before) == "24/10/2026 21:15 CEST"
+    assert brussels_time(after) == "25/10/2026 20:15 CET"
 
 
 def test_free_texts_given_per_language_never_a_silent_mix(
@@ -1097,7 +1098,7 @@ def test_the_controllers_72_hours_come_from_the_regime_table(client, dpo, manage
     text = gba_text(client, incident)
     assert (
         f"72 hours from the controller's awareness end (art. 33(1)) "
-        f"{local(told + timedelta(hours=48))}"
+        f"{brussels_time(told + timedelta(hours=48))}"
     ) in text, text
     assert "Reason for the delay" not in text
     assert "Part 1 submitted not submitted yet GBA reference none yet" in text

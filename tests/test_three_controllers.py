@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from pypdf import PdfReader
 
 from incidents import workflow
-from incidents.documents.base import local
+from incidents.documents.base import brussels_time
 from incidents.models import Controller, DataCategory, SubjectCategory
 
 pytestmark = pytest.mark.django_db
@@ -162,8 +162,8 @@ def test_each_controller_s_72_hours_count_from_when_it_was_told(client, dpo, man
     )  # fmt: skip
     client.force_login(dpo)
     text = read(gba(client, incident, "en", bakery))
-    assert f"The controller became aware (told by Conitro) {local(told)}" in text
-    assert local(told + timedelta(hours=72)) in text
+    assert f"The controller became aware (told by Conitro) {brussels_time(told)}" in text
+    assert brussels_time(told + timedelta(hours=72)) in text
     other = read(gba(client, incident, "en", bookshop))
     assert "The controller became aware (told by Conitro) not told yet" in other
 
@@ -178,11 +178,11 @@ def test_the_report_lists_what_was_owed_to_each_controller(client, dpo, manager,
     filed = incident.obligations.get(kind="notify_gba", controller=bakery)
     assert (
         "Bakkerij Van Damme BV Notify the GBA for the controller "
-        f"{local(filed.deadline_at)} met {local(filed.met_at)} DBN-2026-501 —"
+        f"{brussels_time(filed.deadline_at)} met {brussels_time(filed.met_at)} DBN-2026-501 —"
     ) in text, text
     assert (
         "Webshop Peeters BV Notify the GBA for the controller "
-        f"{local(filed.deadline_at)} not required — The controller notifies the GBA itself "
+        f"{brussels_time(filed.deadline_at)} not required — The controller notifies the GBA itself "
         "(processing agreement)."
     ) in text
     assert "Reasoning for the risk level —" in text

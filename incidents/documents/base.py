@@ -72,17 +72,17 @@ def facts_hash(facts):
     return hashlib.sha256(encoded).hexdigest()
 
 
-def text(value):
+def as_markup(value):
     """Escape for a Paragraph and keep line breaks."""
     escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return escaped.replace("\n", "<br/>")
 
 
 def paragraph(value, style="body"):
-    return Paragraph(text(value), STYLES[style])
+    return Paragraph(as_markup(value), STYLES[style])
 
 
-def local(moment, unknown=""):
+def brussels_time(moment, unknown=""):
     """24/10/2026 21:15 CEST: Brussels time with its zone, since a 24-hour span can cross a
     clock change (the zone's abbreviation is the same in every language)."""
     if moment is None:
@@ -130,7 +130,7 @@ def line_paragraphs(value, style, per_paragraph=10):
     """The text as paragraphs of a few lines each, so none is ever re-wrapped at length."""
     lines = str(value).split("\n")
     return [
-        Paragraph(text("\n".join(lines[start : start + per_paragraph])), STYLES[style])
+        Paragraph(as_markup("\n".join(lines[start : start + per_paragraph])), STYLES[style])
         for start in range(0, len(lines), per_paragraph)
     ]
 
@@ -177,7 +177,11 @@ def fields(rows):
 def section(title, rows):
     """A heading kept on the page of its first row."""
     first, *rest = fields(rows[:1])
-    return [KeepTogether([Paragraph(text(title), STYLES["h1"]), first]), *rest, *fields(rows[1:])]
+    return [
+        KeepTogether([Paragraph(as_markup(title), STYLES["h1"]), first]),
+        *rest,
+        *fields(rows[1:]),
+    ]
 
 
 def clipped(value, characters=CELL_CHARACTERS, lines=CELL_LINES):

@@ -125,7 +125,7 @@ def share_rows(assessment, affected, language, unknown):
 def assessment_rows(assessment, language, unknown, affected=None):
     """The assessment as label/value rows, as the report and the controller's notice print it
     (call inside translation.override(language)); for one controller, its own share."""
-    from ..fact_texts import text
+    from ..fact_texts import text_in
 
     severity = assessment.severity
 
@@ -143,20 +143,20 @@ def assessment_rows(assessment, language, unknown, affected=None):
         (_("Type of breach"), ", ".join(str(kind) for kind in assessment.breach_types())),
         *share_rows(assessment, affected, language, unknown),
         (_("Cause"), ", ".join(cause) or unknown),
-        (_("Likely consequences"), known(text(assessment, "consequences", language))),
+        (_("Likely consequences"), known(text_in(assessment, "consequences", language))),
         (_("Risk to the data subjects"), assessment.get_risk_level_display()),
         (
             _("Severity by an internal method (ENISA 2013; not the legal test)"),
             f"{number(severity.score, language=language)} — {severity.band_label}",
         ),
-        (_("Measures taken"), known(text(assessment, "measures_taken", language))),
-        (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
+        (_("Measures taken"), known(text_in(assessment, "measures_taken", language))),
+        (_("Measures proposed"), known(text_in(assessment, "measures_proposed", language))),
         (
             _("Data subjects informed"),
             _("%(decision)s: %(how)s")
             % {
                 "decision": assessment.get_subjects_informed_display(),
-                "how": text(assessment, "subjects_informed_reason", language),
+                "how": text_in(assessment, "subjects_informed_reason", language),
             },
         ),
     ]

@@ -16,12 +16,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from ..fact_texts import LANGUAGE_NAMES, label, missing, text
+from ..fact_texts import LANGUAGE_NAMES, missing, text_in, verbose_name
 from ..identifiers import format_enterprise_number, format_phone
 from ..models import Assessment, IncidentEvent, Obligation, organisation_name
 from ..obligations import controller_deadline
-from ..timeline import label as label_of
-from .base import data_table, local, number, paragraph, render, section
+from ..timeline import field_label
+from .base import brussels_time, data_table, number, paragraph, render, section
 from .facts import share_rows
 
 AUTHORITY = {
@@ -32,7 +32,7 @@ AUTHORITY = {
 }  # fmt: skip
 
 
-def one_line(value):
+def unbroken(value):
     """A phone number is never split across two lines (no-break spaces)."""
     return value.replace(" ", "\u00a0")
 
@@ -97,7 +97,7 @@ def organisation_rows(unknown, combined, own=False):
         (_("Address"), organisation["address"] or unknown),
         (_("Contact point / DPO"), organisation["dpo_name"] or unknown),
         (_("E-mail"), organisation["dpo_email"] or unknown),
-        (_("Phone"), one_line(format_phone(organisation["dpo_phone"])) or unknown),
+        (_("Phone"), unbroken(format_phone(organisation["dpo_phone"])) or unknown),
         (
             _("Role of the notifier"),
             _(
@@ -126,7 +126,7 @@ def controller_rows(controller, unknown):
         (
             _("Contact person"),
             f"{controller.contact_person} — {controller.email} — "
-            f"{one_line(format_phone(controller.phone))}",
+            f"{unbroken(format_phone(controller.phone))}",
         ),
         (
             _("DPO of the controller"),
@@ -158,8 +158,8 @@ def changes_since(incident, since):
             names = list(event.after or {})
         else:
             continue
-        labels = sorted({label_of(name) for name in names})
-        lines.append(f"{local(event.at)}: {', '.join(labels)}")
+        labels = sorted({field_label(name) for name in names})
+        lines.append(f"{brussels_time(event.at)}: {', '.join(labels)}")
     return lines
 
 
@@ -188,7 +188,7 @@ def build_gba_notification(incident, language, controller=None, *, facts_digest)
                     "authority": AUTHORITY["name"],
                     "address": AUTHORITY["address"],
                     "reference": incident.reference,
-                    "title": text(incident, "title", language),
+                    "title": text_in(incident, "title", language),
                 },
                 "small",
             ),
@@ -289,7 +289,7 @@ def warnings(incident, language):
                 )
                 % {
                     "written": LANGUAGE_NAMES[incident.text_language],
-                    "fields": ", ".join(str(label(i, f)) for i, f in untranslated),
+                    "fields": ", ".join(str(verbose_name(i, f)) for i, f in untranslated),
                 },
                 "h1",
             )
@@ -367,39 +367,39 @@ def form_sections(incident, assessment, affected, language, unknown, shared=Fals
             (_("Accidental or malicious"), cause_display(assessment, "cause_intent", unknown)),
             (
                 _("Security measures in place before the breach"),
-                known(text(assessment, "measures_before", language)),
+                known(text_in(assessment, "measures_before", language)),
             ),
         ]
         consequences = [
-            (_("Likely consequences"), known(text(assessment, "consequences", language))),
+            (_("Likely consequences"), known(text_in(assessment, "consequences", language))),
             (_("Risk to the data subjects"), assessment.get_risk_level_display()),
             *severity_rows(assessment),
         ]
-        reasoning = text(assessment, "risk_reasoning", language)
+        reasoning = text_in(assessment, "risk_reasoning", language)
         if reasoning:
             consequences.insert(2, (_("Reasoning"), reasoning))
         measures = [
-            (_("Measures taken"), known(text(assessment, "measures_taken", language))),
-            (_("Measures proposed"), known(text(assessment, "measures_proposed", language))),
+            (_("Measures taken"), known(text_in(assessment, "measures_taken", language))),
+            (_("Measures proposed"), known(text_in(assessment, "measures_proposed", language))),
         ]
         communication = communication_rows(assessment, affected, language, unknown)
         none = pgettext("cross-border", "none")
         authorities = [
-            (_("International aspects"), text(assessment, "international", language) or none),
+            (_("International aspects"), text_in(assessment, "international", language) or none),
             (
                 _("Other supervisory authorities"),
-                text(assessment, "other_authorities", language) or none,
+                text_in(assessment, "other_authorities", language) or none,
             ),
         ]
     story = section(_("2. The processing affected by the breach"), processing)
     story += section(
         _("3. Description of the breach"),
         [
-            (_("What happened"), text(incident, "description", language)),
-            (_("Start of the breach"), local(incident.occurred_at, unknown)),
-            (_("End of the breach"), local(incident.ended_at, unknown)),
-            (_("Conitro became aware"), local(incident.aware_at)),
-            (_("How it was discovered"), known(text(incident, "discovered_how", language))),
+            (_("What happened"), text_in(incident, "description", language)),
+            (_("Start of the breach"), brussels_time(incident.occurred_at, unknown)),
+            (_("End of the breach"), brussels_time(incident.ended_at, unknown)),
+            (_("Conitro became aware"), brussels_time(incident.aware_at)),
+            (_("How it was discovered"), known(text_in(incident, "discovered_how", language))),
             *cause,
         ],
     )
@@ -426,7 +426,7 @@ def communication_rows(assessment, affected, language, unknown):
     ]
     if ground:
         rows.append((_("Ground (art. 34(3))"), Assessment.Art34Ground(ground).label))
-    how = text(assessment, "subjects_informed_reason", language)
+    how = text_in(assessment, "subjects_informed_reason", language)
     rows.append((_("How, or why not (art. 34(3))"), how or unknown))
     if affected is not None:
         informed = assessment.incident.obligations.filter(
@@ -438,7 +438,7 @@ def communication_rows(assessment, affected, language, unknown):
             rows.append(
                 (
                     _("Informed by Conitro"),
-                    f"{local(informed.met_at)} — {informed.how}",
+                    f"{brussels_time(informed.met_at)} — {informed.how}",
                 )
             )
     return rows
@@ -490,20 +490,20 @@ def timeline_rows(incident, affected, part1, part2, language):
     """The legal facts: when Conitro became aware, when the controller did (we told it; its 72
     hours of art. 33(1) run from then), the filing. Conitro's own 24-hour promise is internal
     and is not printed here; a reason for delay is asked only past the controller's 72 hours."""
-    rows = [(_("Conitro became aware"), local(incident.aware_at))]
+    rows = [(_("Conitro became aware"), brussels_time(incident.aware_at))]
     if incident.told_by:
         rows.append((_("Reported to Conitro by its sub-processor"), incident.told_by))
     if affected is not None and affected.controller.is_conitro:
         # Conitro's own data: its own awareness starts the 72 hours of art. 33(1).
         end = controller_deadline(incident.aware_at)
-        rows.append((_("72 hours from Conitro's awareness end (art. 33(1))"), local(end)))
+        rows.append((_("72 hours from Conitro's awareness end (art. 33(1))"), brussels_time(end)))
     else:
         if affected is not None:
             told = affected.told_at
             rows.append(
                 (
                     _("The controller became aware (told by Conitro)"),
-                    local(told, _("not told yet")),
+                    brussels_time(told, _("not told yet")),
                 )
             )
         else:
@@ -517,21 +517,23 @@ def timeline_rows(incident, affected, part1, part2, language):
         end = controller_deadline(told)
         if end is not None:
             rows.append(
-                (_("72 hours from the controller's awareness end (art. 33(1))"), local(end))
+                (_("72 hours from the controller's awareness end (art. 33(1))"), brussels_time(end))
             )
     rows += [
         (
             pgettext("GBA notification", "Part 1 submitted"),
-            local(part1 and part1.met_at, _("not submitted yet")),
+            brussels_time(part1 and part1.met_at, _("not submitted yet")),
         ),
         (_("GBA reference"), part1.reference if filed(part1) else _("none yet")),
     ]
     if part2 is not None:
-        rows.append((pgettext("GBA notification", "Part 2 due by"), local(part2.deadline_at)))
-    rows.append((_("Date of this document"), local(timezone.now())))
+        rows.append(
+            (pgettext("GBA notification", "Part 2 due by"), brussels_time(part2.deadline_at))
+        )
+    rows.append((_("Date of this document"), brussels_time(timezone.now())))
     submitted = part1.met_at if filed(part1) else timezone.now()
     if end is not None and submitted > end:
-        reason = (part1.delay_reason if part1 else "") or text(
+        reason = (part1.delay_reason if part1 else "") or text_in(
             incident, "gba_delay_reason", language
         )
         rows.append(
@@ -586,7 +588,7 @@ def annex_tables(incident, controllers, unknown, per_table=25):
                 ]
             ),
             figures(shares.get(c.pk)),
-            local(told.get(c.pk), _("not told yet")),
+            brussels_time(told.get(c.pk), _("not told yet")),
         ]
         for c in controllers
     ]

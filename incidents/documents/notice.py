@@ -11,14 +11,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..fact_texts import LANGUAGE_NAMES, missing, text
+from ..fact_texts import LANGUAGE_NAMES, missing, text_in
 from ..identifiers import format_enterprise_number, format_phone
 from ..models import Assessment, IncidentEvent, Obligation, State
 from ..obligations import controller_deadline, note_shown
-from ..timeline import label as label_of
-from ..timeline import value_text
+from ..timeline import field_label, value_text
 from ..workflow import REPORTED_FACTS
-from .base import NUMBER_LOCALES, local, paragraph, render, section
+from .base import NUMBER_LOCALES, brussels_time, paragraph, render, section
 from .facts import assessment_rows
 from .gba import form_sections
 
@@ -27,9 +26,9 @@ def gba_status(incident, controller):
     """What the letter says about the GBA for this controller. Every controller of the
     incident has its GBA obligation (sync makes one as the controller is named)."""
     filing = incident.obligations.get(kind=Obligation.Kind.NOTIFY_GBA, controller=controller)
-    status = {"on_behalf": controller.gba_on_behalf, "deadline": local(filing.deadline_at)}
+    status = {"on_behalf": controller.gba_on_behalf, "deadline": brussels_time(filing.deadline_at)}
     if filing.status == Obligation.Status.MET:
-        status.update(reference=filing.reference, submitted=local(filing.met_at))
+        status.update(reference=filing.reference, submitted=brussels_time(filing.met_at))
     elif filing.status == Obligation.Status.NOT_REQUIRED:
         status["not_required"] = note_shown(filing)
     return status
@@ -55,10 +54,10 @@ def who_informs(incident, assessment, affected):
     if owed is not None and owed.status == Obligation.Status.OPEN:
         return _(
             "Conitro informs them on your behalf, as you asked, by %(deadline)s at the latest."
-        ) % {"deadline": local(owed.deadline_at)}
+        ) % {"deadline": brussels_time(owed.deadline_at)}
     if owed is not None and owed.status == Obligation.Status.MET:
         return _("Conitro informed them on your behalf on %(at)s (%(how)s).") % {
-            "at": local(owed.met_at),
+            "at": brussels_time(owed.met_at),
             "how": owed.how,
         }
     if assessment.risk_level == Assessment.Risk.HIGH:
@@ -97,11 +96,11 @@ def letter_context(incident, controller):
         "closing_salutation": closing_salutation(controller),
         "organisation": settings.ORGANISATION,
         "dpo_phone": format_phone(settings.ORGANISATION.get("dpo_phone", "")),  # +32 9 234 …
-        "aware": local(incident.aware_at),
+        "aware": brussels_time(incident.aware_at),
         "gba": gba_status(incident, controller),
-        "controller_deadline": local(controller_deadline(told_at)),
+        "controller_deadline": brussels_time(controller_deadline(told_at)),
         # Once told, the 72 hours count from that notice, not from the day this copy is read.
-        "told": local(told.met_at) if told else "",
+        "told": brussels_time(told.met_at) if told else "",
     }
 
 
@@ -183,7 +182,7 @@ def changes_for(incident, controller, since):
             continue
         rows += [
             (
-                str(label_of(name)).capitalize(),
+                str(field_label(name)).capitalize(),
                 f"{value_text(name, old)} → {value_text(name, new)}",
             )
             for name, old, new in pairs
@@ -204,7 +203,7 @@ def notice_email(incident, controller):
         if changes is not None:
             subject = _("Supplement: personal data breach %(reference)s — %(organisation)s")
             template = f"letters/update_email_{language}.txt"
-            context.update(changes=changes, told=local(last_letter(incident, controller)))
+            context.update(changes=changes, told=brussels_time(last_letter(incident, controller)))
         else:
             subject = _("Personal data breach %(reference)s — notice from %(organisation)s")
             template = f"letters/notice_email_{language}.txt"
@@ -251,7 +250,7 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
         if changes is not None:
             template = f"letters/controller_update_{language}.txt"
             context.update(
-                told=local(last_letter(incident, controller)),
+                told=brussels_time(last_letter(incident, controller)),
                 dismissed=incident.state == State.DISMISSED,
             )
         letter = render_to_string(template, context).strip()
@@ -290,10 +289,10 @@ def build_controller_notice(incident, language, controller, *, facts_digest):
                 _("What changed since our last letter"), changes or [(_("Changed"), _("nothing"))]
             )
         rows = [
-            (_("What happened"), text(incident, "description", language)),
-            (_("Conitro became aware"), local(incident.aware_at)),
-            (_("Start of the breach"), local(incident.occurred_at, unknown)),
-            (_("End of the breach"), local(incident.ended_at, unknown)),
+            (_("What happened"), text_in(incident, "description", language)),
+            (_("Conitro became aware"), brussels_time(incident.aware_at)),
+            (_("Start of the breach"), brussels_time(incident.occurred_at, unknown)),
+            (_("End of the breach"), brussels_time(incident.ended_at, unknown)),
         ]
         assessment = incident.assessment_or_none()
         affected = incident.affected.get(controller=controller)

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ..fact_texts import text
+from ..fact_texts import text_in
 from ..identifiers import format_enterprise_number
 from ..models import organisation_name
-from .base import local, paragraph, render, section
+from .base import brussels_time, paragraph, render, section
 from .gba import cause_display, yes_no
 
 
@@ -43,20 +43,20 @@ def build_regime_summary(incident, language, rule, *, facts_digest):
             _("The report"),
             [
                 (_("Legal basis"), rule.basis or rule.regime.basis or "—"),
-                (_("Conitro became aware"), local(incident.aware_at)),
-                (_("Due by"), local(obligation.deadline_at) if obligation else unknown),
+                (_("Conitro became aware"), brussels_time(incident.aware_at)),
+                (_("Due by"), brussels_time(obligation.deadline_at) if obligation else unknown),
                 (
                     _("Made"),
-                    f"{local(obligation.met_at)} {obligation.reference}".strip()
+                    f"{brussels_time(obligation.met_at)} {obligation.reference}".strip()
                     if obligation and obligation.met_at
                     else _("not yet"),
                 ),
             ],
         )
         rows = [
-            (_("What happened"), text(incident, "description", language)),
-            (_("Start of the breach"), local(incident.occurred_at, unknown)),
-            (_("End of the breach"), local(incident.ended_at, unknown)),
+            (_("What happened"), text_in(incident, "description", language)),
+            (_("Start of the breach"), brussels_time(incident.occurred_at, unknown)),
+            (_("End of the breach"), brussels_time(incident.ended_at, unknown)),
         ]
         if assessment is not None:
             rows += [
@@ -74,8 +74,11 @@ def build_regime_summary(incident, language, rule, *, facts_digest):
                     f"{assessment.severity.score} · {assessment.severity.band_label}",
                 ),
                 (_("Cross-border impact"), assessment.international or unknown),
-                (_("Measures taken"), text(assessment, "measures_taken", language) or unknown),
-                (_("Likely consequences"), text(assessment, "consequences", language) or unknown),
+                (_("Measures taken"), text_in(assessment, "measures_taken", language) or unknown),
+                (
+                    _("Likely consequences"),
+                    text_in(assessment, "consequences", language) or unknown,
+                ),
             ]
         story += section(_("The incident"), rows)
         return render(

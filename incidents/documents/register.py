@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 
 from ..models import AffectedController, Assessment, Incident, Obligation, State
 from ..obligations import note_shown
-from .base import facts_hash, local, number
+from .base import brussels_time, facts_hash, number
 
 CHUNK = 500  # rows fetched at a time: the CSV's memory is bounded by this, not by the register
 ROWS_PER_TABLE = 10
@@ -162,7 +162,7 @@ def art34_lines(incident, assessment):
     ]
     lines += [
         _("%(controller)s: informed by Conitro %(at)s (%(how)s)")
-        % {"controller": o.controller.name, "at": local(o.met_at), "how": o.how}
+        % {"controller": o.controller.name, "at": brussels_time(o.met_at), "how": o.how}
         for o in incident.obligations.all()
         if o.kind == Obligation.Kind.INFORM_SUBJECTS and o.status == Obligation.Status.MET
     ][:OBLIGATIONS_LISTED]
@@ -195,9 +195,9 @@ def one_obligation(o):
         "status": o.get_status_display(),
     }
     if o.met_at:
-        line += f" {local(o.met_at)}"
+        line += f" {brussels_time(o.met_at)}"
     else:
-        line += " " + _("(deadline %(deadline)s)") % {"deadline": local(o.deadline_at)}
+        line += " " + _("(deadline %(deadline)s)") % {"deadline": brussels_time(o.deadline_at)}
     if o.reference:
         line += f" {o.reference}"
     if o.delay_reason:
@@ -249,10 +249,10 @@ def rows(incidents):
             "state": incident.get_state_display(),
             "decision": decision(incident, assessment),
             "reasoning": incident.dismissal_reason if incident.state == "dismissed" else reasoning,
-            "aware": local(incident.aware_at),
-            "deadline": local(incident.deadline_at),
-            "start": local(incident.occurred_at),
-            "end": local(incident.ended_at),
+            "aware": brussels_time(incident.aware_at),
+            "deadline": brussels_time(incident.deadline_at),
+            "start": brussels_time(incident.occurred_at),
+            "end": brussels_time(incident.ended_at),
             "how": incident.discovered_how,
             "what": incident.description,
             "kinds": kinds,

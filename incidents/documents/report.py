@@ -8,7 +8,7 @@ from reportlab.lib.units import mm
 from .. import ports
 from ..obligations import note_shown
 from ..timeline import sentence
-from .base import data_table, local, paragraph, render, section
+from .base import brussels_time, data_table, paragraph, render, section
 from .facts import assessment_rows
 from .gba import yes_no
 
@@ -26,12 +26,15 @@ def build_incident_report(incident, language, *, facts_digest):
             [
                 (_("State"), incident.get_state_display()),
                 (_("What happened"), incident.description),
-                (_("Aware since"), local(incident.aware_at)),
-                (_("Deadline (24 h)"), local(incident.deadline_at)),
-                (_("Start of the breach"), local(incident.occurred_at, unknown)),
-                (_("End of the breach"), local(incident.ended_at, unknown)),
+                (_("Aware since"), brussels_time(incident.aware_at)),
+                (_("Deadline (24 h)"), brussels_time(incident.deadline_at)),
+                (_("Start of the breach"), brussels_time(incident.occurred_at, unknown)),
+                (_("End of the breach"), brussels_time(incident.ended_at, unknown)),
                 (_("How it was discovered"), incident.discovered_how or unknown),
-                (_("Logged by"), f"{incident.created_by} · {local(incident.created_at, '')}"),
+                (
+                    _("Logged by"),
+                    f"{incident.created_by} · {brussels_time(incident.created_at, '')}",
+                ),
                 (
                     _("Reason given for a late GBA notice"),
                     incident.gba_delay_reason or "—",
@@ -63,7 +66,7 @@ def build_incident_report(incident, language, *, facts_digest):
                     ),
                     (
                         _("Assessed by"),
-                        f"{assessment.assessed_by} · {local(assessment.assessed_at, '')}",
+                        f"{assessment.assessed_by} · {brussels_time(assessment.assessed_at, '')}",
                     ),
                 ],
             )
@@ -75,7 +78,11 @@ def build_incident_report(incident, language, *, facts_digest):
             data_table(
                 [_("When"), _("Who"), _("What happened")],
                 [
-                    [local(event.at, ""), str(event.actor or _("the system")), sentence(event)]
+                    [
+                        brussels_time(event.at, ""),
+                        str(event.actor or _("the system")),
+                        sentence(event),
+                    ]
                     for event in events
                 ],
                 [30 * mm, 30 * mm, 114 * mm],
@@ -85,7 +92,7 @@ def build_incident_report(incident, language, *, facts_digest):
         messages = ports.paging.messages_about(incident)
         rows = [
             [
-                local(message.created_at, ""),
+                brussels_time(message.created_at, ""),
                 str(message.recipient or message.to),
                 step_here(message, incident),
                 message.get_channel_display(),
@@ -110,7 +117,7 @@ def build_incident_report(incident, language, *, facts_digest):
                 [_("When"), _("Document"), _("Language"), _("Version"), _("By"), "SHA-256"],
                 [
                     [
-                        local(document.created_at, ""),
+                        brussels_time(document.created_at, ""),
                         document.get_kind_display(),
                         document.language,
                         str(document.version),
@@ -142,8 +149,8 @@ def obligation_tables(incident, per_table=25):
         [
             o.controller.name,
             o.get_kind_display(),
-            local(o.deadline_at, ""),
-            o.get_status_display() + (f" {local(o.met_at, '')}" if o.met_at else ""),
+            brussels_time(o.deadline_at, ""),
+            o.get_status_display() + (f" {brussels_time(o.met_at, '')}" if o.met_at else ""),
             o.reference or "—",
             o.delay_reason or note_shown(o) or "—",
         ]
