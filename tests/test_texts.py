@@ -300,6 +300,20 @@ def test_the_acknowledgement_link_format_is_pinned(settings):
     assert read_ack_token(token, now=issued) == (7, 3)
 
 
+def test_a_link_sent_before_the_secret_key_was_rotated_still_acknowledges(settings):
+    """Rotating SECRET_KEY (the old one kept in SECRET_KEY_FALLBACKS, as Django advises) does
+    not break the links already in people's SMS; without the old key they are refused."""
+    from types import SimpleNamespace
+
+    settings.SECRET_KEY = "the-old-secret-key-" + "o" * 40
+    token = ack_token(SimpleNamespace(pk=7), SimpleNamespace(pk=3))
+    settings.SECRET_KEY = "the-new-secret-key-" + "n" * 40
+    with pytest.raises(signing.BadSignature):
+        read_ack_token(token)
+    settings.SECRET_KEY_FALLBACKS = ["the-old-secret-key-" + "o" * 40]
+    assert read_ack_token(token) == (7, 3)
+
+
 def test_a_page_about_an_obligation_names_it_and_its_own_deadline(incident_in, manager):
     """Part 2 of the GBA notification is owed (the end of the breach was unknown at the
     filing): its step's e-mail names that obligation and its deadline, not the 24 hours."""
