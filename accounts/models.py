@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.fields import PhoneNumberField
 from incidents.models import validate_one_line
 
-LANGUAGES = [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))]
+LANGUAGES = settings.LANGUAGES  # one definition, in the settings
 
 
 class User(AbstractUser):

@@ -32,6 +32,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from incident_manager import languages
+
 from . import controller_import, downloads, fields, reference_audit, workflow
 from .forms import AssessmentForm
 from .models import (
@@ -867,7 +869,7 @@ def exception_handler(exc, context):
 # An empty value is the same as none (the register page's form sends them empty).
 DAY_OR_EMPTY = {"type": "string", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"}
 LANG = OpenApiParameter(
-    "lang", {"type": "string", "enum": ["nl", "fr", "en", ""]}, required=False
+    "lang", {"type": "string", "enum": [*languages.CODES, ""]}, required=False
 )  # empty: the person's own language
 REGISTER_FILTERS = [
     LANG,

@@ -24,6 +24,8 @@ ASSESSMENT_TEXTS = [
 ]
 # The languages' names as they read inside a sentence ("pas encore donnés en néerlandais",
 # "imprimés tels qu'écrits (en anglais)").
+# (Literal, so that makemessages finds each; tests/test_translations.py checks they are
+# settings.LANGUAGES' codes.)
 LANGUAGE_NAMES = {
     "nl": pgettext_lazy("in a sentence", "Dutch"),
     "fr": pgettext_lazy("in a sentence", "French"),

@@ -25,7 +25,7 @@ from .deadlines import promise_deadline
 from .fields import EnterpriseNumberField, PhoneNumberField
 from .identifiers import format_enterprise_number
 
-LANGUAGES = [("nl", gettext_lazy("Dutch")), ("fr", gettext_lazy("French")), ("en", "English")]
+LANGUAGES = settings.LANGUAGES  # one definition, in the settings
 
 
 class State(models.TextChoices):

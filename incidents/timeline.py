@@ -10,6 +10,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from incident_manager import languages
+
 from .models import Assessment, Incident, IncidentEvent, Obligation, State
 
 Kind = IncidentEvent.Kind
@@ -105,9 +107,7 @@ def sentence(event):
     if event.kind == Kind.CHANGED and event.field.startswith("translations."):
         language = event.field.partition(".")[2]
         return _("Texts given in %(language)s: %(fields)s.") % {
-            "language": {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}.get(
-                language, language
-            ),
+            "language": languages.names().get(language, language),
             "fields": ", ".join(sorted(field_label(name) for name in after)) or _("none"),
         }
     if event.kind == Kind.CHANGED and event.field == "affected_controller":

@@ -20,6 +20,8 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from incident_manager import languages
+
 from . import (
     controller_import,
     downloads,
@@ -633,7 +635,7 @@ def affected_controller(request, pk, controller_id):
 @back_on_conflict
 def translate_texts(request, pk, language):
     """The free texts in another language, for the documents in that language."""
-    if language not in {"nl", "fr", "en"}:
+    if language not in languages.CODES:
         raise Http404
     incident = get_object_or_404(Incident.objects.select_related("assessment"), pk=pk)
     form = TextsForm(
@@ -650,7 +652,7 @@ def translate_texts(request, pk, language):
         ):
             messages.success(request, _("Saved."))
             return redirect("incidents:detail", pk=pk)
-    names = {"nl": _("Dutch"), "fr": _("French"), "en": _("English")}
+    names = languages.names()
     return render(
         request,
         "incidents/form.html",
@@ -736,7 +738,7 @@ def register(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "download_languages": [("nl", _("Dutch")), ("fr", _("French")), ("en", _("English"))],
+            "download_languages": list(languages.names().items()),
         },
     )
 

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
+from incident_manager import languages
+
 from . import obligations
 from .deadlines import promise_deadline
 from .models import (
@@ -586,7 +588,7 @@ def translate(incident_id, user, language, values, expected_version=None):
 
     if not user.has_perm("incidents.change_incident"):
         raise PermissionDenied(_("Your role may not change incidents."))
-    if language not in {"nl", "fr", "en"}:
+    if language not in languages.CODES:
         raise ValidationError({"language": _("Texts are given in nl, fr or en.")})
     with locked(incident_id, expected_version) as incident:
         if not incident.is_open:

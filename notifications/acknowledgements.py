@@ -9,6 +9,7 @@ import re
 from django.db import transaction
 from django.db.models.functions import Coalesce
 
+from incident_manager import languages
 from incidents.models import Incident, IncidentEvent
 
 from .models import Acknowledgement, Channel, Firing, Message
@@ -40,7 +41,7 @@ def acknowledge(incident, step, user, via):
             after={
                 "step": step.position,
                 "via": via,
-                "names": {language: step.name_in(language) for language in ("nl", "fr", "en")},
+                "names": {language: step.name_in(language) for language in languages.CODES},
             },
             note=str(Acknowledgement.Via(via).label),
         )

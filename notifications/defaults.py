@@ -27,6 +27,8 @@ from datetime import timedelta
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
+from incident_manager import languages
+
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 
@@ -78,7 +80,7 @@ NAMES = {
 def name_steps(policy, step_model):
     """Give the default steps their names in the three languages, where they have none."""
     for step in step_model.objects.filter(policy=policy, position__in=NAMES, name_en=""):
-        for language in ("nl", "fr", "en"):
+        for language in languages.CODES:
             with translation.override(language):
                 setattr(step, f"name_{language}", translation.gettext(NAMES[step.position]))
         step.save(update_fields=["name_nl", "name_fr", "name_en"])

@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from incident_manager import languages
 from incidents.controller_import import csv_text
 
 from .models import Communication, Recipient
@@ -69,7 +70,7 @@ def checked(content, default_language, known):
             problem = _("“%(value)s” is not an e-mail address.") % {"value": email[:60]}
         if problem is None and (len(name) > NAME_LENGTH or "\n" in name or "\r" in name):
             problem = _("The name is longer than 200 characters or has several lines.")
-        if problem is None and language not in {"nl", "fr", "en"}:
+        if problem is None and language not in languages.CODES:
             problem = _("The language must be nl, fr or en, not “%(value)s”.") % {
                 "value": language[:10]
             }

@@ -16,11 +16,13 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language_info, gettext_lazy
 
+from incident_manager.languages import CODES
 from incidents.models import Controller, Incident
 
-LANGUAGES = [("nl", "Nederlands"), ("fr", "Français"), ("en", "English")]
+# The desk's languages, each named in itself (Django's own names): "Nederlands", "Français".
+LANGUAGES = [(code, get_language_info(code)["name_local"].capitalize()) for code in CODES]
 SUBJECT_LENGTH = 200
 BODY_LENGTH = 10_000
 

@@ -214,3 +214,18 @@ def test_a_french_reader_never_gets_dutch_from_the_fallback():
     dutch, french = trans_real.translation("nl")._catalog, trans_real.translation("fr")._catalog
     assert sorted(str(key) for key in set(dutch.keys()) if key not in french) == []
     assert trans_real.translation("fr").gettext("Are you sure?") == "Êtes-vous sûr ?"
+
+
+def test_every_table_of_languages_has_the_desks_languages_and_no_other():
+    """The languages are defined once (settings.LANGUAGES); what maps each to something else
+    (a sentence's name, a number format, a voice) covers exactly those."""
+    from incident_manager.languages import CODES
+    from incidents.documents.base import NUMBER_LOCALES
+    from incidents.fact_texts import LANGUAGE_NAMES
+    from notifications.backends.twilio import VOICE_LANGUAGES
+    from subjects.models import LANGUAGES
+
+    assert CODES == ("nl", "fr", "en")
+    for table in (LANGUAGE_NAMES, NUMBER_LOCALES, VOICE_LANGUAGES, dict(LANGUAGES)):
+        assert tuple(table) == CODES
+    assert dict(LANGUAGES) == {"nl": "Nederlands", "fr": "Français", "en": "English"}
