@@ -29,7 +29,7 @@ from .models import (
     RegimeRule,
     validate_not_in_future,
 )
-from .signals import incident_saving
+from .signals import Change, incident_saving
 
 Kind = Obligation.Kind
 Status = Obligation.Status
@@ -298,7 +298,7 @@ def record_event(incident, user, created, changed, note=""):
         return
     if created:
         # Escalation steps may count from the new deadlines.
-        incident_saving.send(sender=Incident, incident=incident, kind="obligations")
+        incident_saving.send(sender=Incident, incident=incident, kind=Change.OBLIGATIONS)
     IncidentEvent.objects.create(
         incident=incident,
         actor=user,

@@ -35,7 +35,7 @@ from .models import (
     State,
     Submission,
 )
-from .signals import incident_changed, incident_saving
+from .signals import Change, incident_changed, incident_saving
 
 FACT_FIELDS = [
     "title",
@@ -279,7 +279,7 @@ def _log(user, title, description, aware_at, occurred_at, controllers, facts, no
             Submission.objects.create(
                 user=user, key=key, fingerprint=fingerprint, incident=incident
             )
-        announce(incident, "created")
+        announce(incident, Change.CREATED)
     incident.repeated = False
     return incident
 
@@ -376,7 +376,7 @@ def announce(incident, kind):
     """Tell the rest of the product: now, inside the transaction (incident_saving), and once
     the change is committed (incident_changed; never for a rollback). A failure after the
     commit is logged, never turned into an error for a change that is saved."""
-    if kind in {"created", "aware_at_corrected"}:
+    if kind in {Change.CREATED, Change.AWARE_AT_CORRECTED}:
         incident_saving.send(sender=Incident, incident=incident, kind=kind)
     transaction.on_commit(
         lambda: incident_changed.send(sender=Incident, incident=incident, kind=kind), robust=True
@@ -439,7 +439,7 @@ def update_facts(incident_id, user, changes, expected_version=None):
             if field == "aware_at":
                 incident.deadline_at = promise_deadline(incident.aware_at)
                 obligations.move_deadlines(incident)
-                announce(incident, "aware_at_corrected")
+                announce(incident, Change.AWARE_AT_CORRECTED)
                 event["kind"] = IncidentEvent.Kind.AWARE_AT_CORRECTED
                 event["before"] = {
                     "aware_at": as_json(before[field]),
@@ -907,7 +907,7 @@ def _summary_transition(incident, user, name):
         from_state=from_state,
         to_state=incident.state,
     )
-    announce(incident, "transition")
+    announce(incident, Change.TRANSITION)
 
 
 def check_permission(user, action):
@@ -991,7 +991,7 @@ def _run_transition(incident, user, action, arguments):
             to_state=incident.state,
             after={k: as_json(v) for k, v in arguments.items() if v not in (None, "")} or None,
         )
-        announce(incident, "transition")
+        announce(incident, Change.TRANSITION)
 
 
 def allowed_actions(incident, user):

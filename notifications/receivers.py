@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from django_q.conf import Conf
 from django_q.signals import post_spawn
 
-from incidents.signals import incident_changed, incident_saving
+from incidents.signals import Change, incident_changed, incident_saving
 
 from . import escalation
 from .models import Message
@@ -19,11 +19,11 @@ from .tasks import rearm
 @receiver(incident_saving)
 def plan_with_the_incident(sender, incident, kind, **extra):
     """In the incident's own transaction: no incident is ever saved without its plan."""
-    if kind == "created":
+    if kind == Change.CREATED:
         escalation.plan(incident)
-    elif kind == "aware_at_corrected":
+    elif kind == Change.AWARE_AT_CORRECTED:
         escalation.replan(incident)
-    elif kind == "obligations":
+    elif kind == Change.OBLIGATIONS:
         escalation.plan_for_obligations(incident)
 
 
@@ -31,7 +31,7 @@ def plan_with_the_incident(sender, incident, kind, **extra):
 def on_incident_changed(sender, incident, kind, **extra):
     """After the commit: the first alert goes to the queue at once. Should the queue be
     unreachable, the periodic dispatch sends it (the firing is already saved)."""
-    if kind == "created":
+    if kind == Change.CREATED:
         enqueue("notifications.tasks.dispatch", incident.pk)
     rearm()
 

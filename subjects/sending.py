@@ -85,6 +85,14 @@ def hand_over(communication, recipients, connection=None):
             email.send()
         except AnymailAPIError as error:
             code = getattr(error, "status_code", None)
+            # The counts and the status code only: the provider's answer may quote addresses.
+            logger.warning(
+                "communication %s: a batch of %s (%s) not taken: %s",
+                communication.pk,
+                len(ids),
+                language,
+                code or "no answer",
+            )
             if code is None:  # no answer: the provider may have taken it
                 settle(ids, Status.UNCERTAIN, "no answer from the mail provider")
             elif code >= 500 or code == 429:
@@ -93,7 +101,14 @@ def hand_over(communication, recipients, connection=None):
             else:
                 settle(ids, Status.FAILED, f"refused by the mail provider ({code})")
             return
-        except (AnymailError, OSError):
+        except (AnymailError, OSError) as error:
+            logger.warning(
+                "communication %s: a batch of %s (%s) without an answer: %s",
+                communication.pk,
+                len(ids),
+                language,
+                type(error).__name__,
+            )
             settle(ids, Status.UNCERTAIN, "no answer from the mail provider")
             return
         settle(ids, Status.ACCEPTED)

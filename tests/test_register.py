@@ -209,6 +209,32 @@ def test_each_gba_filing_of_an_incident_is_in_the_reference_column(
     assert row["GBA reference"] == "DBN-2026-3, DBN-2026-7"
 
 
+def test_a_filing_for_one_of_two_controllers_is_not_called_notified(
+    api, security, manager, new_incident, categories, assessment_values, controller, second
+):
+    """The decision says what was filed and what is still owed: a DPO reading "Notified to
+    the GBA" would take the other controller's filing as done."""
+    incident = new_incident()
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": [controller, second],
+    }
+    workflow.assess(incident.pk, security, assessment_values, relations)
+
+    def decided():
+        return row_of(csv_rows(api("dpo").get("/api/register.csv?lang=en")), incident)["Decision"]
+
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-71", controllers=[second.pk]
+    )
+    assert decided() == "Notified to the GBA for 1 of the 2 controllers it is owed for"
+    workflow.transition(
+        incident.pk, manager, "notify_gba", reference="DBN-2026-72", controllers=[controller.pk]
+    )
+    assert decided() == "Notified to the GBA"
+
+
 def test_the_register_reads_the_same_few_queries_for_two_incidents_or_twelve(
     api, incident_in, controller
 ):

@@ -264,6 +264,39 @@ def test_no_answer_makes_a_batch_uncertain_and_a_5xx_waits_for_a_retry(
     assert Communication.objects.get().status == "sending"
 
 
+def test_the_peoples_addresses_never_reach_the_logs(
+    person, own_breach, sendgrid, caplog, django_capture_on_commit_callbacks
+):
+    """Importing, a refused batch, a lost answer, a retry and the sending itself: nothing any
+    logger writes, at any level, names a person or their address."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    manager = ready(person, own_breach, PEOPLE)
+    communication = Communication.objects.get()
+    Communication.objects.filter(pk=communication.pk).update(
+        status="sending", sent_by=users_manager(communication)
+    )
+    sendgrid.replace(responses.POST, SEND, status=400, body='{"errors": [{"message": "bad"}]}')
+    sending.hand_over(communication, sending.claim(communication.pk))
+    sendgrid.replace(responses.POST, SEND, body=ConnectionError("reset"))
+    sending.hand_over(communication, sending.claim(communication.pk))
+    sendgrid.replace(responses.POST, SEND, status=202, body="")
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.send_all(communication.pk)
+    manager.get(page_of(own_breach))
+    assert sorted(Recipient.objects.values_list("status", flat=True)) == [
+        "accepted",
+        "failed",
+        "uncertain",
+    ]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"communication {communication.pk}: a batch of 1 (en) not taken: 400" in logged
+    for person_line in PEOPLE[1:]:
+        address, name, _language = person_line.split(";")
+        assert address not in logged and name not in logged
+
+
 def test_without_a_batch_provider_each_person_gets_their_own_message(
     person, own_breach, django_capture_on_commit_callbacks
 ):

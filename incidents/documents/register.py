@@ -124,17 +124,26 @@ def controller_named(controller):
 
 
 def decision(incident, assessment):
-    if incident.state == "dismissed":
+    """The register's decision on the GBA, as the obligations say it (a filing for some of the
+    controllers is said as such: the others are still owed)."""
+    if incident.state == State.DISMISSED:
         return _("Not a personal data breach: %(reason)s") % {"reason": incident.dismissal_reason}
     gba = [o for o in incident.obligations.all() if o.kind == Obligation.Kind.NOTIFY_GBA]
-    if any(o.status == Obligation.Status.MET for o in gba):
+    filed = sum(o.status == Obligation.Status.MET for o in gba)
+    owed = sum(o.status in {Obligation.Status.MET, Obligation.Status.OPEN} for o in gba)
+    if filed and filed < owed:
+        return _("Notified to the GBA for %(filed)s of the %(owed)s controllers it is owed for") % {
+            "filed": filed,
+            "owed": owed,
+        }
+    if filed:
         return _("Notified to the GBA")
     if gba and all(o.status == Obligation.Status.NOT_REQUIRED for o in gba):
         why = " ".join(
             dict.fromkeys(note_shown(o) for o in gba)
         )  # each reason once, first seen first
         return _("Not notified to the GBA: %(why)s") % {"why": why}
-    if assessment and assessment.risk_level == "none":
+    if assessment and assessment.risk_level == Assessment.Risk.NONE:
         return _("No risk: register only")
     return _("Open")
 
