@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from incidents import workflow
 from incidents.models import AssessmentDraft, Controller, Incident
 from notifications.models import Message
+from tests.test_subjects import own_breach as own_breach  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", ROOT / "test-artifacts"))
@@ -602,7 +603,7 @@ def test_on_a_phone_the_forms_are_as_short_with_300_controllers_as_with_one(
 
 
 def test_on_a_phone_the_progress_bar_follows_a_sending_to_its_end(
-    browser, site, manager, security, categories, assessment_values, settings
+    browser, site, manager, own_breach, settings
 ):
     """The communication to Conitro's customers while a worker hands it over, batch by batch
     (here the test is the worker, through the real sending code): the bar follows without a
@@ -612,19 +613,7 @@ def test_on_a_phone_the_progress_bar_follows_a_sending_to_its_end(
     from subjects.texts import defaults
 
     settings.SUBJECTS_BATCH_SIZE = 1
-    incident = workflow.log_incident(
-        security, title="Webshop table exposed", description="d", conitro_is_controller=True
-    )
-    workflow.assess(
-        incident.pk,
-        security,
-        {**assessment_values, "risk_level": "high", "subjects_informed": "planned"},
-        {
-            "data_categories": [categories[0]],
-            "subject_categories": [categories[1]],
-            "conitro_is_controller": True,
-        },
-    )
+    incident = own_breach  # Conitro's own customers, a high risk: they are to be told
     conitro = Controller.conitro()
     communication = Communication.objects.create(
         incident=incident,

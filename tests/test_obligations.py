@@ -618,3 +618,52 @@ def test_a_policy_other_than_the_two_known_ones_stops_the_desk(settings):
     assert str(refused.value) == "GBA_NOTIFICATION_POLICY must be every_breach or risk_based"
     settings.GBA_NOTIFICATION_POLICY = "risk_based"
     assert gba_policy() == "risk_based"
+
+
+def test_a_gba_reference_too_short_to_be_the_portals_is_refused_and_nothing_recorded(
+    incident_in, manager
+):
+    incident = incident_in("assessed")
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-1")
+    assert list(refused.value.message_dict) == ["reference"]
+    assert incident.obligations.get(kind="notify_gba").status == "open"
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-1")
+    assert incident.obligations.get(kind="notify_gba").reference == "DBN-2026-1"
+
+
+def test_a_late_recording_names_the_first_deadline_it_missed(incident_in, manager, second):
+    """Two controllers whose notices fell due at different moments (one named later, its
+    clock moved in the admin: the stored deadlines are what counts), both missed: the refusal
+    names the earlier one, the one that was missed first."""
+    incident = incident_in("gba_notified", hours_ago=30)
+    workflow.update_facts(
+        incident.pk, manager, {"controllers": [*incident.controllers.all(), second]}
+    )
+    first, later = incident.obligations.filter(kind="tell_controller").order_by("controller")
+    Obligation.objects.filter(pk=first.pk).update(deadline_at=timezone.now() - timedelta(hours=6))
+    Obligation.objects.filter(pk=later.pk).update(deadline_at=timezone.now() - timedelta(hours=2))
+    first.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(incident.pk, manager, "notify_controller", how="Phone")
+    shown = timezone.localtime(first.deadline_at).strftime("%d/%m/%Y %H:%M %Z")
+    assert refused.value.message_dict == {
+        "delay_reason": [
+            f"This comes after its deadline of {shown}: give the reason for the delay (the "
+            "report and the register keep it)."
+        ]
+    }
+
+
+def test_a_delay_reason_longer_than_its_limit_is_refused_with_it_and_nothing_recorded(
+    incident_in, manager
+):
+    incident = incident_in("assessed", hours_ago=30)
+    with pytest.raises(ValidationError) as refused:
+        workflow.transition(
+            incident.pk, manager, "notify_gba", reference="DBN-2026-5", delay_reason="x" * 50_000
+        )
+    assert refused.value.message_dict["delay_reason"] == [
+        "Ensure this value has at most 5000 characters (it has 50000)."
+    ]
+    assert incident.obligations.get(kind="notify_gba").status == "open"

@@ -336,3 +336,13 @@ def test_the_register_page_shows_each_filing_and_notice_from_the_obligations_in_
         incident_in("gba_notified")
     html, twenty = page()
     assert (html.count("DBN-2026-"), twenty) == (20, one)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "\n", "\uff1d"])
+def test_a_cell_that_starts_like_a_formula_or_a_control_character_stays_text(start):
+    """OWASP's CSV injection list: a spreadsheet would run "=…" or, after a tab or line
+    break, "…=cmd"; the register's cell starts with an apostrophe instead. Numbers stay."""
+    from incidents.documents.register import inert
+
+    assert inert(f"{start}cmd|' /C calc'!A0") == f"'{start}cmd|' /C calc'!A0"
+    assert (inert("-12,5"), inert("Laptop")) == ("-12,5", "Laptop")

@@ -122,6 +122,16 @@ def test_a_bad_or_expired_link_says_what_to_do(client, firing, manager):
     assert b"ACK" in response.content
 
 
+def test_the_link_of_a_person_who_left_acknowledges_nothing(client, firing, manager):
+    """Someone who left (deactivated) keeps the SMS on their phone: its link must not stop
+    the escalation for the colleagues still on call."""
+    url = f"/ack/{ack_token(firing, manager)}/"
+    manager.is_active = False
+    manager.save(update_fields=["is_active"])
+    assert client.post(url).status_code == 404
+    assert not firing.incident.acknowledgements.exists()
+
+
 def test_acknowledging_from_the_incident_page(client, firing, manager):
     build_message(firing, manager, "sms").save()
     client.force_login(manager)
