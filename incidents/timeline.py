@@ -70,32 +70,46 @@ def value_text(name, value):
 
 
 def sentence(event):
-    """One event as a sentence."""
+    """One event as a sentence, in the active language (one function per kind of event)."""
     after = event.after if isinstance(event.after, dict) else {}
     before = event.before if isinstance(event.before, dict) else {}
-    if event.kind == Kind.CREATED:
-        return _("Logged, aware since %(aware)s.") % {"aware": when(after.get("aware_at"))}
-    if event.kind == Kind.TRANSITION:
-        text = _("State: %(before)s → %(after)s.") % {
-            "before": state(event.from_state) or "—",
-            "after": state(event.to_state),
-        }
-        if after.get("reason"):
-            text += " " + _("Reason: %(reason)s") % {"reason": after["reason"]}
-        return text
-    if event.kind == Kind.MERGED:
-        return _("%(duplicate)s was merged into this incident as its duplicate.") % {
-            "duplicate": after.get("duplicate", "?")
-        }
-    if event.kind == Kind.AWARE_AT_CORRECTED:
-        return _(
-            "Awareness time corrected from %(before)s to %(after)s; deadline now %(deadline)s."
-        ) % {
-            "before": when(before.get("aware_at")),
-            "after": when(after.get("aware_at")),
-            "deadline": when(after.get("deadline_at")),
-        }
-    if event.kind == Kind.CHANGED and event.field == "translations.stale":
+    said = SENTENCES.get(event.kind)
+    return said(event, before, after) if said else event.get_kind_display()
+
+
+def created(event, before, after):
+    return _("Logged, aware since %(aware)s.") % {"aware": when(after.get("aware_at"))}
+
+
+def transition(event, before, after):
+    text = _("State: %(before)s → %(after)s.") % {
+        "before": state(event.from_state) or "—",
+        "after": state(event.to_state),
+    }
+    if after.get("reason"):
+        text += " " + _("Reason: %(reason)s") % {"reason": after["reason"]}
+    return text
+
+
+def merged(event, before, after):
+    return _("%(duplicate)s was merged into this incident as its duplicate.") % {
+        "duplicate": after.get("duplicate", "?")
+    }
+
+
+def aware_at_corrected(event, before, after):
+    return _(
+        "Awareness time corrected from %(before)s to %(after)s; deadline now %(deadline)s."
+    ) % {
+        "before": when(before.get("aware_at")),
+        "after": when(after.get("aware_at")),
+        "deadline": when(after.get("deadline_at")),
+    }
+
+
+def changed(event, before, after):
+    """A field changed; translations and a controller's own facts are said their own way."""
+    if event.field == "translations.stale":
         return _(
             "Translations out of date since their original changed, to be given again: %(texts)s."
         ) % {
@@ -104,13 +118,13 @@ def sentence(event):
                 for language, texts in sorted(before.items())
             )
         }
-    if event.kind == Kind.CHANGED and event.field.startswith("translations."):
+    if event.field.startswith("translations."):
         language = event.field.partition(".")[2]
         return _("Texts given in %(language)s: %(fields)s.") % {
             "language": languages.names().get(language, language),
             "fields": ", ".join(sorted(field_label(name) for name in after)) or _("none"),
         }
-    if event.kind == Kind.CHANGED and event.field == "affected_controller":
+    if event.field == "affected_controller":
         changes = [
             _("%(field)s “%(before)s” → “%(after)s”")
             % {
@@ -125,79 +139,100 @@ def sentence(event):
             "controller": after.get("controller", "?"),
             "changes": "; ".join(changes),
         }
-    if event.kind == Kind.CHANGED:
-        return _("%(field)s changed from “%(before)s” to “%(after)s”.") % {
-            "field": field_label(event.field).capitalize(),
-            "before": value_text(event.field, event.before),
-            "after": value_text(event.field, event.after),
-        }
-    if event.kind == Kind.ASSESSED:
-        fields = ", ".join(sorted(field_label(name) for name in after))
-        return _("Assessment saved: %(fields)s.") % {"fields": fields}
-    if event.kind == Kind.RECORDED:
-        kind = Obligation.Kind(ACTIONS.get(event.field, event.field)).label
-        text = _("Recorded: %(what)s, for %(controllers)s") % {
-            "what": kind,
-            "controllers": "; ".join(after.get("controllers", [])) or "—",
-        }
-        details = [
-            after.get("reference", ""),
-            when(after.get("at")) if after.get("at") else "",
-            after.get("how", ""),
-        ]
-        text += "".join(f" — {d}" for d in details if d) + "."
-        if after.get("delay_reason"):
-            text += " " + _("Reason for the delay: %(reason)s") % {"reason": after["delay_reason"]}
-        return text
-    if event.kind == Kind.OBLIGATIONS:
-        parts = []
-        for group in ("created", "changed"):
-            for key, names in sorted((after.get(group) or {}).items()):
-                kind, _colon, status = key.partition(":")
-                parts.append(
-                    ngettext(
-                        "%(what)s — %(status)s: %(count)s controller (%(names)s)",
-                        "%(what)s — %(status)s: %(count)s controllers (%(names)s)",
-                        len(names),
-                    )
-                    % {
-                        "what": Obligation.Kind(kind).label,
-                        "status": Obligation.Status(status).label,
-                        "count": len(names),
-                        "names": shorten(names),
-                    }
+    return _("%(field)s changed from “%(before)s” to “%(after)s”.") % {
+        "field": field_label(event.field).capitalize(),
+        "before": value_text(event.field, event.before),
+        "after": value_text(event.field, event.after),
+    }
+
+
+def assessed(event, before, after):
+    fields = ", ".join(sorted(field_label(name) for name in after))
+    return _("Assessment saved: %(fields)s.") % {"fields": fields}
+
+
+def with_delay_reason(text, after):
+    if after.get("delay_reason"):
+        text += " " + _("Reason for the delay: %(reason)s") % {"reason": after["delay_reason"]}
+    return text
+
+
+def recorded(event, before, after):
+    kind = Obligation.Kind(ACTIONS.get(event.field, event.field)).label
+    text = _("Recorded: %(what)s, for %(controllers)s") % {
+        "what": kind,
+        "controllers": "; ".join(after.get("controllers", [])) or "—",
+    }
+    details = [
+        after.get("reference", ""),
+        when(after.get("at")) if after.get("at") else "",
+        after.get("how", ""),
+    ]
+    text += "".join(f" — {d}" for d in details if d) + "."
+    return with_delay_reason(text, after)
+
+
+def obligations_changed(event, before, after):
+    parts = []
+    for group in ("created", "changed"):
+        for key, names in sorted((after.get(group) or {}).items()):
+            kind, _colon, status = key.partition(":")
+            parts.append(
+                ngettext(
+                    "%(what)s — %(status)s: %(count)s controller (%(names)s)",
+                    "%(what)s — %(status)s: %(count)s controllers (%(names)s)",
+                    len(names),
                 )
-        return _("Obligations: %(list)s.") % {"list": "; ".join(parts)}
-    if event.kind == Kind.ACKNOWLEDGED:
-        name = (after.get("names") or {}).get(translation.get_language() or "en")
-        text = (
-            _("Alert acknowledged: %(step)s.") % {"step": name}
-            if name
-            else _("Alert acknowledged.")
-        )
-        return text + (f" {event.note}" if event.note else "")
-    if event.kind == Kind.DOCUMENT_DOWNLOADED:
-        return _("Downloaded: %(document)s (%(language)s, version %(version)s).") % {
-            "document": document_name(after.get("document", "")),
-            "language": after.get("language", ""),
-            "version": after.get("version", ""),
-        }
-    if event.kind == Kind.NOTICE_SENT:
-        sent = after.get("controllers", {})
-        text = ngettext(
-            "Notice sent to %(count)s controller: %(names)s.",
-            "Notices sent to %(count)s controllers: %(names)s.",
-            len(sent),
-        ) % {
-            "count": len(sent),
-            "names": shorten(
-                [f"{name} ({details.get('to', '')})" for name, details in sent.items()]
-            ),
-        }
-        if after.get("delay_reason"):
-            text += " " + _("Reason for the delay: %(reason)s") % {"reason": after["delay_reason"]}
-        return text
-    return event.get_kind_display()
+                % {
+                    "what": Obligation.Kind(kind).label,
+                    "status": Obligation.Status(status).label,
+                    "count": len(names),
+                    "names": shorten(names),
+                }
+            )
+    return _("Obligations: %(list)s.") % {"list": "; ".join(parts)}
+
+
+def acknowledged(event, before, after):
+    name = (after.get("names") or {}).get(translation.get_language() or "en")
+    text = _("Alert acknowledged: %(step)s.") % {"step": name} if name else _("Alert acknowledged.")
+    return text + (f" {event.note}" if event.note else "")
+
+
+def downloaded(event, before, after):
+    return _("Downloaded: %(document)s (%(language)s, version %(version)s).") % {
+        "document": document_name(after.get("document", "")),
+        "language": after.get("language", ""),
+        "version": after.get("version", ""),
+    }
+
+
+def notice_sent(event, before, after):
+    sent = after.get("controllers", {})
+    text = ngettext(
+        "Notice sent to %(count)s controller: %(names)s.",
+        "Notices sent to %(count)s controllers: %(names)s.",
+        len(sent),
+    ) % {
+        "count": len(sent),
+        "names": shorten([f"{name} ({details.get('to', '')})" for name, details in sent.items()]),
+    }
+    return with_delay_reason(text, after)
+
+
+SENTENCES = {
+    Kind.CREATED: created,
+    Kind.TRANSITION: transition,
+    Kind.MERGED: merged,
+    Kind.AWARE_AT_CORRECTED: aware_at_corrected,
+    Kind.CHANGED: changed,
+    Kind.ASSESSED: assessed,
+    Kind.RECORDED: recorded,
+    Kind.OBLIGATIONS: obligations_changed,
+    Kind.ACKNOWLEDGED: acknowledged,
+    Kind.DOCUMENT_DOWNLOADED: downloaded,
+    Kind.NOTICE_SENT: notice_sent,
+}
 
 
 def shorten(names, limit=5):

@@ -667,3 +667,18 @@ def test_a_delay_reason_longer_than_its_limit_is_refused_with_it_and_nothing_rec
         "Ensure this value has at most 5000 characters (it has 50000)."
     ]
     assert incident.obligations.get(kind="notify_gba").status == "open"
+
+
+def test_a_controller_that_files_itself_taken_off_has_its_not_required_filing_withdrawn(
+    incident_in, manager, controller, second
+):
+    """Its GBA notification was not Conitro's to make (it files itself); taken off the incident,
+    that decision is withdrawn too, so the register no longer gives a reason for a controller
+    that is not affected."""
+    second.gba_on_behalf = False
+    second.save(update_fields=["gba_on_behalf"])
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    assert ("notify_gba", "Librairie Lefèvre SRL", "not_required") in owed(incident)
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller]})
+    assert ("notify_gba", "Librairie Lefèvre SRL", "withdrawn") in owed(incident)
