@@ -167,6 +167,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
 # batch claimed longer ago than this had its worker die; the addresses are erased this many
 # days after the sending ends (the counts stay).
 SUBJECTS_BATCH_SIZE = 1000
+# How often a communication's page asks how far the sending is.
+SUBJECTS_PROGRESS_SECONDS = float(os.environ.get("SUBJECTS_PROGRESS_SECONDS", "2"))
 SUBJECTS_CLAIM_STALE = timedelta(seconds=int(os.environ.get("SUBJECTS_CLAIM_STALE_SECONDS", "600")))
 SUBJECT_ADDRESSES_KEPT_DAYS = int(os.environ.get("SUBJECT_ADDRESSES_KEPT_DAYS", "90"))
 # The assessment keeps a person's draft this long after their last key (incidents/drafts.py).

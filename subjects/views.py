@@ -1,6 +1,7 @@
 """The pages of a communication to the data subjects: its texts with a preview, its people
 from a CSV file, Send with a progress bar, and the public notice (art. 34(3)(c))."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -84,6 +85,7 @@ def communication(request, pk, controller_id):
             "send_form": send_form,
             "previews": previews(current, incident, controller, written),
             "progress": progress(current) if current else None,
+            "poll_seconds": settings.SUBJECTS_PROGRESS_SECONDS,
             "title": _("Inform the data subjects"),
         },
         status=400 if request.method == "POST" else 200,

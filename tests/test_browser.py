@@ -613,6 +613,7 @@ def test_on_a_phone_the_progress_bar_follows_a_sending_to_its_end(
     from subjects.texts import defaults
 
     settings.SUBJECTS_BATCH_SIZE = 1
+    settings.SUBJECTS_PROGRESS_SECONDS = 0.3  # the page asks every 0.3 s (2 s by default)
     incident = own_breach  # Conitro's own customers, a high risk: they are to be told
     conitro = Controller.conitro()
     communication = Communication.objects.create(
