@@ -358,3 +358,42 @@ def test_a_right_code_used_twice_is_called_used_not_wrong(manager):
         assert replay.status_code == 400
         assert b"it was used already" in replay.content
         assert second.get("/").status_code == 302  # still not in
+
+
+def test_a_lockout_holds_one_name_from_one_address_for_fifteen_minutes(security, dpo):
+    """The guesser's address is locked for that name only (a colleague behind the same office
+    address still logs in), and only for AXES_COOLOFF_TIME, not a day."""
+    client = Client()
+    for _ in range(5):
+        log_in(client, "security", "wrong")
+    assert log_in(client, "security", "pw").status_code == 429
+    assert log_in(Client(), "dpo", "pw").status_code == 302  # same address, another name
+    with time_machine.travel(timezone.now() + timedelta(minutes=14), tick=False):
+        assert log_in(Client(), "security", "pw").status_code == 429
+    # A try while locked counts from then (django-axes): 15 minutes after it, it is over.
+    with time_machine.travel(timezone.now() + timedelta(minutes=14 + 16), tick=False):
+        assert log_in(Client(), "security", "pw").status_code == 302
+
+
+def test_before_the_code_nothing_but_the_code_page_opens(manager):
+    """Between the password and the code: not the profile (where pages go), not the
+    dashboard, only the second factor's page."""
+    TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client = Client()
+    log_in(client, "manager", "pw")
+    for path in ("/account/", "/", "/register/"):
+        response = client.get(path)
+        assert (response.status_code, response["Location"].split("?")[0]) == (
+            302,
+            "/account/two-factor/",
+        ), path
+
+
+def test_security_staff_who_set_up_a_second_factor_are_asked_for_it(security):
+    """Not required for their role, but once set up it protects their account like anyone's."""
+    device = TOTPDevice.objects.create(user=security, name="phone", confirmed=True)
+    client = Client()
+    log_in(client, "security", "pw")
+    assert client.get("/")["Location"].split("?")[0] == "/account/two-factor/"
+    client.post("/account/two-factor/", {"code": code_for(device)})
+    assert client.get("/").status_code == 200
