@@ -291,6 +291,18 @@ def test_the_regime_table_sets_the_promise(security, controller):
     assert {o.deadline_at for o in incident.obligations.all()} == {incident.deadline_at}
 
 
+def test_the_gba_filings_deadline_is_its_own_rule_in_the_table(security, controller):
+    """An administrator shortens the GBA filing's clock alone: that obligation follows it,
+    the controller's notice keeps its own."""
+    DeadlineRule.objects.filter(kind="notify_gba").update(delay=timedelta(hours=12))
+    incident = workflow.log_incident(security, title="t", description="d", controllers=[controller])
+    deadlines = dict(incident.obligations.values_list("kind", "deadline_at"))
+    assert deadlines == {
+        "notify_gba": incident.aware_at + timedelta(hours=12),
+        "tell_controller": incident.aware_at + timedelta(hours=24),
+    }
+
+
 def test_correcting_awareness_moves_the_open_deadlines(incident_in, manager):
     incident = incident_in("assessed")
     earlier = incident.aware_at - timedelta(hours=3)
