@@ -187,16 +187,20 @@ def test_an_incident_not_assessed_yet_leaves_the_assessments_columns_empty(
     assert " / " not in text
 
 
+def assessed_for(incident, security, values, categories, controllers):
+    relations = {
+        "data_categories": [categories[0]],
+        "subject_categories": [categories[1]],
+        "controllers": controllers,
+    }
+    return workflow.assess(incident.pk, security, values, relations)
+
+
 def test_each_gba_filing_of_an_incident_is_in_the_reference_column(
     api, security, manager, new_incident, categories, assessment_values, controller, second
 ):
     incident = new_incident()
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller, second],
-    }
-    workflow.assess(incident.pk, security, assessment_values, relations)
+    assessed_for(incident, security, assessment_values, categories, [controller, second])
     for gba_reference, on_behalf_of in [("DBN-2026-7", second), ("DBN-2026-3", controller)]:
         workflow.transition(
             incident.pk,
@@ -215,12 +219,7 @@ def test_a_filing_for_one_of_two_controllers_is_not_called_notified(
     """The decision says what was filed and what is still owed: a DPO reading "Notified to
     the GBA" would take the other controller's filing as done."""
     incident = new_incident()
-    relations = {
-        "data_categories": [categories[0]],
-        "subject_categories": [categories[1]],
-        "controllers": [controller, second],
-    }
-    workflow.assess(incident.pk, security, assessment_values, relations)
+    assessed_for(incident, security, assessment_values, categories, [controller, second])
 
     def decided():
         return row_of(csv_rows(api("dpo").get("/api/register.csv?lang=en")), incident)["Decision"]
