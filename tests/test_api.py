@@ -349,17 +349,19 @@ def test_a_path_the_api_does_not_know_is_a_json_404(api):
     assert response.json() == {"detail": "Not found."}
 
 
-def test_the_list_of_incidents_reads_the_same_queries_for_one_or_six(api, incident_in):
+def test_the_list_of_incidents_reads_the_same_queries_for_one_or_twenty(api, incident_in):
+    """Controllers, regimes, filings and notices come with the page of incidents."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     client = api("manager")
-    incident_in("assessed")
+    incident_in("controller_notified")
     client.get("/api/incidents/")
     with CaptureQueriesContext(connection) as one:
         client.get("/api/incidents/")
-    for _ in range(5):
-        incident_in("assessed")
-    with CaptureQueriesContext(connection) as six:
-        assert len(client.get("/api/incidents/").json()["results"]) == 6
-    assert len(six) == len(one)
+    for _ in range(19):
+        incident_in("controller_notified")
+    with CaptureQueriesContext(connection) as twenty:
+        rows = client.get("/api/incidents/").json()["results"]
+    assert (len(rows), len(twenty)) == (20, len(one))
+    assert all(row["gba_reference"].startswith("DBN-2026-") for row in rows)

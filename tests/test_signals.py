@@ -76,3 +76,29 @@ def test_next_alert_names_only_a_page_that_will_go_out(client, manager, incident
     row = next(r for r in client.get("/").context["page"] if r.pk == done.pk)
     assert row.next_alert_at is None  # every step waits for something done
     assert "Next:" not in client.get(f"/incidents/{done.pk}/").content.decode()
+
+
+def test_the_dashboard_of_mine_reads_the_same_queries_for_one_incident_or_twenty(
+    client, manager, incident_in
+):
+    """ "Mine" (logged by me or paging me) and who acknowledged come with the page of rows:
+    an EXISTS and subqueries, never a query per incident nor a join of every message."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(manager)
+
+    def mine():
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/?mine=on")
+        return len(page.context["page"].object_list), len(queries)
+
+    incident_in("assessed")
+    dispatch()  # the first alerts page the manager
+    mine()  # the session's first request writes it
+    counted, one = mine()
+    assert counted == 1
+    for _ in range(19):
+        incident_in("assessed")
+    dispatch()
+    assert mine() == (20, one)
