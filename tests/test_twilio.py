@@ -338,3 +338,15 @@ def test_a_read_timeout_is_retried_and_marked_as_possibly_arriving_twice(logged,
     assert send_message(message.pk) == "queued"
     message.refresh_from_db()
     assert message.possibly_twice and "Twilio unreachable: ReadTimeout" in message.error
+
+
+def test_messages_share_one_twilio_client_until_the_credentials_change(twilio, settings):
+    """A client per message opened a new HTTPS connection for every SMS and call; a new
+    token (rotated in the settings) gets a new client at once."""
+    from notifications.backends import backend_for
+
+    first = backend_for("sms").client
+    assert backend_for("call").client is first
+    settings.TWILIO_AUTH_TOKEN = "rotated-token"
+    rotated = backend_for("sms").client
+    assert rotated is not first and rotated.password == "rotated-token"

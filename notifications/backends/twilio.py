@@ -7,6 +7,8 @@ refusal is permanent. Every request has a timeout (TWILIO_TIMEOUT_SECONDS), so a
 hangs costs one message a few seconds, never a worker.
 """
 
+import threading
+
 import requests
 from django.conf import settings
 from django.urls import reverse
@@ -25,14 +27,26 @@ def public_url(name, *args):
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse(name, args=args)
 
 
+# One Twilio client per thread and account, kept: a client per message opened a new HTTPS
+# connection (and TLS handshake) for every SMS and call. Per thread, since the clock sends
+# from several and a requests session is not promised to be thread-safe.
+clients = threading.local()
+
+
+def client_for(sid, token, timeout):
+    key = (sid, token, timeout)
+    if getattr(clients, "key", None) != key:
+        clients.key = key
+        clients.client = Client(sid, token, http_client=TwilioHttpClient(timeout=timeout))
+    return clients.client
+
+
 class TwilioBackend:
     def __init__(self):
         if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
             raise TransportError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set", True)
-        self.client = Client(
-            settings.TWILIO_ACCOUNT_SID,
-            settings.TWILIO_AUTH_TOKEN,
-            http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS),
+        self.client = client_for(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_TIMEOUT_SECONDS
         )
 
     def sender(self):
