@@ -559,7 +559,13 @@ class Settled:
         return self.known() and not self.waits(Obligation.Kind.NOTIFY_GBA)
 
     def notifications(self):
+        """Filed, and no controller left to tell."""
         return self.gba() and not self.waits(Obligation.Kind.TELL_CONTROLLER)
+
+    def controllers_told(self):
+        """Filed and every controller told: the state "controller notified". Conitro's own
+        data alone has no controller to tell: it stays "GBA notified" (and closes from there)."""
+        return self.owes(Obligation.Kind.TELL_CONTROLLER) and self.notifications()
 
     def everything(self):
         return self.known() and not self.waits()
@@ -804,7 +810,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return self.settled().gba()
 
     def notifications_settled(self):
-        return self.settled().notifications()
+        return self.settled().controllers_told()
 
     def everything_settled(self):
         return self.settled().everything()
@@ -848,7 +854,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=State.CONTROLLER_NOTIFIED,
+        # From "GBA notified" only when nothing is owed: Conitro's own data, no client to tell.
+        source=[State.GBA_NOTIFIED, State.CONTROLLER_NOTIFIED],
         target=State.CLOSED,
         conditions=[everything_settled],
         permission=TRANSITION_PERMISSIONS["close"],

@@ -314,7 +314,7 @@ def test_its_own_breach_filed_moves_on_and_stops_the_pages_about_the_filing(
 
     assert to_go_out() == ["controller_notified", "gba_notified"]
     incident = workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-901")
-    assert incident.state == "controller_notified"
+    assert incident.state == "gba_notified"  # no client to tell: never "controller notified"
     for firing in waiting:
         firing.incident.refresh_from_db()
     assert to_go_out() == []
