@@ -8,7 +8,7 @@ The workflow (locking, version checks, writing events) is in workflow.py.
 
 import re
 from datetime import datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -546,7 +546,8 @@ class Settled:
     whether one is open (any kind without one)."""
 
     def __init__(self, owes, waits):
-        self.owes, self.waits = owes, waits
+        # Each answer read once: the state's questions ask "is a notice owed?" several times.
+        self.owes, self.waits = cache(owes), cache(waits)
 
     def known(self):
         """Whose data it is is known: a client to tell, or a GBA filing owed (Conitro's own
@@ -773,11 +774,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         page read them, else one query."""
         if "met_notices" in self.__dict__:
             met = [o for o in self.met_notices if o.kind == kind]
-        else:
-            met = self.obligations.filter(kind=kind, status=Obligation.Status.MET)
-            met = met.order_by(*(["-met_at", "-pk"] if last else ["met_at", "pk"]))[:1]
-            last = False
-        return (met[-1] if last else met[0]) if met else None
+            return (met[-1] if last else met[0]) if met else None
+        met = self.obligations.filter(kind=kind, status=Obligation.Status.MET)
+        return met.order_by(*(["-met_at", "-pk"] if last else ["met_at", "pk"])).first()
 
     @property
     def gba_filing(self):
