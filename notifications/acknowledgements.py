@@ -79,7 +79,7 @@ def acknowledge_reply(phone, body):
     message = messages.order_by(Coalesce("released_at", "created_at").desc(), "-id").first()
     if message is None:
         return []
-    return acknowledge_page(message.firing, message.recipient, "sms", incident)
+    return acknowledge_page(message.firing, message.recipient, Acknowledgement.Via.SMS, incident)
 
 
 def page_firings(firing, user):

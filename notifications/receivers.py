@@ -10,7 +10,7 @@ from django_q.signals import post_spawn
 from incidents.signals import Change, incident_changed, incident_saving
 
 from . import escalation
-from .models import Message
+from .models import Channel, Message
 from .queue import enqueue
 from .sending import update_status
 from .tasks import rearm
@@ -54,7 +54,7 @@ def dispatch_after_a_restart(sender, proc_name, **extra):
 def on_email_event(sender, event, esp_name, **extra):
     """SendGrid's delivery events, already verified by anymail, update the message."""
     status = EMAIL_STATUSES.get(event.event_type)
-    message = Message.objects.filter(provider_id=event.message_id, channel="email").first()
+    message = Message.objects.filter(provider_id=event.message_id, channel=Channel.EMAIL).first()
     if message is not None and status is not None:
         update_status(message, status, event.description or event.mta_response or "")
 

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from incidents.documents.base import brussels_time
 from incidents.models import Obligation
 
+from .models import Channel
+
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -313,9 +315,9 @@ def written_again(message):
     sec." would be a lie by then): its firing, then what it lists, the link unchanged."""
     also = list(message.also_for.select_related("step", "incident"))
     user, firing = message.recipient, message.firing
-    if message.channel == "sms":
+    if message.channel == Channel.SMS:
         return "", sms_text(firing, user, also)
-    if message.channel == "call":
+    if message.channel == Channel.CALL:
         return "", call_script(firing, user, also)
     return email_subject_and_body(firing, user, also)
 

@@ -63,7 +63,7 @@ def acknowledge_link(request, token):
     user = get_object_or_404(User, pk=user_id, is_active=True)
     done = False
     if request.method == "POST":
-        done = bool(acknowledge_page(firing, user, "link"))
+        done = bool(acknowledge_page(firing, user, Acknowledgement.Via.LINK))
     # What the page listed, per incident (one, or a few in a digest), as it stands now.
     pages = {}
     listed = page_firings(firing, user)
@@ -194,7 +194,7 @@ def twilio_voice(request, message_id):
         request.POST.get("Digits") == "1"
         and message.firing
         and message.recipient
-        and acknowledge_page(message.firing, message.recipient, "call")
+        and acknowledge_page(message.firing, message.recipient, Acknowledgement.Via.CALL)
     ):
         response.say(_("Acknowledged. Thank you."))
     else:
@@ -318,7 +318,7 @@ def acknowledge_on_page(request, pk):
         .select_related("step")
     }
     acknowledged = [
-        acknowledge(incident, step, request.user, "web")
+        acknowledge(incident, step, request.user, Acknowledgement.Via.WEB)
         for step in sorted(steps, key=lambda s: s.position)
     ]
     if steps and not any(acknowledged):
