@@ -365,3 +365,14 @@ def test_the_list_of_incidents_reads_the_same_queries_for_one_or_twenty(api, inc
         rows = client.get("/api/incidents/").json()["results"]
     assert (len(rows), len(twenty)) == (20, len(one))
     assert all(row["gba_reference"].startswith("DBN-2026-") for row in rows)
+
+
+def test_the_api_is_the_one_published_to_its_clients(api):
+    """The schema integrators build against (tests/golden/openapi.yaml): a field, a limit, a
+    route, a help text or an error response changed by accident shows as a diff. When a change
+    is meant, read it and write it with UPDATE_GOLDEN=1 .venv/bin/pytest -k published."""
+    from tests.test_golden_documents import compare
+
+    response = api("security").get("/api/schema/")
+    assert response.status_code == 200
+    compare("openapi", response.content.decode(), suffix=".yaml")

@@ -52,8 +52,8 @@ def normalise(text):
     return re.sub(r"(SHA-256\D{0,20}?)[0-9a-f]{16}", r"\1<hash>", text).rstrip() + "\n"
 
 
-def compare(name, text, pdf=None):
-    path = GOLDEN / f"{name}.txt"
+def compare(name, text, pdf=None, suffix=".txt"):
+    path = GOLDEN / f"{name}{suffix}"
     if pdf is not None and os.environ.get("GOLDEN_PDFS"):  # to look at them (pdftoppm)
         Path(os.environ["GOLDEN_PDFS"], f"{name}.pdf").write_bytes(pdf)
     if os.environ.get("UPDATE_GOLDEN"):
@@ -61,7 +61,7 @@ def compare(name, text, pdf=None):
     expected = path.read_text(encoding="utf-8")
     diff = "\n".join(
         difflib.unified_diff(
-            expected.splitlines(), text.splitlines(), f"golden/{name}.txt", "now", lineterm=""
+            expected.splitlines(), text.splitlines(), f"golden/{name}{suffix}", "now", lineterm=""
         )
     )
     assert not diff, f"{name} differs from what was read and approved:\n{diff}"
