@@ -89,7 +89,26 @@ def test_the_database_refuses_to_rewrite_the_audit_trail(new_incident):
     with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
         cursor.execute("UPDATE incidents_incidentevent SET note = 'x' WHERE id = %s", [event.pk])
     with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_incidentevent WHERE id = %s", [event.pk])
+    with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM incidents_incident WHERE id = %s", [incident.pk])
+    with connection.cursor() as cursor:  # what is not history stays a row like any other
+        cursor.execute("UPDATE incidents_incident SET title = 'x' WHERE id = %s", [incident.pk])
+    assert Incident.objects.get(pk=incident.pk).title == "x"
+
+
+def test_the_database_refuses_to_rewrite_the_record_of_reference_changes(controller):
+    from incidents.models import ReferenceChange
+
+    change = ReferenceChange.objects.create(
+        model="incidents.Controller", object_id=str(controller.pk), object_repr="c", action="added"
+    )
+    with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_referencechange SET model = 'x' WHERE id = %s", [change.pk]
+        )
+    with pytest.raises(Exception, match="never rewrites history"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_referencechange WHERE id = %s", [change.pk])
 
 
 def test_two_dispatchers_at_once_send_each_message_once(
