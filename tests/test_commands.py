@@ -246,3 +246,16 @@ def test_the_migrations_make_the_models_as_they_are():
     with override_settings(MIGRATION_MODULES={}):  # seen even under --no-migrations
         call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert out.getvalue() == "No changes detected\n"
+
+
+def test_the_system_checks_find_nothing_wrong():
+    """Django's own checks of the models, the admin, the URLs and the templates, as
+    `manage.py check` runs them at every start: an admin column naming no field, a model field
+    without its limit, a URL to nothing stop the desk."""
+    from io import StringIO
+
+    from django.core import management
+
+    out = StringIO()
+    management.call_command("check", stdout=out)
+    assert out.getvalue() == "System check identified no issues (0 silenced).\n"

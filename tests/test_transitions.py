@@ -208,3 +208,16 @@ def test_the_reference_year_is_the_year_in_brussels(security):
     with time_machine.travel(datetime(2026, 12, 31, 22, 30, tzinfo=UTC), tick=False):
         incident = workflow.log_incident(security, title="Old year", description="d")
     assert incident.reference == "INC-2026-0001"
+
+
+def test_the_dpo_closes_a_settled_incident_through_the_api_with_the_version_seen(api, incident_in):
+    incident = incident_in("controller_notified")
+    stale = api("dpo").post(
+        f"/api/incidents/{incident.pk}/close/", {"version": incident.version - 1}, "json"
+    )
+    assert stale.status_code == 409
+    closed = api("dpo").post(
+        f"/api/incidents/{incident.pk}/close/", {"version": incident.version}, "json"
+    )
+    assert (closed.status_code, closed.json()["state"]) == (200, "closed")
+    assert closed.json()["version"] == incident.version + 1
