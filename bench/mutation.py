@@ -1,8 +1,10 @@
-"""The mutation score of the core modules, after `make mutate` (mutmut) has run.
+"""The mutation score of the core modules, after `make mutate` (mutmut) has run, and of the
+whole application, after `make mutate-all` (bench/mutants.py) has run.
 
     .venv/bin/python bench/mutation.py [--survivors]
 
-Prints, per module, how many planted bugs (mutants) the suite caught, and the total. Every
+Prints, per module, how many planted bugs (mutants) the suite caught, and the total; then the
+whole application's score on its sample, per package. Every
 mutant that survives must be explained in bench/survivors.txt (a `## reason` line, then the
 mutants it explains); with --survivors it prints the survivors nobody explained yet, and the
 explanations whose mutant no longer survives (`.venv/bin/mutmut show NAME` shows a diff).
@@ -54,6 +56,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--survivors", action="store_true")
     options = parser.parse_args()
+    status = core(options) if (ROOT / "mutants").is_dir() else 0
+    if (ROOT / "mutants-whole" / "results.jsonl").exists():
+        import mutants
+
+        print("\nThe whole application (bench/mutants.py):")
+        whole = argparse.Namespace(rate=mutants.RATE, survivors=options.survivors, files=False)
+        status = mutants.score(whole) or status
+    return status
+
+
+def core(options):
     counts = defaultdict(Counter)
     statuses = dict(results())
     for name, status in statuses.items():

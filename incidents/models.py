@@ -443,7 +443,9 @@ class IncidentQuerySet(models.QuerySet):
     def open(self):
         """Open incidents, and dismissed ones that still owe something (the GBA told that
         its filing is withdrawn, the controllers told that it was no breach)."""
-        owing = Obligation.objects.filter(incident=models.OuterRef("pk"), status="open")
+        owing = Obligation.objects.filter(
+            incident=models.OuterRef("pk"), status=Obligation.Status.OPEN
+        )
         return self.filter(
             models.Q(state__in=OPEN_STATES) | models.Q(state=State.DISMISSED) & models.Exists(owing)
         )
@@ -453,8 +455,12 @@ class IncidentQuerySet(models.QuerySet):
         open deadline (`next_deadline`; Conitro's promise while no controller is known yet and
         nothing is owed), and whether anything was met late (`met_late`)."""
         owed = Obligation.objects.filter(incident=models.OuterRef("pk"))
-        earliest = owed.filter(status="open").order_by("deadline_at").values("deadline_at")[:1]
-        nothing_owed = ~models.Exists(owed.exclude(status="withdrawn"))
+        earliest = (
+            owed.filter(status=Obligation.Status.OPEN)
+            .order_by("deadline_at")
+            .values("deadline_at")[:1]
+        )
+        nothing_owed = ~models.Exists(owed.exclude(status=Obligation.Status.WITHDRAWN))
         return self.annotate(
             next_deadline=models.functions.Coalesce(
                 models.Subquery(earliest),
@@ -468,7 +474,7 @@ class IncidentQuerySet(models.QuerySet):
             ),
             # How late the latest of the obligations met late was met (None: all in time).
             met_late=models.Subquery(
-                owed.filter(status="met", met_at__gt=models.F("deadline_at"))
+                owed.filter(status=Obligation.Status.MET, met_at__gt=models.F("deadline_at"))
                 .annotate(
                     late_by=models.ExpressionWrapper(
                         models.F("met_at") - models.F("deadline_at"),
@@ -478,7 +484,7 @@ class IncidentQuerySet(models.QuerySet):
                 .order_by("-late_by")
                 .values("late_by")[:1]
             ),
-            met_any=models.Exists(owed.filter(status="met")),
+            met_any=models.Exists(owed.filter(status=Obligation.Status.MET)),
         )
 
     def overdue(self, now):
@@ -502,7 +508,9 @@ class IncidentQuerySet(models.QuerySet):
     def with_notices(self):
         """Read each incident's filings and controller notices with the page's rows (one
         query for all), for `Incident.gba_filing` and `Incident.last_controller_notice`."""
-        met = Obligation.objects.filter(status="met", kind__in=Incident.NOTICE_KINDS)
+        met = Obligation.objects.filter(
+            status=Obligation.Status.MET, kind__in=Incident.NOTICE_KINDS
+        )
         return self.prefetch_related(
             models.Prefetch("obligations", met.order_by("met_at", "pk"), to_attr="met_notices")
         )

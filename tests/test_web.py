@@ -1,5 +1,6 @@
 """The web pages: login, dashboard, logging, assessing, acting, the register and controllers."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -323,3 +324,72 @@ def test_numbers_read_the_same_way_on_every_page_of_a_dutch_reader(client, make_
     client.force_login(make_user("manager", "mia", language="nl"))
     pages = [client.get(path).content.decode() for path in (f"/incidents/{incident.pk}/", "/")]
     assert all("2,00" in page and "2.00" not in page for page in pages)
+
+
+# Pages anyone may open, and why: the links in pages and e-mails (signed), the providers'
+# webhooks (each checks its provider's signature), the public notice to the data subjects
+# (art. 34(3)(c)), and the way in.
+PUBLIC = {
+    "acknowledge": "the link in a page, signed for its person",
+    "twilio-status": "Twilio's webhook, signed",
+    "twilio-sms": "Twilio's webhook, signed",
+    "twilio-voice": "Twilio's webhook, signed",
+    "sendgrid-tracking": "SendGrid's webhook, signed",
+    "public": "the public notice to the data subjects",
+    "second-factor-invitation": "the invitation's link, signed for its person",
+    "login": "the way in",
+    "two-factor": "the second step of the way in",
+    "logout": "the way out",
+    "set_language": "Django's language switch, for the login page",
+}
+
+
+def every_url(values):
+    """(name, path) of every route but the admin's, its parameters filled in from values."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield pattern.name, prefix + str(pattern.pattern)
+
+    for name, route in walk(get_resolver().url_patterns, "/"):
+        if route.startswith("/admin/") or "format" in route:
+            continue
+        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
+        route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+        yield name, route.replace("^", "").replace("$", "")
+
+
+def test_every_route_but_the_public_ones_needs_a_login(client, incident_in, controller):
+    """Every page, download and API route, found in the URL map itself: a person who has not
+    logged in is sent to the login page (the API answers 401), and sees nothing."""
+    incident = incident_in("controller_notified")
+    values = {
+        "pk": incident.pk,
+        "controller_pk": controller.pk,
+        "controller_id": controller.pk,
+        "rule_id": 1,
+        "message_id": 1,
+        "token": "x",
+        "key": "x",
+        "channel": "sms",
+        "language": "fr",
+        "action": "assess",
+    }
+    found = dict(every_url(values))
+    assert len(found) > 60 and set(PUBLIC) <= set(found)
+    for name, path in found.items():
+        if name in PUBLIC:
+            continue
+        for method in (client.get, client.post):
+            response = method(path)
+            if path.startswith("/api/"):
+                assert response.status_code == 401, (name, path, method)
+            else:
+                assert (response.status_code, response.get("Location", "").split("?")[0]) == (
+                    302,
+                    "/login/",
+                ), (name, path, method)

@@ -257,7 +257,9 @@ def rows(incidents):
             "title": incident.title,
             "state": incident.get_state_display(),
             "decision": decision(incident, assessment),
-            "reasoning": incident.dismissal_reason if incident.state == "dismissed" else reasoning,
+            "reasoning": incident.dismissal_reason
+            if incident.state == State.DISMISSED
+            else reasoning,
             "aware": brussels_time(incident.aware_at),
             "deadline": brussels_time(incident.deadline_at),
             "start": brussels_time(incident.occurred_at),
