@@ -166,3 +166,14 @@ def test_a_dutch_reader_sees_each_column_with_what_it_is_in_dutch(client, manage
     assert errors[0].startswith(
         "Regel 2: enterprise_number (Ondernemingsnummer): 0831797468 is "
     ), errors[0]
+
+
+@pytest.mark.parametrize(
+    "body", [{"data": b"", "content_type": "text/csv"}, {"data": {}, "format": "multipart"}]
+)
+def test_an_import_without_a_file_says_how_to_send_one(api, body):
+    refused = api("manager").post("/api/controllers/import/", **body)
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"errors": ["Send the CSV file as the body (text/csv) or as `file`."]},
+    )
