@@ -56,6 +56,12 @@ READ_SOURCE = (
     "tests/test_commands.py::test_the_migrations_make_the_models_as_they_are",
     "tests/test_api.py::test_the_api_is_the_one_published_to_its_clients",
 )
+# And for the files whose declarations only a walk over them reaches: the admin's pages, the
+# URL map's routes.
+DECLARATIONS = {
+    "admin.py": ["tests/test_admin.py"],
+    "urls.py": ["tests/test_web.py::test_every_route_but_the_public_ones_needs_a_login"],
+}
 RATE = 40  # per mille of all mutants: about 600
 # The two migrations that make the audit trail append-only in PostgreSQL itself (triggers). They
 # run before any test, so coverage cannot say who reaches them: these tests do. A mutant of them
@@ -82,9 +88,13 @@ class Mutant:
     replacement: str
     scope: str
     kind: str
-    # Where the tests that reach it are found when its own lines run at import time (a module
-    # constant, a class body, a decorator): the lines of its module, class or function.
+    # A line run at import time (a module constant, a class body, a decorator): coverage names
+    # whichever test imported the module first, so its tests are those that run the lines of
+    # its class or decorated function (reach), or a line of any function that uses one of the
+    # names its statement defines (names); else those of its file.
+    at_import: bool
     reach: tuple | None
+    names: tuple
     postgres_only: bool = False  # in code only PostgreSQL runs (Planter.postgres_only_lines)
 
     def apply(self, source: bytes) -> bytes:
@@ -124,12 +134,11 @@ class Planter:
     def __init__(self, path, source):
         self.path, self.source = path, source
         self.found = []
-        self.reach = (1, source.count(b"\n") + 1)  # a module-level line: its whole module
-        self.in_function = False
+        self.reach, self.names, self.in_function = None, (), False
 
     def plant(self, node, kind, replacement, scope):
-        reach = None if self.in_function else self.reach
-        self.found.append((node, kind, replacement, scope, reach))
+        context = (not self.in_function, self.reach, self.names)
+        self.found.append((node, kind, replacement, scope, context))
 
     def visit(self, node, scope="<module>"):
         if isinstance(node, ast.Module):
@@ -137,9 +146,9 @@ class Planter:
             return
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             inner = node.name if scope == "<module>" else f"{scope}.{node.name}"
-            outer = self.reach, self.in_function
-            if not self.in_function:  # run at import: reached by the tests that run its lines
-                self.reach = (node.lineno, node.end_lineno)
+            outer = self.reach, self.names, self.in_function
+            if not self.in_function and self.reach is None:
+                self.reach = (node.lineno, node.end_lineno)  # the outermost class or function
             for decorator in node.decorator_list:
                 self.plant(decorator, "decorator dropped", "(lambda f: f)", inner)
                 self.visit(decorator, inner)
@@ -148,7 +157,7 @@ class Planter:
                     self.visit(default, inner)
             self.in_function = self.in_function or not isinstance(node, ast.ClassDef)
             self.body(node.body, inner)
-            self.reach, self.in_function = outer
+            self.reach, self.names, self.in_function = outer
             return
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.arg)):
             return
@@ -174,7 +183,14 @@ class Planter:
                 and isinstance(statement.value, ast.Constant)
                 and isinstance(statement.value.value, str)
             )
-            if not docstring:
+            if docstring:
+                continue
+            if not self.in_function:  # a module or class statement: the names it defines
+                outer = self.names
+                self.names = (*self.names, *defined_names(statement))
+                self.visit(statement, scope)
+                self.names = outer
+            else:
                 self.visit(statement, scope)
 
     def mutate(self, node, scope):
@@ -251,7 +267,7 @@ class Planter:
         postgres_only = self.postgres_only_lines(tree)
         offsets = _line_offsets(self.source)
         seen, result = Counter(), []
-        for node, kind, replacement, scope, reach in self.found:
+        for node, kind, replacement, scope, (at_import, reach, names) in self.found:
             start = offsets[node.lineno - 1] + node.col_offset
             end = offsets[node.end_lineno - 1] + node.end_col_offset
             key = (scope, kind, self.source[start:end], replacement)
@@ -267,11 +283,27 @@ class Planter:
                 replacement,
                 scope,
                 kind,
+                at_import,
                 reach,
+                names,
                 node.lineno in postgres_only,
             )
             result.append(mutant)
         return result
+
+
+def defined_names(statement):
+    """The names a module- or class-level statement defines."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return (statement.name,)
+    targets = []
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+        targets = [statement.target]
+    return tuple(
+        node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)
+    )
 
 
 def _is_none(node):
@@ -366,6 +398,28 @@ class Index:
             path: {int(line): tests for line, tests in by_line.items()}
             for path, by_line in index["lines"].items()
         }
+        self._uses = None
+
+    def covering(self, path, first, last):
+        for line, tests in self.lines.get(path, {}).items():
+            if first <= line <= last:
+                yield from tests
+
+    def uses(self, names):
+        """(path, line) of each line in a function of the application that reads one of names
+        (as a name or an attribute)."""
+        if self._uses is None:
+            self._uses = defaultdict(set)
+            for path in sources():
+                for function in ast.walk(ast.parse((ROOT / path).read_bytes())):
+                    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        continue
+                    for node in ast.walk(function):
+                        if isinstance(node, ast.Name):
+                            self._uses[node.id].add((path, node.lineno))
+                        elif isinstance(node, ast.Attribute):
+                            self._uses[node.attr].add((path, node.lineno))
+        return {use for name in names for use in self._uses.get(name, ())}
 
     def reaching(self, mutant):
         """The tests to run for a mutant, quickest first, and their seconds together."""
@@ -373,20 +427,26 @@ class Index:
             return list(READ_SOURCE) + MIGRATIONS[mutant.path], 30.0
         by_line = self.lines.get(mutant.path, {})
         chosen = set()
-        for line in range(mutant.line, mutant.end_line + 1):
-            chosen.update(by_line.get(line, ()))
-        if not chosen and mutant.reach:
-            first, last = mutant.reach
-            for line, tests in by_line.items():
-                if first <= line <= last:
-                    chosen.update(tests)
+        if not mutant.at_import:
+            for line in range(mutant.line, mutant.end_line + 1):
+                chosen.update(by_line.get(line, ()))
+        else:
+            if mutant.reach:
+                chosen.update(self.covering(mutant.path, *mutant.reach))
+            for path, line in self.uses(mutant.names):
+                chosen.update(self.lines.get(path, {}).get(line, ()))
+            if not chosen:
+                chosen.update(self.covering(mutant.path, 1, mutant.end_line + 10**6))
             if not chosen:  # a file no test runs a line of (the settings, the URLs): all
                 chosen = {i for i, name in enumerate(self.tests) if "test_browser" not in name}
         if not chosen:
             return [], 0.0
         ordered = sorted(chosen, key=lambda i: self.seconds[i])
         names = [self.tests[i] for i in ordered]
-        return list(READ_SOURCE) + names, sum(self.seconds[i] for i in ordered)
+        extra = [
+            t for end, tests in DECLARATIONS.items() if mutant.path.endswith(end) for t in tests
+        ]
+        return [*READ_SOURCE, *extra, *names], sum(self.seconds[i] for i in ordered)
 
 
 # Running a mutant ----------------------------------------------------------------------------
@@ -549,7 +609,7 @@ def run(options):
     template = make_template()
     workers = [Worker(number, template) for number in range(options.jobs)]
     # The unmutated copy must pass the tests that read the source, or every mutant looks caught.
-    null = Mutant("none", "incidents/severity.py", 1, 1, 0, 0, "", "<module>", "none", None)
+    null = Mutant("none", "incidents/severity.py", 1, 1, 0, 0, "", "<module>", "none", 0, None, ())
     if workers[0].run(null, list(READ_SOURCE), 10)["status"] != "survived":
         raise SystemExit("the unmutated project fails its tests in the copy: fix that first")
     free = list(workers)
