@@ -177,3 +177,26 @@ def test_an_import_without_a_file_says_how_to_send_one(api, body):
         400,
         {"errors": ["Send the CSV file as the body (text/csv) or as `file`."]},
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "mandate"),
+    [
+        *[(word, True) for word in ["yes", "Ja", "OUI", "1", "true", "y", "j", "x"]],
+        *[(word, False) for word in ["no", "Nee", "NON", "0", "false", "n"]],
+        ("", True),  # left empty: Conitro notifies for them, as its privacy policy promises
+    ],
+)
+def test_a_yes_or_no_is_read_in_each_language_people_write_it(client, manager, written, mandate):
+    client.force_login(manager)
+    response = upload(client, [GOOD[0].replace(";ja;1", f";{written};1")])
+    assert response.status_code == 302
+    assert Controller.objects.get(enterprise_number="0440966354").gba_on_behalf is mandate
+
+
+def test_a_yes_or_no_the_desk_cannot_read_is_refused_naming_its_line(client, manager):
+    client.force_login(manager)
+    response = upload(client, [GOOD[0].replace(";ja;1", ";misschien;1")])
+    assert response.status_code == 200
+    assert "misschien" in response.content.decode()
+    assert not Controller.objects.exists()

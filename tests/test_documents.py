@@ -123,6 +123,7 @@ def test_the_gba_notification_has_every_item_with_the_incidents_values(
     assert "« données »" in text and "ë, ç, à, ô" in text and "€" in text
     assert reader.metadata.title.startswith(assessed.reference)
     assert reader.metadata.author == "Conitro — breach desk"
+    assert reader.metadata.creator == "Conitro breach desk"
     assert "1 / " not in text and ("page 1" in text.lower() or "pagina 1" in text.lower())
 
 
