@@ -235,6 +235,26 @@ def test_the_report_has_the_timeline_messages_and_documents(client, dpo, assesse
     assert "aware_at" not in text and "+00:00" not in text
 
 
+def test_the_report_lists_every_page_with_how_often_it_was_tried(
+    client, dpo, incident_in, django_capture_on_commit_callbacks
+):
+    from notifications.models import Message
+    from notifications.tasks import dispatch
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with time_machine.travel(timezone.now() - timedelta(hours=30)):
+            late = incident_in("assessed")
+        dispatch()  # its overdue steps page the managers and the DPO
+    pages = Message.objects.filter(incident=late).order_by("pk")
+    assert pages.count() > 1
+    Message.objects.filter(pk=pages[0].pk).update(attempts=3, error="Twilio 503")
+    client.force_login(dpo)
+    _, text = read(client.get(f"/incidents/{late.pk}/documents/report.pdf?lang=en"))
+    assert "Twilio 503 (3×)" in text
+    assert text.count("×)") == 1  # a page handed over at the first try says nothing of tries
+    assert text.count(pages[1].to) >= 1
+
+
 def test_the_timeline_reads_as_sentences_in_the_readers_language(client, dpo, manager, assessed):
     workflow.update_facts(assessed.pk, manager, {"ended_at": assessed.aware_at})
     workflow.transition(assessed.pk, manager, "notify_gba", reference="DBN-2026-31")

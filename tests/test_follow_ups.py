@@ -303,3 +303,23 @@ def test_a_dismissal_owes_the_withdrawal_only_for_filings_made_by_the_one_dismis
         kind="obligations", after__created__has_key="gba_withdrawal:open"
     )
     assert [e.actor for e in withdrawal] == [manager]
+
+
+def test_a_supplement_lists_the_facts_changed_and_this_controllers_own_not_anothers(
+    incident_in, manager, security, controller, second
+):
+    from incidents.documents.notice import notice_email
+
+    controller.language = "en"
+    controller.save()
+    incident = incident_in("controller_notified")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.update_facts(incident.pk, manager, {"description": "Also the invoices."})
+    workflow.update_affected(incident.pk, security, controller.pk, {"subjects_count": 12})
+    workflow.update_affected(incident.pk, security, second.pk, {"subjects_count": 99})
+    subject, body = notice_email(incident, controller)
+    assert subject == f"Supplement: personal data breach {incident.reference} — Conitro"
+    assert body.split("What has changed since:\n\n")[1].split("\n\nAttached")[0] == (
+        "- What happened: Password entered on a fake login page. → Also the invoices.\n"
+        "- Approximate number of people: nothing → 12"
+    )
