@@ -320,3 +320,36 @@ def test_its_own_breach_filed_moves_on_and_stops_the_pages_about_the_filing(
     assert to_go_out() == []
     workflow.transition(incident.pk, manager, "complete_gba")  # part 2: the facts not known
     assert workflow.transition(incident.pk, manager, "close").state == "closed"
+
+
+def test_a_breach_of_its_own_data_and_one_clients_files_for_the_client_unless_asked(
+    client, manager, security, controller
+):
+    """Not combined: the notification without a controller asked is the client's (Conitro
+    as its processor); Conitro's own is asked for by name."""
+    incident = workflow.log_incident(
+        security,
+        title="Shared server",
+        description="Held the webshop and a client's data.",
+        controllers=[controller],
+        conitro_is_controller=True,
+    )
+    client.force_login(manager)
+    url = f"/incidents/{incident.pk}/documents/gba-notification.pdf?lang=en"
+    for_client = pdf_text(client.get(url))
+    assert controller.name in for_client
+    assert "Controller (GDPR art. 4(7)) of the personal data concerned" not in for_client
+    own = pdf_text(client.get(f"{url}&controller={Controller.conitro().pk}"))
+    assert "Controller (GDPR art. 4(7)) of the personal data concerned" in own
+
+
+def test_conitros_own_row_cannot_be_picked_as_a_client(client, security, controller):
+    client.force_login(security)
+    conitro = Controller.conitro()
+    response = client.post(
+        "/incidents/new/",
+        {"title": "t", "description": "d", "controllers": [conitro.pk]},
+    )
+    assert response.status_code == 200
+    assert "controllers" in response.context["form"].errors
+    assert not Incident.objects.exists()
