@@ -252,7 +252,8 @@ def test_the_report_lists_every_page_with_how_often_it_was_tried(
     _, text = read(client.get(f"/incidents/{late.pk}/documents/report.pdf?lang=en"))
     assert "Twilio 503 (3×)" in text
     assert text.count("×)") == 1  # a page handed over at the first try says nothing of tries
-    assert text.count(pages[1].to) >= 1
+    # Each page with the steps of this incident it paged for (one SMS for several steps).
+    assert "Manager #1 + #3 + #5 SMS" in text and "Security #1 SMS" in text
 
 
 def test_the_timeline_reads_as_sentences_in_the_readers_language(client, dpo, manager, assessed):

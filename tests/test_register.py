@@ -148,6 +148,9 @@ def test_a_register_pdf_of_many_incidents_lists_each_once_under_repeated_headers
     new_incident(hours_ago=1, title="One more")
     _, again = read(client.get(f"/register.pdf?lang=en&from={since}&state=detected"))
     assert footer_digest(again) != footer_digest(text)
+    read(client.get(f"/register.pdf?lang=en&from={since}&state=detected"))  # the same facts
+    versions = Document.objects.filter(kind="register_pdf").order_by("version")
+    assert list(versions.values_list("version", flat=True)) == [1, 2]
 
 
 def test_an_empty_register_pdf_says_so_in_dutch(client, dpo):
