@@ -104,7 +104,8 @@ def test_switched_off_its_open_reports_are_withdrawn(manager, new_incident, nis2
     assert incident.events.filter(kind="changed", field="regimes").count() == 2
 
 
-def test_the_summary_for_the_ccb_in_three_languages(client, manager, incident_in, nis2):
+def test_the_summary_for_the_ccb_in_three_languages(client, manager, incident_in, nis2, settings):
+    settings.ORGANISATION = {**settings.ORGANISATION, "dpo_name": "Jan Peeters"}
     incident = incident_in("assessed")
     workflow.update_facts(incident.pk, manager, {"regimes": [nis2]})
     warning = nis2.rules.get(name_en="Early warning")
@@ -122,6 +123,7 @@ def test_the_summary_for_the_ccb_in_three_languages(client, manager, incident_in
     assert texts["fr"].startswith("Alerte précoce")
     assert "Early warning" in texts["en"] and "art. 23(4)(a) NIS2" in texts["en"]
     assert "Phishing of customers." in texts["en"]
+    assert "Contact Jan Peeters — info@conitro.be" in texts["en"]  # whom the CCB calls back
     assert incident.events.filter(kind="downloaded").count() == 3
 
 

@@ -185,6 +185,7 @@ def test_an_incident_not_assessed_yet_leaves_the_assessments_columns_empty(
     assert row["Decision"] == "Open"
     client.force_login(dpo)
     _, text = read(client.get("/register.pdf?lang=en"))
+    assert "Breach register all incidents" in text  # no filter
     # The data column says nothing rather than " / " (no people, no records).
     assert re.search(rf"{incident.reference} Laptop stolen .* Detected Open .*— — ", text)
     assert " / " not in text
