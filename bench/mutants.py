@@ -14,18 +14,24 @@ plants the mutmut-like bugs (a comparison, `and`/`or`, `not`, a number, a string
 dropped (`@login_required`, `@transition`'s permission), a keyword argument dropped
 (`conditions=`, `max_length=`), a call statement dropped (`obj.save()`, `audit(...)`).
 
-There are too many to run all on two cores, so the score is that of a fixed sample: the mutants
-whose id hashes below --rate per mille (the same mutants run after unrelated changes). Each runs
-the tests that executed its lines (from `coverage`, one context per test), plus the tests that
-read the source (architecture, translations), stopping at the first failure. A mutant no test
-reaches counts as surviving. A mutant of a module-level or class-level line runs the tests of
-its file. Results are kept in mutants-whole/results.jsonl, keyed by the mutated file's text.
+There are too many (about 15,000) to run all on two cores, so the score is that of a fixed
+sample: the mutants whose id hashes below --rate per mille (an id names the function, the kind
+and the text changed, so the same mutants are drawn after unrelated changes). Each runs the
+tests that executed its lines (from `coverage`, one context per test), quickest first, stopping
+at the first failure; then the tests that read declarations rather than run them, where they
+can catch it (DECLARATIONS: the translations for a text, the migrations for a model, the
+published schema for the API, the admin's and the URL map's walks). A mutant no test reaches
+counts as surviving. A line run at import (a constant, a class body, a decorator) runs the tests
+of its class or function and of every function that uses a name it defines. Results are kept in
+mutants-whole/results.jsonl, keyed by the mutated file's text: a file changed since counts as
+not run.
 
 Every survivor must be explained in bench/survivors-whole.txt (a `## reason` line, then ids);
-`score --survivors` lists the unexplained ones. PostgreSQL: run with DATABASE_URL set to a
-postgres:// URL; the guarantees only PostgreSQL gives (advisory locks, the append-only trigger,
-unique references under concurrency) are reached by its own tests there, and a mutant caught on
-either database counts as caught (CI runs the suite on both).
+`score --survivors` lists the unexplained ones. PostgreSQL: with DATABASE_URL set to a
+postgres:// URL (after `coverage` there too), `run` runs what SQLite left alive, and every
+mutant of the code only PostgreSQL runs (the advisory locks, the reconnect after a lost
+connection, the migrations that make the audit trail append-only), sampled or not; a mutant
+caught on either database counts as caught (CI runs the suite on both).
 """
 
 import argparse
