@@ -324,6 +324,19 @@ def defined_names(statement):
     )
 
 
+def read_at_import(statement):
+    """The names a module-level statement reads when it runs (not in its functions' bodies)."""
+    todo = [statement]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name):
+            yield node.id
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            todo += node.decorator_list
+            continue
+        todo += ast.iter_child_nodes(node)
+
+
 def _is_none(node):
     return isinstance(node, ast.Constant) and node.value is None
 
@@ -427,11 +440,13 @@ class Index:
 
     def uses(self, names):
         """(path, line) of each line in a function of the application that reads one of names
-        (as a name or an attribute)."""
+        (as a name or an attribute), or a name defined at import from one of them (CloseForm
+        is read by no function, but ACTION_FORMS, which holds it, is)."""
         if self._uses is None:
-            self._uses = defaultdict(set)
+            self._uses, self._held_by = defaultdict(set), defaultdict(set)
             for path in sources():
-                for function in ast.walk(ast.parse((ROOT / path).read_bytes())):
+                tree = ast.parse((ROOT / path).read_bytes())
+                for function in ast.walk(tree):
                     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         continue
                     for node in ast.walk(function):
@@ -439,6 +454,15 @@ class Index:
                             self._uses[node.id].add((path, node.lineno))
                         elif isinstance(node, ast.Attribute):
                             self._uses[node.attr].add((path, node.lineno))
+                for statement in tree.body:
+                    for name in read_at_import(statement):
+                        self._held_by[name].update(defined_names(statement))
+        names, todo = set(names), list(names)
+        while todo:
+            for holder in self._held_by.get(todo.pop(), ()):
+                if holder not in names:
+                    names.add(holder)
+                    todo.append(holder)
         return {use for name in names for use in self._uses.get(name, ())}
 
     def reaching(self, mutant):
@@ -453,7 +477,10 @@ class Index:
         else:
             if mutant.reach:
                 chosen.update(self.covering(mutant.path, *mutant.reach))
-            for path, line in self.uses(mutant.names):
+            # The names of its module-level statement and class; a name it defines inside a
+            # class only where it is rare (`kind`, `status` are read everywhere).
+            names = [n for n in mutant.names if n[0].isupper() or len(self.uses([n])) < 40]
+            for path, line in self.uses(names):
                 chosen.update(self.lines.get(path, {}).get(line, ()))
             if not chosen:
                 chosen.update(self.covering(mutant.path, 1, mutant.end_line + 10**6))
