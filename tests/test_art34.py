@@ -126,3 +126,27 @@ def test_recording_the_communication_for_a_controller_with_nothing_open_is_refus
     )
     again = api("manager").post(url, body, format="json")
     assert again.status_code == 409
+
+
+def test_the_page_offers_only_the_controllers_whose_people_conitro_still_informs(
+    client, incident_in, manager, security, controller, second, assessment_values
+):
+    """Informing the people is owed for the client that asked Conitro to (its agreement),
+    not for the other: the page's form ticks only it, and recording it meets its obligation."""
+    second.subjects_informed_by_conitro = True
+    second.save()
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"controllers": [controller, second]})
+    workflow.assess(incident.pk, security, {**assessment_values, "risk_level": "high"}, {})
+    client.force_login(manager)
+    page = client.get(f"/incidents/{incident.pk}/inform_subjects/")
+    offered = page.context["form"].fields["controllers"].queryset
+    assert list(offered) == [second]
+    incident.refresh_from_db()
+    response = client.post(
+        f"/incidents/{incident.pk}/inform_subjects/",
+        {"version": incident.version, "how": "E-mail to each customer"},
+    )
+    assert response.status_code == 302
+    informed = incident.obligations.get(kind="inform_subjects", controller=second)
+    assert (informed.status, informed.how) == ("met", "E-mail to each customer")
