@@ -277,3 +277,37 @@ def test_every_text_the_code_marks_for_translation_is_translated():
         catalog = trans_real.translation(language)._catalog
         missing = [f"{path}:{line} {key!r}" for path, line, key in found if key not in catalog]
         assert missing == [], language
+
+
+def our_forms():
+    import importlib
+    import inspect
+
+    from django import forms
+
+    for name in ["incidents.forms", "accounts.views", "accounts.second_factor", "subjects.views"]:
+        module = importlib.import_module(name)
+        for _, value in inspect.getmembers(module, inspect.isclass):
+            if issubclass(value, forms.BaseForm) and value.__module__ == name:
+                yield value
+
+
+def test_every_field_of_every_form_is_labelled_in_dutch():
+    """A field without its own label shows its Python name ("Overdue") untranslated."""
+    from django.utils import translation
+
+    catalog = trans_real.translation("nl")._catalog
+    keys = set(catalog.keys())  # a TranslationCatalog is not iterable
+    translated = {catalog[k].lower() for k in keys if isinstance(catalog[k], str)}
+    found = list(our_forms())
+    assert len(found) > 20
+    unlabelled = []
+    with translation.override("nl"):
+        for form in found:
+            for name, field in form.base_fields.items():
+                if field.widget.is_hidden:  # the version seen, a draft's key: never shown
+                    continue
+                label = str(field.label) if field.label is not None else None
+                if label is None or label.lower() not in translated:  # capfirst'ed or not
+                    unlabelled.append(f"{form.__module__}.{form.__name__}.{name}: {label}")
+    assert unlabelled == []
