@@ -3,7 +3,7 @@ them, the notices to controllers), asked through one port instead of importing t
 keeps `incidents` free of `notifications`. `NotificationsConfig.ready` fills `ports.paging`
 with `notifications.ports.Paging`; without it, the port answers that nothing was paged."""
 
-from django.db.models import BooleanField, Q, Value
+from django.db.models import BooleanField, CharField, DateTimeField, Q, Value
 
 
 class Nothing:
@@ -13,9 +13,9 @@ class Nothing:
         """The dashboard's rows annotated with `acknowledged_by`, `acknowledged_by_username`,
         `acknowledged_at` (the latest acknowledgement) and `paged` (anyone paged)."""
         return incidents.annotate(
-            acknowledged_by=Value(None),
-            acknowledged_by_username=Value(None),
-            acknowledged_at=Value(None),
+            acknowledged_by=Value(None, output_field=CharField()),
+            acknowledged_by_username=Value(None, output_field=CharField()),
+            acknowledged_at=Value(None, output_field=DateTimeField()),
             paged=Value(False, output_field=BooleanField()),
         )
 

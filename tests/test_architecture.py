@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["accounts", "incidents", "incident_manager", "notifications", "subjects"]
 
@@ -110,3 +112,26 @@ def test_no_module_imports_one_that_imports_it_back():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+@pytest.mark.django_db
+def test_incidents_works_on_its_own_through_the_ports_default(client, dpo, incident_in):
+    """Without the paging app the port answers that nothing was paged: the dashboard, its
+    filters, the incident page and the report still work and say so."""
+    from incidents import ports
+
+    filled = ports.paging
+    ports.fill(ports.Nothing())
+    try:
+        incident = incident_in("assessed")
+        client.force_login(dpo)
+        dashboard = client.get("/")
+        assert dashboard.status_code == 200
+        row = next(i for i in dashboard.context["page"] if i.pk == incident.pk)
+        assert (row.paged, row.acknowledged_by) == (False, None)
+        assert list(client.get("/?mine=on").context["page"]) == []
+        assert client.get(f"/incidents/{incident.pk}/").status_code == 200
+        report = client.get(f"/incidents/{incident.pk}/documents/report.pdf?lang=en")
+        assert report.status_code == 200
+    finally:
+        ports.fill(filled)
