@@ -85,6 +85,7 @@ DECLARATIONS = [
         ["tests/test_translations.py::test_every_field_of_every_form_is_labelled_in_dutch"],
     ),
 ]
+SELECTION = "3"  # the way tests are chosen: a new one runs the survivors again
 RATE = 15  # per mille of all mutants: about 225
 # The two migrations that make the audit trail append-only in PostgreSQL itself (triggers). They
 # run before any test, so coverage cannot say who reaches them: these tests do. A mutant of them
@@ -429,19 +430,32 @@ def measure_coverage(workers):
 class Index:
     def __init__(self):
         text = (STATE / f"index-{backend()}.json").read_text()
-        self.stamp = hashlib.sha1(text.encode()).hexdigest()[:10]  # which coverage chose
+        # Which coverage, and which way of choosing from it, chose a result's tests.
+        self.stamp = hashlib.sha1((text + SELECTION).encode()).hexdigest()[:10]
         index = json.loads(text)
         self.tests, self.seconds = index["tests"], index["seconds"]
         self.lines = {
             path: {int(line): tests for line, tests in by_line.items()}
             for path, by_line in index["lines"].items()
         }
-        self._uses = None
+        self._uses, self._function_lines = None, {}
 
     def covering(self, path, first, last):
+        """The tests that run a line of a function between first and last (a line run at
+        import names whichever test imported the module first: it says nothing)."""
+        inside = self.function_lines(path)
         for line, tests in self.lines.get(path, {}).items():
-            if first <= line <= last:
+            if first <= line <= last and line in inside:
                 yield from tests
+
+    def function_lines(self, path):
+        if path not in self._function_lines:
+            lines = set()
+            for node in ast.walk(ast.parse((ROOT / path).read_bytes())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    lines.update(range(node.body[0].lineno, node.end_lineno + 1))
+            self._function_lines[path] = lines
+        return self._function_lines[path]
 
     def uses(self, names):
         """(path, line) of each line in a function of the application that reads one of names
@@ -482,6 +496,8 @@ class Index:
         else:
             if mutant.reach:
                 chosen.update(self.covering(mutant.path, *mutant.reach))
+                if not chosen:  # a class of declarations only: the tests of its module
+                    chosen.update(self.covering(mutant.path, 1, 10**6))
             # The names of its module-level statement and class; a name it defines inside a
             # class only where it is rare (`kind`, `status` are read everywhere).
             names = [n for n in mutant.names if n[0].isupper() or len(self.uses([n])) < 40]
