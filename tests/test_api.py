@@ -371,8 +371,17 @@ def test_the_api_is_the_one_published_to_its_clients(api):
     """The schema integrators build against (tests/golden/openapi.yaml): a field, a limit, a
     route, a help text or an error response changed by accident shows as a diff. When a change
     is meant, read it and write it with UPDATE_GOLDEN=1 .venv/bin/pytest -k published."""
+    import re
+
     from tests.test_golden_documents import compare
 
     response = api("security").get("/api/schema/")
     assert response.status_code == 200
-    compare("openapi", response.content.decode(), suffix=".yaml")
+    # An integer's largest value is the database's (64 bits on SQLite, 32 on PostgreSQL for
+    # some fields): the same API, told as each database allows.
+    schema = re.sub(
+        r"\n +(maximum: (9223372036854775807|2147483647|32767)|format: int64)(?=\n)",
+        "",
+        response.content.decode(),
+    )
+    compare("openapi", schema, suffix=".yaml")
