@@ -402,7 +402,10 @@ def measure_coverage(workers):
     command += ["--numprocesses", str(workers), "--dist", "loadgroup"]
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         command.append("--no-migrations")
-    subprocess.run(command, cwd=ROOT, env=environment, check=True)
+    # A test that fails here (a timing test on a loaded machine) still ran its lines; only a
+    # run that did not finish (exit 2 and above: interrupted, an internal or usage error) stops.
+    if subprocess.run(command, cwd=ROOT, env=environment).returncode > 1:
+        sys.exit("the suite did not finish: no coverage written")
     data = coverage.CoverageData(basename=str(STATE / "coverage"))
     coverage.Coverage(data_file=str(STATE / "coverage")).combine(keep=False)
     data.read()

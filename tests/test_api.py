@@ -136,6 +136,32 @@ def test_assess_through_the_api(api, new_incident, controller, categories):
     assert response.json()["assessment"]["severity"] == {"score": "3.75", "band": "high"}
 
 
+@pytest.mark.parametrize(
+    "route, model",
+    [
+        ("data-categories", "DataCategory"),
+        ("subject-categories", "SubjectCategory"),
+        ("processing-activities", "ProcessingActivity"),
+    ],
+)
+def test_an_integrator_reads_the_ids_and_names_that_assess_takes(api, route, model):
+    """The seeded lists behind `assess`: every item's id and its name in each language, and
+    one item by its id."""
+    from incidents import models
+
+    item = getattr(models, model).objects.create(
+        name_nl="Naam nl", name_fr="Nom fr", name_en="Name en"
+    )
+    listed = api("security").get(f"/api/{route}/")
+    assert listed.status_code == 200
+    assert len(listed.json()) == getattr(models, model).objects.count()  # seeded, and this one
+    assert {"id": item.pk, "name_nl": "Naam nl", "name_fr": "Nom fr", "name_en": "Name en"} in (
+        listed.json()
+    )
+    one = api("security").get(f"/api/{route}/{item.pk}/")
+    assert one.json()["name_fr"] == "Nom fr"
+
+
 def test_assessment_without_a_breach_type_is_a_400_and_changes_nothing(
     api, new_incident, controller, categories, assessment_values
 ):
