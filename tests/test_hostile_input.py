@@ -441,6 +441,22 @@ def test_translations_of_any_other_shape_are_refused_and_documents_still_render(
         assert client.get(url).status_code == 200
 
 
+def test_a_refused_translation_says_which_languages_and_texts_are_taken(api, incident_in):
+    from incidents.fact_texts import ASSESSMENT_TEXTS
+
+    incident = incident_in("assessed")
+    url = f"/api/incidents/{incident.pk}/assess/"
+    wrong_text = api("security").post(url, {"translations": {"fr": {"title": "x"}}}, "json")
+    assert wrong_text.json()["translations"] == [
+        f"title is not a free text of this record; one of: {', '.join(ASSESSMENT_TEXTS)}."
+    ]
+    wrong_language = api("security").post(url, {"translations": {"de": {}}}, "json")
+    assert wrong_language.json()["translations"] == [
+        "Texts in other languages are an object per language (nl, fr, en), e.g. "
+        '{"fr": {"measures_taken": "…"}}.'
+    ]
+
+
 def test_well_formed_translations_are_taken(api, incident_in):
     incident = incident_in("assessed")
     given = {"fr": {"consequences": "Hameçonnage des clients."}}
