@@ -3,7 +3,7 @@ them, the notices to controllers), asked through one port instead of importing t
 keeps `incidents` free of `notifications`. `NotificationsConfig.ready` fills `ports.paging`
 with `notifications.ports.Paging`; without it, the port answers that nothing was paged."""
 
-from django.db.models import BooleanField, CharField, DateTimeField, Q, Value
+from django.db.models import CharField, DateTimeField, Q, Value
 
 
 class Nothing:
@@ -16,7 +16,7 @@ class Nothing:
             acknowledged_by=Value(None, output_field=CharField()),
             acknowledged_by_username=Value(None, output_field=CharField()),
             acknowledged_at=Value(None, output_field=DateTimeField()),
-            paged=Value(False, output_field=BooleanField()),
+            paged=Value(False),
         )
 
     def paging_person(self, user):

@@ -133,6 +133,7 @@ def search(text):
 
 
 @login_required
+@permission_required("incidents.view_controller", raise_exception=True)
 def controller_lookup(request):
     """The controller picker's search (picker.js): up to 20 by name or KBO number."""
     return JsonResponse({"controllers": picker.lookup(request.GET.get("q"))})
@@ -142,6 +143,10 @@ def controller_lookup(request):
 def dashboard(request):
     """The open incidents, most urgent first; searchable, filtered, kept current by
     dashboard.js, which fetches the table again every DASHBOARD_REFRESH_SECONDS."""
+    if not request.user.has_perm("incidents.view_incident"):
+        raise PermissionDenied(
+            _("Your account has no role yet: ask an administrator to give you one.")
+        )
     filters = DashboardFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     now = timezone.now()
@@ -835,6 +840,7 @@ def downloading(fetch):
 
 
 @login_required
+@permission_required("incidents.notify_incident", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 @back_on_conflict
 def regime_report(request, pk, rule_id):
@@ -872,6 +878,7 @@ def regime_report(request, pk, rule_id):
 
 
 @login_required
+@permission_required("incidents.notify_incident", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 @back_on_conflict
 def regime_request(request, pk, rule_id):

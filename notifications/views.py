@@ -10,7 +10,7 @@ from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -304,6 +304,7 @@ def controller_notice_pdf(request, pk, controller_pk):
 
 
 @login_required
+@permission_required("incidents.view_incident", raise_exception=True)
 @require_POST
 def acknowledge_on_page(request, pk):
     """'I'm on it' from the incident page: acknowledges every step that paged this person."""

@@ -7,7 +7,7 @@ import pytest
 from django.utils.dateparse import parse_datetime
 
 from incidents import workflow
-from incidents.models import AffectedController, ProcessingActivity
+from incidents.models import AffectedController, IncidentEvent, ProcessingActivity
 from incidents.timeline import sentence
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +143,20 @@ def test_the_incident_page_shows_and_edits_each_controller_s_facts(
     assert saved.status_code == 302
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "12 data subjects, 30 records" in page
+
+
+@pytest.mark.parametrize("count", [5, 6])
+def test_the_timeline_names_five_controllers_and_counts_the_rest(count):
+    """A platform breach owes thousands of letters: the timeline's line names five
+    controllers, whole, and counts the others."""
+    names = [f"Client {number}" for number in range(1, count + 1)]
+    event = IncidentEvent(
+        kind=IncidentEvent.Kind.OBLIGATIONS,
+        after={"created": {"tell_controller:open": names}, "changed": {}},
+    )
+    listed = "Client 1, Client 2, Client 3, Client 4, Client 5" + (
+        " and 1 more" if count == 6 else ""
+    )
+    assert sentence(event) == (
+        f"Obligations: Tell the controller — open: {count} controllers ({listed})."
+    )

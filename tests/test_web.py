@@ -363,11 +363,8 @@ def every_url(values):
         yield name, route.replace("^", "").replace("$", "")
 
 
-def test_every_route_but_the_public_ones_needs_a_login(client, incident_in, controller):
-    """Every page, download and API route, found in the URL map itself: a person who has not
-    logged in is sent to the login page (the API answers 401), and sees nothing."""
-    incident = incident_in("controller_notified")
-    values = {
+def route_values(incident, controller):
+    return {
         "pk": incident.pk,
         "controller_pk": controller.pk,
         "controller_id": controller.pk,
@@ -379,7 +376,12 @@ def test_every_route_but_the_public_ones_needs_a_login(client, incident_in, cont
         "language": "fr",
         "action": "assess",
     }
-    found = dict(every_url(values))
+
+
+def test_every_route_but_the_public_ones_needs_a_login(client, incident_in, controller):
+    """Every page, download and API route, found in the URL map itself: a person who has not
+    logged in is sent to the login page (the API answers 401), and sees nothing."""
+    found = dict(every_url(route_values(incident_in("controller_notified"), controller)))
     assert len(found) > 60 and set(PUBLIC) <= set(found)
     for name, path in found.items():
         if name in PUBLIC:
@@ -393,3 +395,37 @@ def test_every_route_but_the_public_ones_needs_a_login(client, incident_in, cont
                     302,
                     "/login/",
                 ), (name, path, method)
+
+
+def test_a_person_without_a_role_sees_only_their_own_account(
+    client, make_user, incident_in, controller
+):
+    """An account an administrator has not given a role yet (or took it from): every page,
+    download and search of the desk is refused, the dashboard saying why; only the person's
+    own account opens. Found in the URL map, so a new page cannot forget it."""
+    incident = incident_in("controller_notified")
+    client.force_login(make_user("nobody"))
+    own_account = {
+        "profile",
+        "password-change",
+        "second-factor-phone",
+        "recovery-codes",
+        "resume-form",
+        "keep-alive",
+        "test-page",
+        "new-phone",
+        "confirm-phone",
+    }
+    found = dict(every_url(route_values(incident, controller)))
+    for name, path in found.items():
+        if name in PUBLIC or name in own_account or path.startswith("/api/"):
+            continue
+        response = client.get(path)
+        if response.status_code == 405:  # a button's address: what pressing it does
+            response = client.post(path)
+        assert response.status_code == 403, (name, path, response.status_code)
+        assert incident.title not in response.content.decode(), name
+    dashboard = client.get("/").content.decode()
+    assert "Your account has no role yet: ask an administrator to give you one." in dashboard
+    assert client.get("/account/").status_code == 200
+    assert client.get("/controllers/lookup/", {"q": controller.name[:5]}).status_code == 403
