@@ -15,8 +15,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "mutants-whole"
 PACKAGES = ("incidents", "notifications", "accounts", "subjects", "incident_manager")
+SESSION = "<session>"  # the context of what session fixtures run: the test database's data
 recorder = None
 durations = {}
+running = ""
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -34,11 +36,29 @@ def pytest_configure(config):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    global running
+    running = item.nodeid
     recorder.switch_context(item.nodeid)
     started = time.monotonic()
     yield
     durations[item.nodeid] = time.monotonic() - started
+    running = ""
     recorder.switch_context("")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A session fixture (the test database, its seeded data: the default escalation policy,
+    the roles, the deadline table) runs inside whichever test came first, but every test reads
+    what it made: it gets a context of its own, which bench/mutants.py reads as "every test"."""
+    if fixturedef.scope != "session":
+        yield
+        return
+    recorder.switch_context(SESSION)
+    try:
+        yield
+    finally:
+        recorder.switch_context(running)
 
 
 def pytest_unconfigure(config):

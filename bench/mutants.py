@@ -85,7 +85,7 @@ DECLARATIONS = [
         ["tests/test_translations.py::test_every_field_of_every_form_is_labelled_in_dutch"],
     ),
 ]
-SELECTION = "3"  # the way tests are chosen: a new one runs the survivors again
+SELECTION = "4"  # the way tests are chosen: a new one runs the survivors again
 RATE = 15  # per mille of all mutants: about 225
 # The two migrations that make the audit trail append-only in PostgreSQL itself (triggers). They
 # run before any test, so coverage cannot say who reaches them: these tests do. A mutant of them
@@ -442,6 +442,9 @@ class Index:
             for path, by_line in index["lines"].items()
         }
         self._uses, self._function_lines = None, {}
+        # What session fixtures ran (bench/coverage_per_test.py's SESSION context).
+        self.session = self.tests.index("<session>") if "<session>" in self.tests else None
+        self.seeding = set()  # the mutants of what seeds the test database
 
     def covering(self, path, first, last):
         """The tests that run a line of a function between first and last (a line run at
@@ -510,6 +513,11 @@ class Index:
                 chosen.update(self.covering(mutant.path, 1, mutant.end_line + 10**6))
             if not chosen:  # a file no test runs a line of (the settings, the URLs): all
                 chosen = {i for i, name in enumerate(self.tests) if "test_browser" not in name}
+        if self.session in chosen:  # the test database's seeded data: every test reads it,
+            # from a database seeded by the mutated code (not the template's copy of the real one)
+            self.seeding.add(mutant.id)
+            chosen = {i for i, name in enumerate(self.tests) if "test_browser" not in name}
+        chosen.discard(self.session)
         if not chosen:
             return [], 0.0
         ordered = sorted(chosen, key=lambda i: self.seconds[i])
@@ -565,15 +573,15 @@ class Worker:
         shutil.copytree(ROOT, self.place, ignore=self.IGNORE)
         self.number, self.template = number, template
 
-    def environment(self, mutant):
+    def environment(self, mutant, seeding):
         environment = {**os.environ, "PYTHONPATH": str(self.place), "PYTHONDONTWRITEBYTECODE": "1"}
         if backend() == "postgresql":
             environment["DATABASE_URL"] = f"{os.environ['DATABASE_URL']}_mutant{self.number}"
-        if mutant.path not in MIGRATIONS:
+        if mutant.path not in MIGRATIONS and not seeding:
             environment["TEST_DATABASE_TEMPLATE"] = self.template
         return environment
 
-    def run(self, mutant, tests, seconds):
+    def run(self, mutant, tests, seconds, seeding=False):
         target = self.place / mutant.path
         original = target.read_bytes()
         stat = target.stat()
@@ -591,7 +599,7 @@ class Worker:
         process = subprocess.Popen(
             command,
             cwd=self.place,
-            env=self.environment(mutant),
+            env=self.environment(mutant, seeding),
             start_new_session=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -607,7 +615,9 @@ class Worker:
         finally:
             target.write_bytes(original)
             os.utime(target, (stat.st_atime, stat.st_mtime))
-        if code == 4:
+        # Exit 4 is a usage error, or conftest failing to import: the mutant broke the import
+        # of what every test loads (a constant's arithmetic), so no test run can pass.
+        if code == 4 and f"{mutant.path}:" not in output:
             raise SystemExit(f"pytest could not start for {mutant.id}:\n{output[-3000:]}")
         status = {0: "survived", 5: "no tests", "timeout": "timeout"}.get(code, "caught")
         lines = output.splitlines()
@@ -707,7 +717,7 @@ def run(options):
                     "by": [],
                 }
             else:
-                record = worker.run(mutant, tests, seconds)
+                record = worker.run(mutant, tests, seconds, mutant.id in index.seeding)
         finally:
             free.append(worker)
         record["index"] = index.stamp

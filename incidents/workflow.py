@@ -1011,15 +1011,3 @@ def allowed_actions(incident, user):
     if "dismiss" in actions:
         actions.append("merge")  # a duplicate is dismissed into its original
     return actions
-
-
-__all__ = [
-    "IncidentChanged",
-    "State",
-    "TransitionRefused",
-    "allowed_actions",
-    "assess",
-    "log_incident",
-    "transition",
-    "update_facts",
-]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 
-from ..models import AffectedController, Assessment, Incident, Obligation, State
+from ..models import AffectedController, Assessment, Obligation, State
 from ..obligations import note_shown
 from .base import brussels_time, facts_hash, number
 
@@ -355,6 +355,3 @@ def build_register_pdf(incidents, language, filters, facts_digest):
             facts_digest=facts_digest,
             pagesize=landscape(A4),
         )
-
-
-__all__ = ["Incident", "build_register_pdf", "csv_lines", "register_digest", "rows"]
