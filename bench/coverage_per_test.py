@@ -22,8 +22,21 @@ running = ""
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Before pytest-django sets Django up: the settings and each app's ready() are measured
+    too (what runs outside any test has the empty context, which mutants.py reads as SESSION)."""
+    start()
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    start()
+
+
+def start():
     global recorder
+    if recorder is not None:
+        return
     STATE.mkdir(exist_ok=True)
     recorder = coverage.Coverage(
         data_file=str(STATE / "coverage"),
