@@ -105,6 +105,7 @@ def test_the_message_is_written_from_the_incident_in_three_languages(person, own
     assert dutch.startswith("Beste Jan Peeters,\n\nWij laten u weten")
     assert "A backup of the customer table was public for two hours." in dutch
     assert "Phishing of customers." in dutch and "Passwords reset." in dutch
+    assert "Welke gegevens: E-mailadres." in dutch  # the categories, in the reader's language
     assert "Dana Peeters — dpo@conitro.example" in dutch
     assert previews["fr"]["body"].startswith("Bonjour Jan Peeters,\n\nNous vous informons")
     assert "délégué à la protection des données (DPD)" in previews["fr"]["body"]
@@ -400,3 +401,18 @@ def test_past_the_deadline_a_reason_is_asked_before_anyone_is_told(
         manager.post(page_of(own_breach), {"action": "send", "delay_reason": "Addresses late."})
     assert informed.get().delay_reason == "Addresses late."
     assert len(mail.outbox) == 3
+
+
+def test_people_told_though_nothing_is_owed_any_more_get_it_without_a_reason_asked(
+    person, own_breach, django_capture_on_commit_callbacks
+):
+    """Re-assessed as no high risk, long past the deadline it had: Conitro may still tell its
+    customers, and no reason for a delay is asked (nothing is owed, so nothing is late)."""
+    Obligation.objects.filter(kind=Obligation.Kind.INFORM_SUBJECTS).update(
+        status=Obligation.Status.NOT_REQUIRED, deadline_at=timezone.now() - timedelta(days=3)
+    )
+    manager = ready(person, own_breach, PEOPLE)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(page_of(own_breach), {"action": "send", "delay_reason": ""})
+    assert len(mail.outbox) == 3
+    assert Communication.objects.get().status == Communication.Status.SENT
