@@ -90,6 +90,18 @@ def test_a_reason_of_a_megabyte_is_refused(api, incident_in):
     assert Incident.objects.get(pk=incident.pk).state == "detected"
 
 
+def test_a_new_incident_wakes_the_schedule_the_migrations_made(new_incident):
+    """The dispatcher's recurring schedule, as a new database has it: a new incident's first
+    page brings its next run forward to now (a misnamed schedule would wait its minute)."""
+    made = Schedule.objects.get(func="notifications.tasks.dispatch")
+    made.next_run = timezone.now() + timedelta(minutes=1)
+    made.save()
+    new_incident()
+    rearm()
+    made.refresh_from_db()
+    assert made.next_run <= timezone.now()
+
+
 def test_the_schedule_is_never_moved_into_the_past(new_incident, default_policy):
     """An incident whose steps were all due years ago wakes the dispatcher now, not in 2019."""
     Schedule.objects.update_or_create(
