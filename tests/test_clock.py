@@ -214,3 +214,16 @@ def test_two_clocks_fire_each_step_once_on_time_and_stop_on_sigterm(
     files = Counter(path.name.split("-")[2] for path in (tmp_path / "sms").glob("*.txt"))
     assert sorted(files) == sorted(str(pk) for pk in sms.values_list("pk", flat=True))
     assert set(files.values()) == {1}, "an SMS was handed to the back end twice"
+
+
+def test_the_clocks_help_says_what_it_does_and_its_one_option():
+    """`manage.py clock --help`, as whoever runs the desk reads it."""
+    from django.core.management import load_command_class
+
+    command = load_command_class("notifications", "clock")
+    text = " ".join(command.create_parser("manage.py", "clock").format_help().split())
+    assert "Fire escalation steps on the second they are due; stops on SIGTERM or Ctrl-C." in text
+    assert (
+        "--workers WORKERS threads that send the messages of what the clock fires (CLOCK_WORKERS)"
+        in text
+    )
