@@ -822,3 +822,26 @@ def test_a_round_paged_and_then_met_leaves_the_next_round_its_own_page(
     assert len(messages_of_step(logged, 10)) == 4  # nothing early
     at(clock, timedelta(hours=55))  # round 2's own deadline
     assert len(messages_of_step(logged, 10)) == 8
+
+
+def test_each_default_step_is_named_for_what_it_pages_about(default_policy):
+    """The name is what a page and the incident page say: it must match the step's cause."""
+    from notifications.models import EscalationStep
+
+    steps = EscalationStep.objects.filter(policy__name="Conitro 24 h").order_by("position")
+    assert [(s.position, s.until_state or s.obligation, s.name_en) for s in steps] == [
+        (1, "", "New data breach"),
+        (2, "assessed", "Not assessed yet"),
+        (3, "gba_notified", "GBA not notified yet"),
+        (4, "controller_notified", "Controller not notified yet"),
+        (5, "controller_notified", "OVERDUE: controller not notified"),
+        (6, "complete_gba", "GBA part 2 not filed yet"),
+        (7, "complete_gba", "OVERDUE: GBA part 2"),
+        (8, "inform_subjects", "Data subjects not informed yet"),
+        (9, "inform_subjects", "OVERDUE: data subjects"),
+        (10, "update_controller", "OVERDUE: controller update"),
+        (11, "gba_follow_up", "OVERDUE: GBA follow-up"),
+        (12, "gba_withdrawal", "OVERDUE: GBA withdrawal"),
+        (13, "regime", "Report to the CCB (or another regime) due"),
+        (14, "regime", "OVERDUE: report to the CCB (or another regime)"),
+    ]
