@@ -323,3 +323,36 @@ def test_a_supplement_lists_the_facts_changed_and_this_controllers_own_not_anoth
         "- What happened: Password entered on a fake login page. → Also the invoices.\n"
         "- Approximate number of people: nothing → 12"
     )
+
+
+def test_the_update_reaches_a_controller_who_is_also_owed_part_two(
+    api,
+    incident_in,
+    manager,
+    security,
+    assessment_values,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    """Filed in part (the breach not over: part 2 owed to the GBA for this controller, due
+    later than any update), told, then the facts changed: the controller still gets its
+    supplement; what else is owed for it does not count as its update."""
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    incident = incident_in("assessed")
+    workflow.update_facts(incident.pk, manager, {"ended_at": None})
+    workflow.transition(incident.pk, manager, "notify_gba", reference="DBN-2026-7")
+    part_two = incident.obligations.get(kind="complete_gba")
+    url = f"/api/incidents/{incident.pk}/controller-notices/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("dpo").post(url, {}, format="json").status_code == 202
+    workflow.assess(incident.pk, security, {**assessment_values, "subjects_count": 1500}, {})
+    update = incident.obligations.get(kind="update_controller")
+    assert part_two.deadline_at > update.deadline_at and part_two.controller == update.controller
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("dpo").post(url, {}, format="json").status_code == 202
+    first, supplement = mail.outbox
+    assert supplement.subject.startswith("Aanvulling: ")
+    update.refresh_from_db()
+    assert update.status == "met"
