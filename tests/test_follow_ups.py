@@ -356,3 +356,22 @@ def test_the_update_reaches_a_controller_who_is_also_owed_part_two(
     assert supplement.subject.startswith("Aanvulling: ")
     update.refresh_from_db()
     assert update.status == "met"
+
+
+def test_a_late_notice_keeps_the_reason_given_when_it_was_sent(
+    api, incident_in, django_capture_on_commit_callbacks, settings
+):
+    """Sent after the deadline with its reason: once the provider accepts it, the controller's
+    obligation is met late with that reason (the register prints it), never "no reason"."""
+    import time_machine
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    incident = incident_in("gba_notified")
+    told = incident.obligations.get(kind="tell_controller")
+    url = f"/api/incidents/{incident.pk}/controller-notices/"
+    late = time_machine.travel(told.deadline_at + timedelta(hours=2), tick=True)
+    with late, django_capture_on_commit_callbacks(execute=True):
+        sent = api("dpo").post(url, {"delay_reason": "The mail server was down."}, "json")
+    assert sent.status_code == 202, sent.content
+    told.refresh_from_db()
+    assert (told.status, told.delay_reason) == ("met", "The mail server was down.")
