@@ -675,8 +675,8 @@ def make_template():
     url = os.environ["DATABASE_URL"]
     name = url.rsplit("/", 1)[1] + "_mutant_template"
     base = url.rsplit("/", 1)[0]
-    subprocess.run(["dropdb", "--if-exists", "-d", f"{base}/postgres", name], check=True)
-    subprocess.run(["createdb", "-d", f"{base}/postgres", name], check=False)
+    subprocess.run(["dropdb", "--if-exists", f"--maintenance-db={base}/postgres", name], check=True)
+    subprocess.run(["createdb", f"--maintenance-db={base}/postgres", name], check=False)
     environment = {**os.environ, "DATABASE_URL": f"{base}/{name}"}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--settings", "tests.settings", "-v0"],
