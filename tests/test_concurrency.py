@@ -111,6 +111,49 @@ def test_the_database_refuses_to_rewrite_the_record_of_reference_changes(control
         cursor.execute("DELETE FROM incidents_referencechange WHERE id = %s", [change.pk])
 
 
+def test_the_append_only_migrations_are_undone_and_done_again(controller, incident_in):
+    """A release rolled back undoes migrations 0009 and 0003: the triggers go, so what was
+    refused is possible again; migrating forward again puts them back (the code a rollback
+    runs once, on the day it is needed)."""
+    import importlib
+
+    from django.db import transaction
+
+    from incidents.models import ReferenceChange
+
+    audit = importlib.import_module("incidents.migrations.0003_append_only_audit")
+    references = importlib.import_module("incidents.migrations.0009_reference_changes_append_only")
+    change = ReferenceChange.objects.create(
+        model="incidents.Controller", object_id=str(controller.pk), object_repr="c", action="added"
+    )
+    event = incident_in("detected").events.first()
+    rewrites = [
+        ("UPDATE incidents_referencechange SET model = 'x' WHERE id = %s", change.pk),
+        ("UPDATE incidents_incidentevent SET note = 'x' WHERE id = %s", event.pk),
+    ]
+    try:
+        with connection.schema_editor() as editor:
+            references.backward(None, editor)
+            audit.backward(None, editor)
+        with connection.cursor() as cursor:
+            for statement, pk in rewrites:
+                cursor.execute(statement, [pk])
+                assert cursor.rowcount == 1
+        with connection.schema_editor() as editor:
+            audit.forward(None, editor)
+            references.forward(None, editor)
+        for statement, pk in rewrites:
+            refused = pytest.raises(Exception, match="never rewrites history")
+            with refused, transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement, [pk])
+    finally:  # as the migrations left it, whatever failed above
+        with connection.cursor() as cursor:
+            cursor.execute("DROP FUNCTION IF EXISTS breachdesk_refuse_change() CASCADE")
+        with connection.schema_editor() as editor:
+            audit.forward(None, editor)
+            references.forward(None, editor)
+
+
 def test_two_dispatchers_at_once_send_each_message_once(
     security, manager, dpo, channels, default_policy
 ):
