@@ -74,3 +74,48 @@ def test_a_connection_lost_while_logging_leaves_neither_incident_nor_plan(
     assert not Incident.objects.exists() and not Firing.objects.exists()
     workflow.log_incident(security, title="Again", description="d")  # and the next one works
     assert Incident.objects.get().firings.exists()
+
+
+def test_a_database_gone_longer_than_the_retries_leaves_the_message_to_be_reclaimed(
+    security, manager, default_policy, caplog
+):
+    """The provider took the message, and the database stays unreachable: recording it is
+    tried four times, 0.25, 0.5 and 1 s apart, each reconnection logged, then it gives up
+    loudly. The message stays `sending`, so the reclaim finds it (marked "may have arrived
+    twice") instead of it passing for sent or for never handed over."""
+    import time
+
+    from django.db import OperationalError
+
+    from notifications.sending import record_sent
+
+    workflow.log_incident(security, title="t", description="d")
+    message = Message.objects.filter(channel="sms").first()
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.SENDING)
+    database = connection.settings_dict
+
+    def allow_connections(allowed):
+        with psycopg.connect(
+            host=database["HOST"],
+            port=database["PORT"],
+            user=database["USER"],
+            dbname="postgres",
+            autocommit=True,
+        ) as other:
+            other.execute(f'ALTER DATABASE "{database["NAME"]}" ALLOW_CONNECTIONS {allowed}')
+
+    allow_connections("false")
+    try:
+        kill_this_connection()
+        started = time.monotonic()
+        with pytest.raises(OperationalError), caplog.at_level("WARNING"):
+            record_sent(message.pk, "late-1")
+        elapsed = time.monotonic() - started
+    finally:
+        allow_connections("true")
+    reconnecting = [r.getMessage() for r in caplog.records if "while recording" in r.getMessage()]
+    assert (
+        reconnecting == [f"message {message.pk}: connection lost while recording; reconnecting"] * 3
+    )
+    assert elapsed >= 1.75
+    assert Message.objects.get(pk=message.pk).status == Message.Status.SENDING
