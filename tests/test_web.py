@@ -427,5 +427,8 @@ def test_a_person_without_a_role_sees_only_their_own_account(
         assert incident.title not in response.content.decode(), name
     dashboard = client.get("/").content.decode()
     assert "Your account has no role yet: ask an administrator to give you one." in dashboard
+    # Nothing leads back to the refusal: the way out is the person's own account.
+    assert 'href="/"' not in dashboard.replace('class="brand" href="/"', "")
+    assert '<a class="button" href="/account/">Your account</a>' in dashboard
     assert client.get("/account/").status_code == 200
     assert client.get("/controllers/lookup/", {"q": controller.name[:5]}).status_code == 403
