@@ -51,6 +51,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from coverage_per_test import SESSION  # bench/: the context of what runs outside any test
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("incidents", "notifications", "accounts", "subjects", "incident_manager")
 STATE = ROOT / "mutants-whole"
@@ -446,7 +448,7 @@ def measure_coverage(workers):
         lines[relative] = {
             # The empty context: run outside any test (Django's setup, the settings, an app's
             # ready(), an import), which every test depends on, as on the session fixtures.
-            line: sorted({tests.setdefault(c or "<session>", len(tests)) for c in contexts})
+            line: sorted({tests.setdefault(c or SESSION, len(tests)) for c in contexts})
             for line, contexts in by_line.items()
         }
     durations = {}
@@ -475,7 +477,7 @@ class Index:
         }
         self._uses, self._function_lines = None, {}
         # What session fixtures ran (bench/coverage_per_test.py's SESSION context).
-        self.session = self.tests.index("<session>") if "<session>" in self.tests else None
+        self.session = self.tests.index(SESSION) if SESSION in self.tests else None
         self.seeding = set()  # the mutants of what seeds the test database
 
     def covering(self, path, first, last):
