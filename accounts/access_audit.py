@@ -54,22 +54,27 @@ class ActorMiddleware:
             acting.reset(token)
 
 
-def state(instance):
-    """The audited fields as stored now ({} for an object not saved yet)."""
+def state(instance, names=None, created=False):
+    """The audited fields (or only `names`) as stored now ({} for an object not saved yet). A
+    row just created has no many-to-many relations yet: they are not read."""
     model = type(instance)._meta.concrete_model
     key = primary_key(instance)
     if key is None:
         return {}
-    fresh = model._default_manager.filter(pk=key).first()
-    if fresh is None:
-        return {}
+    fields = [model._meta.get_field(name) for name in names or AUDITED[model]]
+    fresh = None
+    if any(not field.many_to_many for field in fields):
+        fresh = model._default_manager.filter(pk=key).first()
+        if fresh is None:
+            return {}
     values = {}
-    for name in AUDITED[model]:
-        field = model._meta.get_field(name)
+    for field in fields:
         if field.many_to_many:
-            values[name] = sorted(str(item) for item in getattr(fresh, name).all())
+            related = field.related_model._default_manager
+            rows = related.filter(**{field.related_query_name(): key})
+            values[field.name] = [] if created else sorted(map(str, rows))
         else:
-            values[name] = as_json(field.value_from_object(fresh))
+            values[field.name] = as_json(field.value_from_object(fresh))
     if model is Token:
         values["key"] = shown_key(values["key"])
     return values
@@ -131,9 +136,9 @@ def before_saving(sender, instance, update_fields=None, **kwargs):
 
 
 @receiver(post_save)
-def after_saving(sender, instance, update_fields=None, **kwargs):
+def after_saving(sender, instance, created=False, update_fields=None, **kwargs):
     if audited(sender) and hasattr(instance, "_access_before"):
-        write(instance, instance._access_before, state(instance))
+        write(instance, instance._access_before, state(instance, created=created))
         del instance._access_before
 
 
@@ -155,10 +160,21 @@ def groups_or_permissions_changed(sender, instance, action, reverse, **kwargs):
     """A person's groups or permissions, or a group's permissions (from either side)."""
     if reverse or not audited(type(instance)):
         return
+    changing = [relation(type(instance), sender)]  # only this relation changes
     if action in {"pre_add", "pre_remove", "pre_clear"}:
-        instance._access_before = state(instance)
+        instance._access_before = state(instance, changing)
     elif action in {"post_add", "post_remove", "post_clear"} and hasattr(
         instance, "_access_before"
     ):
-        write(instance, instance._access_before, state(instance))
+        write(instance, instance._access_before, state(instance, changing))
         del instance._access_before
+
+
+def relation(model, through):
+    """The audited many-to-many field of `model` whose table is `through`."""
+    return next(
+        name
+        for name in AUDITED[model._meta.concrete_model]
+        if model._meta.get_field(name).many_to_many
+        and model._meta.get_field(name).remote_field.through is through
+    )
