@@ -244,3 +244,47 @@ def test_two_requests_for_a_phone_code_at_once_send_one_code(manager, default_po
     )
     assert sorted(type(o).__name__ for o in outcomes) == ["Message", "Refused"]
     assert Message.objects.filter(kind="phone_code").count() == 1
+
+
+def test_a_dispatcher_paging_a_person_waits_for_another_paging_them_and_no_one_else():
+    """Storm control reads a person's last page, then writes the next: two dispatchers paging
+    the same person at once would both read "no page yet" and both page. Each first takes the
+    person's lock (storm.lock_people), held until its pages are committed: the other waits,
+    then reads what the first wrote. Pages to other people do not wait."""
+    from django.db import transaction
+
+    from notifications import storm
+
+    def dispatcher(people, locked, finish):
+        """Takes the people's locks in its own transaction and connection, says so, and
+        commits when told."""
+        try:
+            with transaction.atomic():
+                storm.lock_people(people)
+                locked.set()
+                finish.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def start(people):
+        locked, finish = threading.Event(), threading.Event()
+        thread = threading.Thread(target=dispatcher, args=(people, locked, finish))
+        thread.start()
+        return thread, locked, finish
+
+    first, first_locked, first_done = start([7, 3])
+    assert first_locked.wait(timeout=5)
+    others, others_locked, others_done = start([5, 8])
+    same, same_locked, same_done = start([8, 7])
+    try:
+        assert others_locked.wait(timeout=5), "pages to 5 and 8 waited for those to 7 and 3"
+        others_done.set()
+        others.join(timeout=5)
+        assert not same_locked.wait(timeout=0.5), "two dispatchers paged person 7 at once"
+        first_done.set()  # the first page to 7 is committed: the second dispatcher goes on
+        assert same_locked.wait(timeout=5)
+    finally:
+        for done in (first_done, others_done, same_done):
+            done.set()
+        for thread in (first, others, same):
+            thread.join(timeout=10)

@@ -265,6 +265,39 @@ def test_a_send_is_claimed_once_recorded_alone_and_a_later_success_clears_the_er
     assert sms.pk in messages_to_retry(now + settings.MESSAGE_SEND_TIMEOUT + timedelta(seconds=1))
 
 
+class HangingBackend:
+    """A provider that answers only after the send timed out: meanwhile the dispatcher found
+    the send hung and gave it up (queued again, or failed for good with the next channel)."""
+
+    def send(self, message):
+        from notifications.escalation import messages_to_retry
+
+        messages_to_retry(message.claimed_at + settings.MESSAGE_SEND_TIMEOUT + timedelta(1))
+        return f"SM{message.pk}late"
+
+
+@pytest.mark.parametrize(
+    ("last_try", "after"), [(False, ("queued", True, "")), (True, ("failed", False, ""))]
+)
+def test_a_late_answer_to_a_send_given_up_does_not_rewrite_what_was_decided(
+    logged, settings, last_try, after
+):
+    """Once a hung send is given up, what the pages and the trail show stands: the message
+    goes again, marked as possibly sent twice, or it failed and the next channel went (the
+    worker that hung no longer holds it, so its late answer records nothing)."""
+    from notifications.sending import send_message
+
+    settings.SMS_BACKEND = "tests.test_sending.HangingBackend"
+    sms = Message.objects.filter(channel="sms").first()
+    tries_before = settings.MESSAGE_MAX_ATTEMPTS - 1 if last_try else 0
+    Message.objects.filter(pk=sms.pk).update(status="queued", attempts=tries_before, provider_id="")
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        send_message(sms.pk)
+    sms.refresh_from_db()
+    assert (sms.status, sms.possibly_twice, sms.provider_id) == after
+    assert Message.objects.filter(fallback_for=sms).exists() == (after[0] == "failed")
+
+
 def test_an_e_mail_that_django_refuses_to_build_fails_for_good_without_retrying(logged):
     """A header Django refuses (a line break in the subject) cannot be fixed by trying again."""
     from notifications.sending import send_message
