@@ -46,8 +46,8 @@ serve: $(VENV)/.installed
 # One pytest worker per core (pytest-xdist), each on its own test database; TEST_WORKERS=0 runs
 # the suite in one process. Not --dist worksteal: a stolen transactional test can run before a
 # worker's own database tests and flush the rows the migrations seeded (pytest-django orders
-# transactional tests last; --dist load keeps that order on each worker). --dist loadgroup: the
-# browser tests (xdist_group "browser") run on one worker, which starts one browser.
+# transactional tests last; --dist load keeps that order on each worker). The browser tests are
+# transactional: each worker runs its share of them last, in a Chromium of its own.
 TEST_WORKERS ?= auto
 # Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the
 # workers then reuse the test modules the first process compiled and rewrote (3 s each).
@@ -56,7 +56,7 @@ TEST_WORKERS ?= auto
 # migrations themselves run, so every one of them is tested there.
 NO_MIGRATIONS := $(if $(filter postgres%,$(DATABASE_URL)),,--no-migrations)
 test: $(VENV)/.installed
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup $(NO_MIGRATIONS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist load $(NO_MIGRATIONS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -431,7 +431,7 @@ def measure_coverage(workers):
         old.unlink()
     environment = {**os.environ, "PYTHONPATH": str(ROOT / "bench")}
     command = [sys.executable, "-m", "pytest", "-p", "coverage_per_test", "-p", "no:cacheprovider"]
-    command += ["--numprocesses", str(workers), "--dist", "loadgroup"]
+    command += ["--numprocesses", str(workers), "--dist", "load"]
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         command.append("--no-migrations")
     # A test that fails here (a timing test on a loaded machine) still ran its lines; only a

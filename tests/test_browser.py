@@ -53,9 +53,6 @@ AXE_SOURCE = (files("selenium_axe_python") / "axe-core" / "axe.min.js").read_tex
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    # One worker walks the pages while the others run the rest (make test: --dist loadgroup):
-    # split across workers, each would start its own browser and live server.
-    pytest.mark.xdist_group("browser"),
     # The pages do not depend on the database: CI runs them once, on SQLite (BROWSER_ON_ANY_DB=1
     # runs them on PostgreSQL too).
     pytest.mark.skipif(
