@@ -156,25 +156,47 @@ def after_deleting(sender, instance, **kwargs):
 
 
 @receiver(m2m_changed)
-def groups_or_permissions_changed(sender, instance, action, reverse, **kwargs):
-    """A person's groups or permissions, or a group's permissions (from either side)."""
-    if reverse or not audited(type(instance)):
+def groups_or_permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """A person's groups or permissions, or a group's permissions, from either side: a group's
+    members changed (`group.user_set.add(person)`) is each person's groups changed."""
+    owner = model if reverse else type(instance)
+    if not audited(owner) or action not in {*BEFORE, *AFTER}:
         return
-    changing = [relation(type(instance), sender)]  # only this relation changes
-    if action in {"pre_add", "pre_remove", "pre_clear"}:
-        instance._access_before = state(instance, changing)
-    elif action in {"post_add", "post_remove", "post_clear"} and hasattr(
-        instance, "_access_before"
-    ):
-        write(instance, instance._access_before, state(instance, changing))
-        del instance._access_before
+    name = relation(owner, sender)
+    if name is None:  # a relation the trail does not follow
+        return
+    changing = [name]  # only this relation changes
+    if not reverse:
+        owners = [instance]
+    elif action in BEFORE:
+        touched = {changing[0]: instance} if pk_set is None else {"pk__in": pk_set}  # a clear
+        owners = list(owner._default_manager.filter(**touched))
+    else:
+        owners = getattr(instance, "_access_owners", [])
+    if action in BEFORE:
+        for each in owners:
+            each._access_before = state(each, changing)
+        instance._access_owners = owners
+        return
+    for each in owners:
+        if hasattr(each, "_access_before"):
+            write(each, each._access_before, state(each, changing))
+            del each._access_before
+    instance.__dict__.pop("_access_owners", None)
+
+
+BEFORE = {"pre_add", "pre_remove", "pre_clear"}
+AFTER = {"post_add", "post_remove", "post_clear"}
 
 
 def relation(model, through):
-    """The audited many-to-many field of `model` whose table is `through`."""
+    """The audited many-to-many field of `model` whose table is `through` (None: none is)."""
     return next(
-        name
-        for name in AUDITED[model._meta.concrete_model]
-        if model._meta.get_field(name).many_to_many
-        and model._meta.get_field(name).remote_field.through is through
+        (
+            name
+            for name in AUDITED[model._meta.concrete_model]
+            if model._meta.get_field(name).many_to_many
+            and model._meta.get_field(name).remote_field.through is through
+        ),
+        None,
     )

@@ -173,6 +173,29 @@ def test_a_group_given_to_a_person_in_the_admin_is_recorded(admin_client, admin_
     )
 
 
+def test_people_added_to_or_cleared_from_a_group_on_the_groups_side_are_recorded_each(
+    security, manager, dpo
+):
+    """From a shell or a command, `group.user_set` changes each member's groups: each person's
+    change is in the trail, as when it is made from their side."""
+    from django.contrib.auth.models import Group
+
+    managers = Group.objects.get(name="manager")
+    since = last_change_id()
+    managers.user_set.add(security, dpo)
+    managers.user_set.clear()
+    # No request, so no actor: a command's or the shell's change.
+    assert people_changes(security, since) == [
+        (None, {"groups": ["security"]}, {"groups": ["manager", "security"]}),
+        (None, {"groups": ["manager", "security"]}, {"groups": ["security"]}),
+    ]
+    assert people_changes(dpo, since) == [
+        (None, {"groups": ["dpo"]}, {"groups": ["dpo", "manager"]}),
+        (None, {"groups": ["dpo", "manager"]}, {"groups": ["dpo"]}),
+    ]
+    assert people_changes(manager, since) == [(None, {"groups": ["manager"]}, {"groups": []})]
+
+
 def test_a_permission_given_to_a_group_is_recorded():
     from django.contrib.auth.models import Group, Permission
 
