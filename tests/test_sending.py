@@ -272,7 +272,7 @@ class HangingBackend:
     def send(self, message):
         from notifications.escalation import messages_to_retry
 
-        messages_to_retry(message.claimed_at + settings.MESSAGE_SEND_TIMEOUT + timedelta(1))
+        messages_to_retry(message.claimed_at + settings.MESSAGE_SEND_TIMEOUT + timedelta(seconds=1))
         return f"SM{message.pk}late"
 
 
