@@ -165,24 +165,19 @@ def groups_or_permissions_changed(sender, instance, action, reverse, model, pk_s
     name = relation(owner, sender)
     if name is None:  # a relation the trail does not follow
         return
-    changing = [name]  # only this relation changes
-    if not reverse:
-        owners = [instance]
-    elif action in BEFORE:
-        touched = {changing[0]: instance} if pk_set is None else {"pk__in": pk_set}  # a clear
-        owners = list(owner._default_manager.filter(**touched))
-    else:
-        owners = getattr(instance, "_access_owners", [])
     if action in BEFORE:
+        if not reverse:
+            owners = [instance]
+        else:  # the people (or groups) on the other side; pk_set None: a clear, all of them
+            touched = {name: instance} if pk_set is None else {"pk__in": pk_set}
+            owners = list(owner._default_manager.filter(**touched))
         for each in owners:
-            each._access_before = state(each, changing)
+            each._access_before = state(each, [name])  # only this relation changes
         instance._access_owners = owners
         return
-    for each in owners:
-        if hasattr(each, "_access_before"):
-            write(each, each._access_before, state(each, changing))
-            del each._access_before
-    instance.__dict__.pop("_access_owners", None)
+    for each in instance.__dict__.pop("_access_owners", []):
+        write(each, each._access_before, state(each, [name]))
+        del each._access_before
 
 
 BEFORE = {"pre_add", "pre_remove", "pre_clear"}

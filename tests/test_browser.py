@@ -140,8 +140,6 @@ def visit(driver, url):
 def check_page(driver):
     """What every page must pass: axe-core without serious or critical violations, and on a
     phone no sideways scrolling."""
-    if not driver.execute_script("return typeof axe !== 'undefined'"):
-        driver.execute_script(AXE_SOURCE)
     # Only the violations come back (not every rule that passed, with its nodes).
     violations = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
