@@ -10,7 +10,7 @@ its first characters, a device's key is not read at all.
 
 import contextvars
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -72,6 +72,8 @@ def state(instance, names=None, created=False):
         if field.many_to_many:
             related = field.related_model._default_manager
             rows = related.filter(**{field.related_query_name(): key})
+            if field.related_model is Permission:  # a permission is named by its content type
+                rows = rows.select_related("content_type")
             values[field.name] = [] if created else sorted(map(str, rows))
         else:
             values[field.name] = as_json(field.value_from_object(fresh))

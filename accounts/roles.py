@@ -3,6 +3,8 @@
 A migration creates the groups from this table, so changing a role is a new migration.
 """
 
+from django.db.models import Q
+
 SECURITY = "security"
 MANAGER = "manager"
 DPO = "dpo"
@@ -59,16 +61,16 @@ ROLE_PERMISSIONS = {
 
 
 def grant_roles(group_model, permission_model):
-    """Create the groups and give each its permissions (used by migration 0002 and tests)."""
+    """Create the groups and give each its permissions (used by migration 0002 and tests), in
+    one change a group: the trail records each group's permissions once, not one by one."""
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
+        wanted = Q()
         for name in names:
             app_label, codename = name.split(".")
-            permission = permission_model.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
-            if permission is not None:  # a later app's: its own migration grants it
-                group.permissions.add(permission)
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        # A permission of a later app is not made yet: its own migration grants it.
+        group.permissions.add(*permission_model.objects.filter(wanted))
 
 
 def grant_in_migration(apps, app_label, codenames, roles):
