@@ -16,19 +16,25 @@ def notification_delay():
     return settings.INCIDENT_NOTIFICATION_DEADLINE
 
 
-def rule_delay(kind):
-    """How long the regime table gives for this obligation (DeadlineRule, editable in the
-    admin); Conitro's promise (INCIDENT_NOTIFICATION_DEADLINE) when the table has no row."""
+def rule_delays(*kinds):
+    """How long the regime table gives for each of these obligations (DeadlineRule, editable in
+    the admin), read in one query; Conitro's promise (INCIDENT_NOTIFICATION_DEADLINE) for a
+    kind the table has no row for."""
     from django.apps import apps
 
-    rule = apps.get_model("incidents", "DeadlineRule").objects.filter(kind=kind).first()
-    return rule.delay if rule else notification_delay()
+    rules = apps.get_model("incidents", "DeadlineRule").objects.filter(kind__in=kinds)
+    delays = dict(rules.values_list("kind", "delay"))
+    return {kind: delays.get(kind, notification_delay()) for kind in kinds}
+
+
+def rule_delay(kind):
+    return rule_delays(kind)[kind]
 
 
 def promise_deadline(aware_at):
     """Conitro's promise: the GBA and every controller told within 24 h of awareness (the
     earlier of the two rules, should they ever differ)."""
-    return deadline_for(aware_at, min(rule_delay("tell_controller"), rule_delay("notify_gba")))
+    return deadline_for(aware_at, min(rule_delays("tell_controller", "notify_gba").values()))
 
 
 def deadline_for(aware_at, delay=None):

@@ -18,11 +18,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .deadlines import deadline_for, rule_delay
+from .deadlines import deadline_for, rule_delay, rule_delays
 from .models import (
     Assessment,
     Controller,
-    DeadlineRule,
     Incident,
     IncidentEvent,
     Obligation,
@@ -81,10 +80,7 @@ def sync(incident, user, now=None):
     controllers = {c.pk: c for c in incident.controllers.all()}
     everything = list(incident.obligations.select_related("controller", "rule"))
     existing = {(o.kind, o.controller_id): o for o in everything if o.round == 0}
-    delays = {rule.kind: rule.delay for rule in DeadlineRule.objects.all()}
-
-    def delay(kind):
-        return delays.get(kind) or rule_delay(kind)
+    delays = rule_delays(Kind.TELL_CONTROLLER, Kind.NOTIFY_GBA, Kind.INFORM_SUBJECTS)
 
     created, changed = [], []
 
@@ -115,16 +111,16 @@ def sync(incident, user, now=None):
     with translation.override(settings.LANGUAGE_CODE):
         for controller in controllers.values():
             if not controller.is_conitro:  # Conitro's own data: no letter to itself
-                aware_deadline = deadline_for(incident.aware_at, delay(Kind.TELL_CONTROLLER))
+                aware_deadline = deadline_for(incident.aware_at, delays[Kind.TELL_CONTROLLER])
                 require(Kind.TELL_CONTROLLER, controller, aware_deadline, None)
-            gba_deadline = deadline_for(incident.aware_at, delay(Kind.NOTIFY_GBA))
+            gba_deadline = deadline_for(incident.aware_at, delays[Kind.NOTIFY_GBA])
             require(
                 Kind.NOTIFY_GBA,
                 controller,
                 gba_deadline,
                 gba_not_required_reason(incident, controller),
             )
-            subjects_deadline = now + delay(Kind.INFORM_SUBJECTS)
+            subjects_deadline = now + delays[Kind.INFORM_SUBJECTS]
             require(
                 Kind.INFORM_SUBJECTS,
                 controller,
@@ -275,7 +271,8 @@ def owe(incident, user, owed, open_, rounds, now):
     wanted = {c for _kind, whom in owed for c in whom}
     if wanted:
         names = Controller.objects.in_bulk(wanted)
-    deadlines = {kind: now + rule_delay(kind) for kind, _whom in owed}  # one rule per kind
+    delays = rule_delays(*(kind for kind, _whom in owed))  # one rule per kind
+    deadlines = {kind: now + delay for kind, delay in delays.items()}
     created = [
         Obligation(
             incident=incident,

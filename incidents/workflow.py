@@ -135,12 +135,14 @@ def as_json(value):
 
 
 def next_reference(year):
-    """INC-YYYY-NNNN. The counter row's lock makes it unique under concurrent creation."""
-    ReferenceCounter.objects.get_or_create(year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"INC-{year}-{counter.last:04d}"
+    """INC-YYYY-NNNN. The counter is raised in one UPDATE, whose row lock (held until the
+    incident's transaction ends) makes two creations at once take turns; a year's first
+    incident makes its row."""
+    counter = ReferenceCounter.objects.filter(year=year)
+    if not counter.update(last=models.F("last") + 1):
+        ReferenceCounter.objects.get_or_create(year=year)
+        counter.update(last=models.F("last") + 1)
+    return f"INC-{year}-{counter.values_list('last', flat=True).get():04d}"
 
 
 def with_activities(controllers, activities):

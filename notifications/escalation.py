@@ -72,29 +72,37 @@ def plan(incident, now=None):
     An incident logged long after awareness has several steps due at once: it gets the first
     alert and the most urgent of the overdue steps, not a burst of every step in between.
     """
-    return _plan(incident, lambda step: True, now)
+    return _plan(incident, lambda step: True, now, active_policy(), earliest_open(incident))
+
+
+def active_policy():
+    """The escalation policy in force, with its steps (None: no policy is active)."""
+    return EscalationPolicy.objects.filter(is_active=True).prefetch_related("steps").first()
 
 
 def plan_for_obligations(incident, now=None):
     """Obligations appeared (part 2 owed, data subjects to inform, a controller added, an
     update owed again): plan the steps that count from their deadlines. Steps already planned
-    stay as they are."""
-    planned = _plan(incident, lambda step: step.anchor == step.Anchor.OBLIGATION, now)
+    stay as they are. The policy and the deadlines are read once for the three steps below."""
+    policy, earliest = active_policy(), earliest_open(incident)
+    planned = _plan(incident, counts_from_an_obligation, now, policy, earliest)
     # A page waiting for a round that was met now waits for the new round's deadline: never
     # "OVERDUE" before it.
-    replan(incident)
-    return planned + plan_new_rounds(incident)
+    replan(incident, earliest)
+    return planned + plan_new_rounds(incident, policy, earliest)
 
 
-def plan_new_rounds(incident):
+def counts_from_an_obligation(step):
+    return step.anchor == step.Anchor.OBLIGATION
+
+
+def plan_new_rounds(incident, policy, earliest):
     """An obligation owed again (an update after a second change, met before): its steps
     page again, from the new deadline, once the firings of the round before are over."""
-    policy = EscalationPolicy.objects.filter(is_active=True).first()
     if policy is None:
         return []
     made = []
-    steps = list(policy.steps.filter(anchor=EscalationStep.Anchor.OBLIGATION))
-    earliest = earliest_open(incident)
+    steps = [step for step in policy.steps.all() if counts_from_an_obligation(step)]
     # Each step's firings so far, in one query: the last repetition, the last due time, and
     # whether one still waits.
     rounds = {
@@ -126,12 +134,10 @@ def plan_new_rounds(incident):
     return Firing.objects.bulk_create(made, ignore_conflicts=True)
 
 
-def _plan(incident, chosen, now):
+def _plan(incident, chosen, now, policy, earliest):
     now = now or timezone.now()
-    policy = EscalationPolicy.objects.filter(is_active=True).prefetch_related("steps").first()
     if policy is None:
         return []
-    earliest = earliest_open(incident)
     due = {
         step: anchor_time(incident, step, earliest) for step in policy.steps.all() if chosen(step)
     }
@@ -147,7 +153,7 @@ def _plan(incident, chosen, now):
     return firings
 
 
-def replan(incident):
+def replan(incident, earliest=None):
     """aware_at was corrected: move the firings that have not fired yet, in three queries
     whatever the number of steps and controllers.
 
@@ -157,7 +163,7 @@ def replan(incident):
     back and forth can never ring a phone again and again.
     """
     pending = list(Firing.objects.filter(incident=incident, fired_at=None).select_related("step"))
-    earliest = earliest_open(incident)
+    earliest = earliest_open(incident) if earliest is None else earliest
     moved = {}
     for firing in pending:
         step = firing.step
