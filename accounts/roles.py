@@ -3,8 +3,6 @@
 A migration creates the groups from this table, so changing a role is a new migration.
 """
 
-from django.db.models import Q
-
 SECURITY = "security"
 MANAGER = "manager"
 DPO = "dpo"
@@ -65,12 +63,16 @@ def grant_roles(group_model, permission_model):
     one change a group: the trail records each group's permissions once, not one by one."""
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
-        wanted = Q()
-        for name in names:
-            app_label, codename = name.split(".")
-            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        wanted = {tuple(name.split(".")) for name in names}  # (app label, codename)
+        candidates = permission_model.objects.filter(codename__in=[c for _app, c in wanted])
         # A permission of a later app is not made yet: its own migration grants it.
-        group.permissions.add(*permission_model.objects.filter(wanted))
+        group.permissions.add(
+            *(
+                permission
+                for permission in candidates.select_related("content_type")
+                if (permission.content_type.app_label, permission.codename) in wanted
+            )
+        )
 
 
 def grant_in_migration(apps, app_label, codenames, roles):
