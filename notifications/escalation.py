@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, Max, Min, Q, Value, When, prefetch_related_objects
+from django.db.models import Case, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -190,9 +190,6 @@ def replan(incident, earliest=None):
         )
 
 
-PAGED_THROUGH = ["roles", "people", "rotas", "next_level_roles", "next_level_rotas"]
-
-
 def recipients(step, phase=Firing.Phase.PAGE, at=None):
     """Who a firing pages: the step's roles, named people and whoever is on call in its
     rotas; for the next level, the next level's roles and rotas."""
@@ -360,8 +357,6 @@ def decide_claimed(claimed, now):
     firings that page, the most urgent first."""
     firings = list(Firing.objects.filter(pk__in=claimed).select_related("incident"))
     facts = FiringDecisions(firings, now)
-    # Who each step pages, read for the whole batch (deciding what is still owed needs none).
-    prefetch_related_objects(list(facts.steps.values()), *PAGED_THROUGH)
     for firing in firings:
         firing.step = facts.steps[firing.step_id]
     firings.sort(key=Firing.urgency)

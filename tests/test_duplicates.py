@@ -225,6 +225,29 @@ def test_what_counts_as_similar_same_title_within_two_hours_or_alike_by_one_pers
 
 
 @pytest.mark.django_db
+def test_a_breach_logged_minutes_earlier_by_the_same_person_for_the_same_controller_is_similar(
+    security, controller, second, time_machine
+):
+    """A SIEM's analyst logs two differently worded incidents for one client minutes apart: a
+    likely duplicate. Another client's incident logged in between is not, nor one without any
+    controller."""
+    start = timezone.now() - timedelta(hours=1)
+
+    def log(title, minutes, controllers):
+        time_machine.move_to(start + timedelta(minutes=minutes), tick=False)
+        return workflow.log_incident(
+            security, title=title, description="d", controllers=controllers
+        )
+
+    same_client = log("Ransomware on the file server", 0, [controller])
+    log("Phishing mail clicked", 1, [second])  # another client, nothing alike
+    log("Lost badge", 2, [])  # no controller yet
+    incident = log("Mailbox rules changed", 3, [controller])
+    assert workflow.similar_to(incident) == [same_client]
+    assert workflow.similar_to(log("Printer jam", 4, [])) == []  # no controller: title only
+
+
+@pytest.mark.django_db
 def test_a_submission_key_is_each_persons_own(security, make_user, controller):
     """Two people (or two API clients) who happen to send the same key each log their own
     incident, with everything they sent; each one's replay gives back their own."""
