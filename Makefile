@@ -15,12 +15,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# --no-compile, then compileall on every core: pip compiles one module after another (16 of its
-# 30 s here). Compiled once here, not by each test worker at the start of its first run (a
-# fresh clone's make test took 88-90 s, against 73-77 s with the bytecode there).
+# --no-compile: pip would compile every module of every package (16 of its 30 s here); Python
+# compiles the modules a process imports, once, when it first imports them.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-compile -e ".[dev]"
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib
 	touch $@
 
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
