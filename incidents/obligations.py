@@ -322,9 +322,9 @@ def move_deadlines(incident):
     """Awareness was corrected: the open obligations counted from it move with it. One update
     per kind, whatever the number of controllers (they share the deadline)."""
     now = timezone.now()
-    for kind in (Kind.TELL_CONTROLLER, Kind.NOTIFY_GBA):
+    for kind, delay in rule_delays(Kind.TELL_CONTROLLER, Kind.NOTIFY_GBA).items():
         incident.obligations.filter(kind=kind, status=Status.OPEN).update(
-            deadline_at=deadline_for(incident.aware_at, rule_delay(kind)), updated_at=now
+            deadline_at=deadline_for(incident.aware_at, delay), updated_at=now
         )
 
 

@@ -153,9 +153,9 @@ def _plan(incident, chosen, now, policy, earliest):
     return firings
 
 
-def replan(incident, earliest=None):
+def replan(incident, earliest):
     """aware_at was corrected: move the firings that have not fired yet, in three queries
-    whatever the number of steps and controllers.
+    whatever the number of steps and controllers. earliest: earliest_open(incident).
 
     A step's first page moves with the clock (earlier awareness: an overdue step pages now).
     What follows a page that went out (a repetition, the call, the next level) never comes
@@ -163,7 +163,6 @@ def replan(incident, earliest=None):
     back and forth can never ring a phone again and again.
     """
     pending = list(Firing.objects.filter(incident=incident, fired_at=None).select_related("step"))
-    earliest = earliest_open(incident) if earliest is None else earliest
     moved = {}
     for firing in pending:
         step = firing.step

@@ -22,7 +22,7 @@ def plan_with_the_incident(sender, incident, kind, **extra):
     if kind == Change.CREATED:
         escalation.plan(incident)
     elif kind == Change.AWARE_AT_CORRECTED:
-        escalation.replan(incident)
+        escalation.replan(incident, escalation.earliest_open(incident))
     elif kind == Change.OBLIGATIONS:
         escalation.plan_for_obligations(incident)
 
